@@ -1,0 +1,34 @@
+"""mlcycle: one machine-learning use case through design, development, deployment and monitoring.
+
+    import mlcycle
+    uc = mlcycle.UseCase.load("mlcycle-demo")
+    card = uc.design()
+"""
+
+from __future__ import annotations
+
+from mlcycle.exceptions import (
+    BadInput,
+    CheckFailed,
+    DataCheckFailed,
+    DataError,
+    DesignError,
+    MlcycleError,
+    UseCaseError,
+)
+from mlcycle.usecase import UseCase, init
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadInput",
+    "CheckFailed",
+    "DataCheckFailed",
+    "DataError",
+    "DesignError",
+    "MlcycleError",
+    "UseCase",
+    "UseCaseError",
+    "__version__",
+    "init",
+]

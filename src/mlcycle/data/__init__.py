@@ -1,0 +1,1 @@
+"""Data: loading the design's source, profiling it, checking its quality, inferring its schema."""

@@ -1,0 +1,121 @@
+"""The inferred schema: what each column is, so serving can refuse what training never saw.
+
+``mlcycle data check`` writes it to ``.mlcycle/schema.json``; the development phase logs it
+with every model and the service validates requests against it. Each column has a type
+(boolean, integer, number, datetime, string), whether it may be missing, its observed
+range or — for strings with few values — its allowed categories, and its role in the
+design (target, time, group, feature, unused).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlcycle.data.profile import kind_of
+from mlcycle.design.spec import CALENDAR_FEATURES, Design
+
+# A string column with at most this many distinct values is a category: serving refuses
+# values outside the list. Above it the column is free text.
+MAX_CATEGORIES = 200
+
+
+@dataclass
+class ColumnSchema:
+    type: str
+    nullable: bool
+    role: str
+    min: Any = None
+    max: Any = None
+    categories: list[Any] | None = None
+
+
+@dataclass
+class Schema:
+    name: str
+    target: str
+    time_column: str | None
+    group_columns: list[str]
+    columns: dict[str, ColumnSchema] = field(default_factory=dict)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Columns a caller must send: everything a model reads, never the target."""
+        return [c for c, s in self.columns.items() if s.role in ("time", "group", "feature")]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "target": self.target, "time_column": self.time_column,
+            "group_columns": self.group_columns,
+            "columns": {c: {k: v for k, v in asdict(s).items() if v is not None} for c, s in self.columns.items()},
+        }
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.replace(path)  # atomic: a reader never sees half a schema
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        columns = {c: ColumnSchema(**s) for c, s in data["columns"].items()}
+        return cls(data["name"], data["target"], data.get("time_column"), list(data.get("group_columns", [])), columns)
+
+    @classmethod
+    def load(cls, path: Path) -> Schema:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def feature_columns(design: Design, frame: pd.DataFrame) -> list[str]:
+    """Data columns some data variant reads (calendar features come from the time column)."""
+    forbidden = set(design.requirements.compliance.forbidden_features)
+    reserved = {design.target, design.time_column, *design.group_columns}
+    used: list[str] = []
+    for name in design.experiments.data_variants:
+        features = design.variant_definition(name)["features"]
+        if features is None:
+            features = [c for c in frame.columns if c not in reserved and c not in forbidden]
+        used += [f for f in features if f in frame.columns and f not in used and f not in reserved]
+    return used
+
+
+def infer(design: Design, frame: pd.DataFrame) -> Schema:
+    features = set(feature_columns(design, frame))
+    schema = Schema(design.name, design.target, design.time_column, list(design.group_columns))
+    for column in frame.columns:
+        series = frame[column]
+        if column == design.target:
+            role = "target"
+        elif column == design.time_column:
+            role = "time"
+        elif column in design.group_columns:
+            role = "group"
+        elif column in features:
+            role = "feature"
+        else:
+            role = "unused"
+        kind = kind_of(series)
+        entry = ColumnSchema(type=kind, nullable=bool(series.isna().any()), role=role)
+        non_null = series.dropna()
+        if kind in ("integer", "number") and len(non_null):
+            entry.min, entry.max = _plain(non_null.min()), _plain(non_null.max())
+        elif kind == "datetime" and len(non_null):
+            entry.min, entry.max = non_null.min().isoformat(), non_null.max().isoformat()
+        elif kind in ("string", "boolean"):
+            values = pd.unique(non_null)
+            if len(values) <= MAX_CATEGORIES:
+                entry.categories = sorted((_plain(v) for v in values), key=str)
+        schema.columns[str(column)] = entry
+    return schema
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars → Python scalars, so the schema is plain JSON."""
+    return value.item() if hasattr(value, "item") else value
+
+
+__all__ = ["CALENDAR_FEATURES", "ColumnSchema", "Schema", "feature_columns", "infer"]

@@ -1,0 +1,112 @@
+"""Today's process, as a forecaster: what every model is judged against, in money too.
+
+A baseline predicts ``rows`` from ``history``. For the methods that look back in time
+(``seasonal_naive``, ``last_value``) the actuals of ``rows`` themselves count as history
+once their day has passed — a shop ordering for tomorrow knows what sold last week — so
+each row is predicted only from values strictly before it, within its own group.
+Rows a method cannot predict (no value a season earlier yet) get NaN; callers score the
+rest and say how many were skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.design.spec import Design, positive_mask
+
+# How many seasons back seasonal_naive may reach when the same day a season ago is absent
+# (the shop was closed): a week later it would be the same weekday two weeks ago.
+MAX_SEASONS_BACK = 3
+
+
+def describe(design: Design) -> str:
+    baseline = design.value.baseline
+    if baseline.method == "seasonal_naive":
+        if baseline.season == 7:
+            return "same weekday last week (seasonal naive, 7 days)"
+        return f"the value {baseline.season} days earlier (seasonal naive)"
+    return {
+        "mean": "the historical mean",
+        "last_value": "the last known value",
+        "majority_class": "always the most frequent class",
+        "column": f"today's predictions in column {baseline.column!r}",
+    }[baseline.method]
+
+
+def predict(design: Design, history: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The baseline's prediction for each of ``rows`` (NaN where it has none).
+
+    For classification the prediction is 1 for the positive class and 0 otherwise.
+    """
+    method = design.value.baseline.method
+    target = _target(design, history)
+    if method == "column":
+        values = rows[design.value.baseline.column]
+        return _as_label(design, values) if design.task == "classification" else values.to_numpy(dtype=float)
+    if method == "mean":
+        return _per_group(design, history.assign(_y=target), rows, "mean")
+    if method == "majority_class":
+        return np.full(len(rows), float(target.mean() >= 0.5))
+    table = _lookup_table(design, history, rows)
+    if method == "seasonal_naive":
+        return _seasonal(design, table, rows)
+    return _last_value(design, table, rows)
+
+
+def _target(design: Design, frame: pd.DataFrame) -> pd.Series:
+    if design.task == "classification":
+        return positive_mask(design, frame[design.target]).astype(float)
+    return frame[design.target].astype(float)
+
+
+def _as_label(design: Design, values: pd.Series) -> np.ndarray:
+    return positive_mask(design, values).to_numpy(dtype=float)
+
+
+def _lookup_table(design: Design, history: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Every known actual, one per (group, day): history plus the rows' own actuals."""
+    keys = [*design.group_columns, design.time_column]
+    parts = [history[[*keys, design.target]]]
+    if design.target in rows.columns and rows is not history:
+        parts.append(rows[[*keys, design.target]])
+    table = pd.concat(parts, ignore_index=True).dropna(subset=[design.target])
+    table = table.assign(_y=_target(design, table), _day=table[design.time_column].dt.normalize())
+    return table.drop_duplicates(subset=[*design.group_columns, "_day"], keep="last")
+
+
+def _seasonal(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    groups = design.group_columns
+    wanted = rows[groups].copy()
+    day = rows[design.time_column].dt.normalize()
+    values = table.set_index([*groups, "_day"])["_y"]
+    result = np.full(len(rows), np.nan)
+    for k in range(1, MAX_SEASONS_BACK + 1):
+        todo = np.isnan(result)
+        if not todo.any():
+            break
+        lookup = wanted.assign(_day=day - pd.Timedelta(days=k * design.value.baseline.season))
+        index = pd.MultiIndex.from_frame(lookup[[*groups, "_day"]]) if groups else pd.Index(lookup["_day"])
+        found = values.reindex(index).to_numpy(dtype=float)
+        result = np.where(todo, found, result)
+    return result
+
+
+def _last_value(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    groups = design.group_columns
+    left = rows[groups].assign(_day=rows[design.time_column].dt.normalize(), _order=np.arange(len(rows)))
+    merged = pd.merge_asof(
+        left.sort_values("_day"), table[[*groups, "_day", "_y"]].sort_values("_day"),
+        on="_day", by=groups or None, allow_exact_matches=False,
+    )
+    return merged.sort_values("_order")["_y"].to_numpy(dtype=float)
+
+
+def _per_group(design: Design, history: pd.DataFrame, rows: pd.DataFrame, how: str) -> np.ndarray:
+    overall = history["_y"].agg(how)
+    groups = [g for g in design.group_columns if g in rows.columns]
+    if not groups:
+        return np.full(len(rows), float(overall))
+    per_group = history.groupby(groups)["_y"].agg(how)
+    index = pd.MultiIndex.from_frame(rows[groups]) if len(groups) > 1 else pd.Index(rows[groups[0]])
+    return per_group.reindex(index).fillna(overall).to_numpy(dtype=float)

@@ -1,0 +1,741 @@
+"""The design contract: Pydantic models of ``mlcycle.yaml`` (DESIGN.md §2).
+
+The design is written before any model exists. Its requirements become gates that later
+phases check, so a design that is ambiguous or impossible must be refused here, with the
+YAML path of every problem and what would be valid. Validation happens in three layers:
+
+1. :func:`parse` — shape and types, by Pydantic (unknown keys, wrong types, ranges);
+2. :func:`check_consistency` — rules that span several keys (a metric that does not fit the
+   task, ``primary`` not listed, a forbidden feature used by a data variant, …);
+3. :func:`check_against_data` — rules that need the data (a target or time column missing,
+   classification labels without a ``positive_class``).
+
+Layers 1 and 2 run on load; layer 3 runs whenever the data is first read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mlcycle.exceptions import DesignError, Problem
+
+Task = Literal["regression", "classification"]
+CALENDAR_FEATURES: dict[str, str] = {
+    "day_of_week": "day of the week (0 = Monday)",
+    "day_of_month": "day of the month",
+    "day_of_year": "day of the year",
+    "week_of_year": "ISO week of the year",
+    "month": "month of the year",
+    "quarter": "quarter of the year",
+    "year": "year",
+    "is_weekend": "Saturday or Sunday",
+    "is_holiday": "public holiday (needs data.holidays)",
+}
+
+
+class _Strict(BaseModel):
+    """Every section refuses unknown keys: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ── data ──────────────────────────────────────────────────────────────────────────────
+class DataSpec(_Strict):
+    source: str = Field(description="A .csv/.csv.gz/.csv.xz or .parquet file relative to the use-case "
+                        "folder, or a SQLAlchemy URL (then `query` is required).")
+    query: str | None = Field(None, description="SQL to run when `source` is a database URL.")
+    train_until: date | None = Field(None, description="Rows after this date are never trained on; kept "
+                                     "for replay and evaluation. Needs `time_column`.")
+    holidays: str | None = Field(None, description="Country code for holiday features, e.g. GB (python `holidays`).")
+
+    @property
+    def is_database(self) -> bool:
+        return "://" in self.source
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        if value not in supported:
+            raise ValueError(f"must be a country code the `holidays` package knows (e.g. GB, US, DE, FR). Got {value!r}")
+        return value
+
+
+# ── value ─────────────────────────────────────────────────────────────────────────────
+class BaselineSpec(_Strict):
+    method: Literal["seasonal_naive", "mean", "last_value", "majority_class", "column"] = Field(
+        "seasonal_naive",
+        description="Today's process. seasonal_naive: the value `season` days earlier in the same group; "
+        "mean / last_value of the history; majority_class; or an existing `column` with today's predictions.")
+    season: int = Field(7, ge=1, description="seasonal_naive: days of the time column to look back.")
+    column: str | None = Field(None, description="method: column — the column holding today's predictions.")
+
+
+class CostSpec(_Strict):
+    under_per_unit: float = Field(ge=0, description="Money lost per unit predicted too low (e.g. lost margin).")
+    over_per_unit: float = Field(ge=0, description="Money lost per unit predicted too high (holding, waste).")
+
+    @model_validator(mode="after")
+    def _not_free(self) -> CostSpec:
+        if self.under_per_unit == 0 and self.over_per_unit == 0:
+            raise ValueError("under_per_unit and over_per_unit are both 0: errors would cost nothing; give at least one a price")
+        return self
+
+
+class PayoffSpec(_Strict):
+    """Money gained per outcome relative to doing nothing (negative = a loss)."""
+
+    true_positive: float
+    false_positive: float
+    false_negative: float
+    true_negative: float = 0.0
+
+
+class ValueSpec(_Strict):
+    currency: str = Field("EUR", min_length=1, max_length=8)
+    period: Literal["day", "week", "month", "quarter", "year"] = "month"
+    predictions_per_period: float | None = Field(
+        None, gt=0, description="Predictions made per period. Default: the data's rows per period.")
+    horizon_periods: int = Field(12, ge=1, description="The development budget must pay back within this many periods.")
+    baseline: BaselineSpec = Field(default_factory=lambda: BaselineSpec.model_validate({}))
+    cost: CostSpec | None = Field(None, description="Regression: money lost per unit of error.")
+    payoff: PayoffSpec | None = Field(None, description="Classification: money gained per outcome.")
+    running_cost_per_period: float = Field(0.0, ge=0)
+    development_budget: float = Field(0.0, ge=0)
+
+
+# ── requirements ──────────────────────────────────────────────────────────────────────
+class QualityRequirement(_Strict):
+    metric: str
+    max: float | None = Field(None, description="Ceiling, for lower-is-better metrics (mae, mape, log_loss …).")
+    min: float | None = Field(None, description="Floor, for higher-is-better metrics (r2, f1, roc_auc …).")
+
+
+class Compliance(_Strict):
+    audit_log: bool = Field(True, description="Keep every prediction for audit.")
+    forbidden_features: list[str] = Field(default_factory=list, description="Columns no model may use.")
+
+
+class Budget(_Strict):
+    max_training_minutes: float = Field(30, gt=0)
+    team_size: int = Field(1, ge=1)
+
+
+class Requirements(_Strict):
+    frequency: Literal["realtime", "hourly", "daily", "weekly", "monthly"] = "daily"
+    latency_p95_ms: float = Field(100, gt=0, description="Single-row online latency, 95th percentile.")
+    quality: QualityRequirement | None = None
+    beat_baseline_by: float = Field(0.0, ge=0, lt=1, description="Required cut in money lost vs the baseline (0.10 = 10 %).")
+    explainability: Literal["none", "global", "per_prediction"] = "none"
+    compliance: Compliance = Field(default_factory=lambda: Compliance.model_validate({}))
+    budget: Budget = Field(default_factory=lambda: Budget.model_validate({}))
+
+
+# ── metrics ───────────────────────────────────────────────────────────────────────────
+class MetricsSpec(_Strict):
+    data_scientist: list[str] | None = Field(None, description="Default per task: mae, rmse, mape / roc_auc, f1, log_loss.")
+    domain_expert: list[str] | None = Field(None, description="Catalogue names or `metrics.py:function`.")
+    business: list[str] = Field(default_factory=lambda: ["net_value", "money_lost"])
+    primary: str = Field("net_value", description="What the search optimises; must be listed in one of the views.")
+
+    def listed(self) -> list[str]:
+        return [*(self.data_scientist or []), *(self.domain_expert or []), *self.business]
+
+
+# ── experiments ───────────────────────────────────────────────────────────────────────
+class Validation(_Strict):
+    method: Literal["time_series_split", "kfold", "stratified_kfold"] | None = Field(
+        None, description="Default: time_series_split with a time column, else kfold (stratified for classification).")
+    folds: int = Field(3, ge=2, le=20)
+
+
+class DataVariant(_Strict):
+    features: list[str] | None = Field(None, description="Columns and calendar features. Default: every column "
+                                       "but the target, time column and forbidden features.")
+    extends: str | None = Field(None, description="Another variant whose features, lags and means this one adds to.")
+    lags: list[int] = Field(default_factory=list, description="Days of the time column: lag 7 = the value 7 days earlier.")
+    rolling_means: list[int] = Field(default_factory=list, description="Mean over the previous N days (strictly before).")
+
+    @field_validator("lags", "rolling_means")
+    @classmethod
+    def _positive_days(cls, values: list[int]) -> list[int]:
+        bad = [v for v in values if v < 1]
+        if bad:
+            raise ValueError(f"must be whole numbers of days ≥ 1. Got {bad}")
+        return values
+
+
+class ParamSpec(_Strict):
+    """A hyperparameter's search space: a range, or a list of choices (a scalar is one choice)."""
+
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"choices": value}
+        if isinstance(value, (int, float, str, bool)) or value is None:
+            return {"choices": [value]}
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ParamSpec:
+        if self.choices is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either a range {low, high} or a list of choices, not both")
+            if not self.choices:
+                raise ValueError("the list of choices is empty")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("a range needs both low and high, e.g. {low: 0.01, high: 1}")
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high:g}) is below low ({self.low:g})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log-scale range needs low > 0. Got low = {self.low:g}")
+        return self
+
+    @property
+    def is_range(self) -> bool:
+        return self.choices is None
+
+
+class Search(_Strict):
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    trials: int = Field(40, ge=1)
+    timeout_minutes: float = Field(10, gt=0)
+    executor: Literal["local", "ray"] = "local"
+    address: str | None = Field(None, description="executor: ray — a Ray cluster address; null starts a local one.")
+
+
+class Experiments(_Strict):
+    validation: Validation = Field(default_factory=lambda: Validation.model_validate({}))
+    data_variants: dict[str, DataVariant] = Field(
+        default_factory=lambda: {"all": DataVariant.model_validate({})}, min_length=1)
+    algorithms: dict[str, dict[str, ParamSpec]] | None = Field(
+        None, description="{} for an algorithm = its default space. Default: every algorithm fitting the task.")
+    search: Search = Field(default_factory=lambda: Search.model_validate({}))
+
+
+# ── deployment and monitoring ─────────────────────────────────────────────────────────
+class Deployment(_Strict):
+    mode: Literal["online", "batch"] = "online"
+    max_batch_rows: int = Field(10_000, ge=1)
+    max_body_mb: float = Field(10, gt=0)
+    log_retention_days: int = Field(365, ge=1)
+
+
+class DriftThreshold(_Strict):
+    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = None
+    warn: float | None = Field(None, ge=0)
+    alert: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftThreshold:
+        if self.warn is not None and self.alert is not None and self.warn > self.alert:
+            raise ValueError(f"warn ({self.warn:g}) is above alert ({self.alert:g}); warn must be the lower threshold")
+        return self
+
+
+class Drift(_Strict):
+    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = Field(
+        None, description="One statistic for every column; overrides numeric/categorical.")
+    numeric: Literal["wasserstein", "ks", "psi"] = "wasserstein"
+    categorical: Literal["jensen_shannon", "chi2", "psi"] = "jensen_shannon"
+    warn: float = Field(0.05, ge=0)
+    alert: float = Field(0.1, ge=0)
+    per_feature: dict[str, DriftThreshold] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Drift:
+        if self.warn > self.alert:
+            raise ValueError(f"warn ({self.warn:g}) is above alert ({self.alert:g}); warn must be the lower threshold")
+        return self
+
+
+class PerformanceAlert(_Strict):
+    metric: str
+    alert_above: float | None = Field(None, description="For lower-is-better metrics.")
+    alert_below: float | None = Field(None, description="For higher-is-better metrics.")
+
+
+class ValueAlert(_Strict):
+    alert_below_fraction_of_estimate: float = Field(0.5, gt=0, le=1)
+
+
+class ReviewSpec(_Strict):
+    retire_after_windows: int = Field(4, ge=1)
+    min_labelled_rows: int = Field(200, ge=1)
+
+
+class AlertSink(_Strict):
+    kind: Literal["log", "webhook"]
+    url: str | None = None
+    timeout_seconds: float = Field(5, gt=0)
+    retries: int = Field(3, ge=0)
+
+    @model_validator(mode="after")
+    def _url_for_webhook(self) -> AlertSink:
+        if self.kind == "webhook" and not self.url:
+            raise ValueError("a webhook sink needs a url, e.g. {kind: webhook, url: 'http://127.0.0.1:9000/hook'}")
+        if self.url and not re.match(r"^https?://", self.url):
+            raise ValueError(f"url must start with http:// or https://. Got {self.url!r}")
+        return self
+
+
+class Monitoring(_Strict):
+    window: str = Field("7d", description="A duration: 12h, 7d, 2w.")
+    drift: Drift = Field(default_factory=lambda: Drift.model_validate({}))
+    performance: PerformanceAlert | None = None
+    value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}))
+    review: ReviewSpec = Field(default_factory=lambda: ReviewSpec.model_validate({}))
+    alerts: list[AlertSink] = Field(default_factory=lambda: [AlertSink(kind="log")])
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if not re.fullmatch(r"[1-9]\d*[hdw]", str(value)):
+            raise ValueError(f"must be a duration such as 12h, 7d or 2w. Got {value!r}")
+        return value
+
+
+# ── the design ────────────────────────────────────────────────────────────────────────
+class Design(_Strict):
+    """The whole of ``mlcycle.yaml``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
+                      description="The use case's identity: MLflow experiment, registered model, OIP model name.")
+    description: str = ""
+    task: Task
+    target: str = Field(min_length=1)
+    positive_class: Any = Field(
+        None, description="Classification: the label that counts as positive. Required unless labels are 0/1 or booleans.")
+    time_column: str | None = None
+    group_columns: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict, description="Human names of columns for explanations and reports.")
+    data: DataSpec
+    value: ValueSpec = Field(default_factory=lambda: ValueSpec.model_validate({}))
+    requirements: Requirements = Field(default_factory=lambda: Requirements.model_validate({}))
+    metrics: MetricsSpec = Field(default_factory=lambda: MetricsSpec.model_validate({}))
+    experiments: Experiments = Field(default_factory=lambda: Experiments.model_validate({}))
+    deployment: Deployment = Field(default_factory=lambda: Deployment.model_validate({}))
+    monitoring: Monitoring = Field(default_factory=lambda: Monitoring.model_validate({}))
+
+    @field_validator("positive_class")
+    @classmethod
+    def _scalar_label(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ValueError(f"must be a single label such as \"Yes\" or 1. Got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _task_defaults(self) -> Design:
+        """Fill the defaults that depend on the task or on the time column."""
+        from mlcycle.develop import algorithms
+        from mlcycle.metrics import catalogue
+
+        regression = self.task == "regression"
+        if self.metrics.data_scientist is None:
+            self.metrics.data_scientist = ["mae", "rmse", "mape"] if regression else ["roc_auc", "f1", "log_loss"]
+        if self.metrics.domain_expert is None:
+            self.metrics.domain_expert = (
+                ["stockout_rate", "service_level"] if regression else ["false_alarm_rate", "miss_rate"])
+        if self.experiments.validation.method is None:
+            self.experiments.validation.method = (
+                "time_series_split" if self.time_column else ("kfold" if regression else "stratified_kfold"))
+        if self.experiments.algorithms is None:
+            self.experiments.algorithms = {name: {} for name in algorithms.for_task(self.task)}
+        if "method" not in self.value.baseline.model_fields_set and not (regression and self.time_column):
+            self.value.baseline.method = "mean" if regression else "majority_class"
+        if self.monitoring.performance is None:
+            metric = self.requirements.quality.metric if self.requirements.quality else self.metrics.data_scientist[0]
+            known = catalogue.CATALOGUE.get(metric)
+            if known is not None and self.task in known.tasks:
+                self.monitoring.performance = PerformanceAlert(metric=metric)
+        return self
+
+    @property
+    def views(self) -> dict[str, list[str]]:
+        return {
+            "data_scientist": list(self.metrics.data_scientist or []),
+            "domain_expert": list(self.metrics.domain_expert or []),
+            "business": list(self.metrics.business),
+        }
+
+    def variant_definition(self, name: str) -> dict[str, Any]:
+        """A variant with its `extends` chain resolved: features, lags and rolling means."""
+        chain: list[DataVariant] = []
+        seen: set[str] = set()
+        current: str | None = name
+        while current is not None:
+            if current in seen:
+                raise DesignError(Problem(f"experiments.data_variants.{name}.extends",
+                                          f"variants extend each other in a cycle: {' → '.join([*seen, current])}"))
+            seen.add(current)
+            variant = self.experiments.data_variants[current]
+            chain.append(variant)
+            current = variant.extends
+        features: list[str] | None = None
+        lags: list[int] = []
+        means: list[int] = []
+        for variant in reversed(chain):
+            if variant.features is not None:
+                features = [*(features or []), *[f for f in variant.features if f not in (features or [])]]
+            lags += [x for x in variant.lags if x not in lags]
+            means += [x for x in variant.rolling_means if x not in means]
+        return {"features": features, "lags": lags, "rolling_means": means}
+
+
+# ── parsing and error messages ────────────────────────────────────────────────────────
+def load(path: Path) -> Design:
+    """Read, parse and check a design file. Raises DesignError naming each bad YAML path."""
+    if not path.is_file():
+        raise DesignError(f"no such file {path}. Create a use case with `mlcycle init DIR --example sales`",
+                          file=path.name)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DesignError(Problem("", f"is not valid YAML at {where}: {problem}"), file=path.name) from None
+    except UnicodeDecodeError as exc:
+        raise DesignError(Problem("", f"is not UTF-8 text ({exc.reason} at byte {exc.start})"), file=path.name) from None
+    design = parse(raw, file=path.name)
+    problems = check_consistency(design, folder=path.parent)
+    if problems:
+        raise DesignError(problems, file=path.name)
+    return design
+
+
+def parse(raw: Any, *, file: str = "mlcycle.yaml") -> Design:
+    """Shape and types only (layer 1)."""
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise DesignError(Problem("", f"must be a mapping of keys (name:, task:, target:, data: …); the file is {kind}"),
+                          file=file)
+    try:
+        return Design.model_validate(raw)
+    except ValidationError as exc:
+        raise DesignError([_problem(err) for err in exc.errors()], file=file) from None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The Pydantic model that holds the key at ``loc`` — to list its valid keys."""
+    annotation: Any = Design
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] → X, so the walk can step through optional sections."""
+    while get_origin(annotation) in (Union,) or type(annotation).__name__ == "UnionType":
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) != 1:
+            return annotation
+        annotation = members[0]
+    return annotation
+
+
+def _problem(err: dict[str, Any]) -> Problem:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
+    path = _path(loc)
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        valid = ", ".join(parent.model_fields) if parent else "see DESIGN.md §2"
+        return Problem(path, f"unknown key {loc[-1]!r}. Valid keys here: {valid}")
+    if kind == "missing":
+        return Problem(path, "is required but missing")
+    message = str(err["msg"])
+    message = message.removeprefix("Value error, ")
+    message = re.sub(r"^Input should be", "must be", message)
+    message = re.sub(r"^String should", "must", message)
+    message = re.sub(r"^Dictionary should", "must", message)
+    if kind == "value_error" or "Got " in message:
+        return Problem(path, message)
+    return Problem(path, f"{message}. Got {given!r}")
+
+
+def check_consistency(design: Design, *, folder: Path | None = None) -> list[Problem]:
+    """Rules that span several keys (layer 2). Returns every problem found."""
+    from mlcycle.develop import algorithms
+    from mlcycle.metrics import catalogue
+
+    problems: list[Problem] = []
+    add = lambda path, message: problems.append(Problem(path, message))  # noqa: E731
+    task = design.task
+    regression = task == "regression"
+
+    # value: the money model must fit the task
+    if regression and design.value.cost is None:
+        add("value.cost", "a regression design needs a cost per unit of error, e.g. {under_per_unit: 2.5, over_per_unit: 0.8}")
+    if regression and design.value.payoff is not None:
+        add("value.payoff", "payoff is for classification; a regression design gives value.cost")
+    if not regression and design.value.payoff is None:
+        add("value.payoff", "a classification design needs the money per outcome, e.g. "
+            "{true_positive: 400, false_positive: -50, false_negative: -1200, true_negative: 0}")
+    if not regression and design.value.cost is not None:
+        add("value.cost", "cost per unit is for regression; a classification design gives value.payoff")
+    if design.value.predictions_per_period is None and not design.time_column:
+        add("value.predictions_per_period", "is required when there is no time_column to count rows per period from")
+
+    baseline = design.value.baseline
+    fits = {"seasonal_naive": {"regression", "classification"}, "last_value": {"regression", "classification"},
+            "mean": {"regression"}, "majority_class": {"classification"}, "column": {"regression", "classification"}}
+    if task not in fits[baseline.method]:
+        valid = ", ".join(m for m, tasks in fits.items() if task in tasks)
+        add("value.baseline.method", f"{baseline.method!r} does not fit a {task} task; valid: {valid}")
+    if baseline.method in ("seasonal_naive", "last_value") and not design.time_column:
+        add("value.baseline.method", f"{baseline.method} needs a time_column to know what came before")
+    if baseline.method == "column" and not baseline.column:
+        add("value.baseline.column", "method: column needs the name of the column holding today's predictions")
+
+    if design.positive_class is not None and regression:
+        add("positive_class", "only a classification task has a positive class; remove it")
+    if design.data.train_until is not None and not design.time_column:
+        add("data.train_until", "needs a time_column to cut on")
+    if design.data.is_database and not design.data.query:
+        add("data.query", "a database source needs the SQL to run, e.g. query: SELECT * FROM sales")
+    if not design.data.is_database and not _supported_file(design.data.source):
+        add("data.source", f"must end in .csv, .csv.gz, .csv.xz, .csv.bz2 or .parquet, or be a SQLAlchemy URL. "
+            f"Got {design.data.source!r}")
+    for i, column in enumerate(design.group_columns):
+        if column in (design.target, design.time_column):
+            add(f"group_columns[{i}]", f"{column!r} is the target or time column and cannot identify a series")
+
+    # metrics: each view lists metrics of that view that fit the task
+    views = design.views
+    for view, listed in views.items():
+        for i, name in enumerate(listed):
+            path = f"metrics.{view}[{i}]"
+            if catalogue.is_user_metric(name):
+                if view != "domain_expert":
+                    add(path, "user metrics (file.py:function) belong to metrics.domain_expert")
+                elif folder is not None:
+                    try:
+                        catalogue.load_user_metric(name, folder)
+                    except ValueError as exc:
+                        add(path, str(exc))
+                continue
+            problem = _metric_problem(name, task, view)
+            if problem:
+                add(path, problem)
+    if design.metrics.primary not in design.metrics.listed():
+        add("metrics.primary", f"{design.metrics.primary!r} is not listed in any view; listed: "
+            f"{', '.join(design.metrics.listed())}")
+
+    # quality gate and performance alert: right metric, right bound for its direction
+    quality = design.requirements.quality
+    if quality is not None:
+        problem = _metric_problem(quality.metric, task)
+        if problem:
+            add("requirements.quality.metric", problem)
+        else:
+            direction = catalogue.CATALOGUE[quality.metric].direction
+            want = "min" if direction == "higher" else "max"
+            other = "max" if want == "min" else "min"
+            if getattr(quality, other) is not None:
+                add(f"requirements.quality.{other}", f"{quality.metric} is {_better(direction)}, so the requirement "
+                    f"is a {want}, not a {other}")
+            elif getattr(quality, want) is None:
+                add(f"requirements.quality.{want}", f"{quality.metric} is {_better(direction)}: give the {want} acceptable value")
+    performance = design.monitoring.performance
+    if performance is not None:
+        problem = _metric_problem(performance.metric, task)
+        if problem:
+            add("monitoring.performance.metric", problem)
+        else:
+            direction = catalogue.CATALOGUE[performance.metric].direction
+            wrong = "alert_above" if direction == "higher" else "alert_below"
+            if getattr(performance, wrong) is not None:
+                right = "alert_below" if wrong == "alert_above" else "alert_above"
+                add(f"monitoring.performance.{wrong}", f"{performance.metric} is {_better(direction)}; use {right}")
+
+    # experiments
+    method = design.experiments.validation.method
+    if method == "stratified_kfold" and regression:
+        add("experiments.validation.method", "stratified_kfold is for classification; use time_series_split or kfold")
+    if method == "time_series_split" and not design.time_column:
+        add("experiments.validation.method", "time_series_split needs a time_column; use kfold")
+
+    forbidden = set(design.requirements.compliance.forbidden_features)
+    variants = design.experiments.data_variants
+    for name, variant in variants.items():
+        base = f"experiments.data_variants.{name}"
+        if variant.extends is not None and variant.extends not in variants:
+            add(f"{base}.extends", f"no variant called {variant.extends!r}; variants: {', '.join(variants)}")
+            continue
+        if (variant.lags or variant.rolling_means) and not design.time_column:
+            add(base, "lags and rolling_means are counted in days of the time column; set time_column")
+        for i, feature in enumerate(variant.features or []):
+            fpath = f"{base}.features[{i}]"
+            if feature in forbidden:
+                add(fpath, f"{feature!r} is forbidden by requirements.compliance.forbidden_features")
+            elif feature == design.target:
+                add(fpath, f"{feature!r} is the target; a model cannot use the answer as an input")
+            elif feature == design.time_column:
+                add(fpath, f"the raw time column cannot be a feature; use calendar features: {', '.join(CALENDAR_FEATURES)}")
+            elif feature in CALENDAR_FEATURES and not design.time_column:
+                add(fpath, f"calendar feature {feature!r} needs a time_column")
+            elif feature == "is_holiday" and not design.data.holidays:
+                add(fpath, "is_holiday needs data.holidays (a country code such as GB)")
+    if not problems:
+        for name in variants:
+            try:
+                design.variant_definition(name)
+            except DesignError as exc:
+                problems.extend(exc.problems)
+
+    grid = design.experiments.search.sampler == "grid"
+    for algo, params in (design.experiments.algorithms or {}).items():
+        apath = f"experiments.algorithms.{algo}"
+        known = algorithms.REGISTRY.get(algo)
+        if known is None or task not in known.tasks:
+            add(apath, f"unknown algorithm for a {task} task; valid: {', '.join(algorithms.for_task(task))}")
+            continue
+        for param, space in params.items():
+            if param not in known.space:
+                add(f"{apath}.{param}", f"{algo} has no hyperparameter {param!r} in mlcycle; tunable: {', '.join(known.space)}")
+            elif grid and space.is_range:
+                add(f"{apath}.{param}", "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range")
+        if grid:
+            for param in known.space:
+                if param not in params:
+                    add(f"{apath}.{param}", f"the grid sampler needs a list of choices for every hyperparameter; "
+                        f"{param} uses its default range")
+    if not design.experiments.algorithms:
+        add("experiments.algorithms", f"lists no algorithm; valid for {task}: {', '.join(algorithms.for_task(task))}")
+    return problems
+
+
+def _metric_problem(name: str, task: str, view: str | None = None) -> str | None:
+    from mlcycle.metrics import catalogue
+
+    metric = catalogue.CATALOGUE.get(name)
+    if metric is not None and task in metric.tasks and (view is None or metric.view == view):
+        return None
+    if view is None:
+        fitting = [m.name for m in catalogue.CATALOGUE.values() if task in m.tasks and m.view != "business"]
+    else:
+        fitting = catalogue.names(view, task)  # type: ignore[arg-type]
+    where = f"{view.replace('_', ' ')} metric" if view else "metric"
+    return f"must be a {where} for a {task} task, one of {', '.join(fitting)}. Got {name!r}"
+
+
+def _better(direction: str) -> str:
+    return {"lower": "lower-is-better", "higher": "higher-is-better", "zero": "best at zero"}[direction]
+
+
+def _supported_file(source: str) -> bool:
+    lower = source.lower()
+    return lower.endswith((".csv", ".csv.gz", ".csv.xz", ".csv.bz2", ".csv.zst", ".parquet", ".pq"))
+
+
+def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
+    """Rules that need the data (layer 3): every column the design names must be there."""
+    problems: list[Problem] = []
+    columns = list(frame.columns)
+    shown = ", ".join(columns[:30]) + (" …" if len(columns) > 30 else "")
+
+    def missing(path: str, column: str, what: str) -> None:
+        problems.append(Problem(path, f"{what} {column!r} is not in the data; its columns are: {shown}"))
+
+    if design.target not in frame.columns:
+        missing("target", design.target, "target column")
+    if design.time_column and design.time_column not in frame.columns:
+        missing("time_column", design.time_column, "time column")
+    elif design.time_column:
+        parsed = pd.to_datetime(frame[design.time_column], errors="coerce")
+        bad = int(parsed.isna().sum() - frame[design.time_column].isna().sum())
+        if bad:
+            example = frame[design.time_column][parsed.isna() & frame[design.time_column].notna()].iloc[0]
+            problems.append(Problem("time_column", f"{bad} value(s) of {design.time_column!r} are not dates, e.g. {example!r}"))
+    for i, column in enumerate(design.group_columns):
+        if column not in frame.columns:
+            missing(f"group_columns[{i}]", column, "group column")
+    for name, variant in design.experiments.data_variants.items():
+        for i, feature in enumerate(variant.features or []):
+            if feature not in frame.columns and feature not in CALENDAR_FEATURES:
+                missing(f"experiments.data_variants.{name}.features[{i}]", feature, "feature")
+    for column in design.labels:
+        if column not in frame.columns and column not in CALENDAR_FEATURES:
+            missing(f"labels.{column}", column, "labelled column")
+    if design.value.baseline.method == "column" and design.value.baseline.column not in frame.columns:
+        missing("value.baseline.column", str(design.value.baseline.column), "baseline column")
+    for i, column in enumerate(design.requirements.compliance.forbidden_features):
+        if column not in frame.columns and column not in CALENDAR_FEATURES:
+            missing(f"requirements.compliance.forbidden_features[{i}]", column, "forbidden feature")
+
+    if design.task == "classification" and design.target in frame.columns:
+        problems += _label_problems(design, frame[design.target])
+    if design.task == "regression" and design.target in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[design.target]) or pd.api.types.is_bool_dtype(frame[design.target]):
+            problems.append(Problem("target", f"a regression target must be numeric; {design.target!r} holds "
+                                    f"{frame[design.target].dtype} values. Did you mean task: classification?"))
+    return problems
+
+
+def _label_problems(design: Design, target: pd.Series) -> list[Problem]:
+    labels = list(pd.unique(target.dropna()))
+    if len(labels) != 2:
+        shown = ", ".join(repr(v) for v in labels[:10])
+        return [Problem("target", f"mlcycle classifies two classes; {design.target!r} has {len(labels)}: {shown}")]
+    if design.positive_class is not None:
+        if not any(_same_label(design.positive_class, v) for v in labels):
+            return [Problem("positive_class", f"{design.positive_class!r} is not a label of {design.target!r}; "
+                            f"its labels are {labels[0]!r} and {labels[1]!r}")]
+        return []
+    as_set = {(v.item() if hasattr(v, "item") else v) for v in labels}
+    if as_set <= {0, 1} or as_set <= {True, False}:
+        return []
+    return [Problem("positive_class", f"the labels of {design.target!r} are {labels[0]!r} and {labels[1]!r}; "
+                    f"say which one counts as positive, e.g. positive_class: {labels[0]!r}")]
+
+
+def _same_label(wanted: Any, label: Any) -> bool:
+    value = label.item() if hasattr(label, "item") else label
+    return value == wanted or str(value) == str(wanted)
+
+
+def positive_mask(design: Design, target: pd.Series) -> pd.Series:
+    """True where the target is the positive class (the design's, or 1/True)."""
+    if design.positive_class is None:
+        return target.astype(bool)
+    return target.map(lambda v: _same_label(design.positive_class, v)).astype(bool)

@@ -1,0 +1,1 @@
+"""The development phase: algorithms, trials, the search, tracking and the promotion gate."""

@@ -1,0 +1,50 @@
+"""Render reports from the Jinja2 templates in ``report/templates``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "never"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _money(value: Any, currency: str = "") -> str:
+    text = _number(value, 0)
+    return f"{text} {currency}".strip() if text not in ("—", "never") else text
+
+
+def _percent(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "—"
+    return f"{value:.{digits}%}"
+
+
+def environment(*, html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mlcycle", "report/templates"),
+        autoescape=html, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(number=_number, money=_money, percent=_percent)
+    return env
+
+
+def render(template: str, path: Path, **context: Any) -> Path:
+    """Render ``template`` to ``path`` atomically (a reader never sees half a report)."""
+    env = environment(html=template.endswith(".html.j2"))
+    text = env.get_template(template).render(**context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,38 @@
+"""Plots as inline SVG text, so an HTML report is one file that opens offline."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here, and none needed: we only write files
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def to_svg(figure: plt.Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is embedded in HTML
+
+
+def target_over_time(frame: pd.DataFrame, *, time_column: str, target: str, label: str,
+                     cut: pd.Timestamp | None = None, how: str = "sum") -> str:
+    """The target per time step (summed over series), with a 4-week rolling mean and the training cut."""
+    series = frame.groupby(frame[time_column].dt.normalize())[target].agg(how).sort_index()
+    figure, axis = plt.subplots(figsize=(9, 3.2), dpi=100)
+    axis.plot(series.index, series.to_numpy(), lw=0.6, color="#8aa4c8", label=f"{label} per day")
+    rolling = series.rolling("28D").mean()
+    axis.plot(rolling.index, rolling.to_numpy(), lw=1.8, color="#1f4e8c", label="28-day mean")
+    if cut is not None:
+        axis.axvline(cut, color="#c0392b", lw=1, ls="--", label="training cut-off")
+    axis.set_ylabel(label)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left", fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        axis.spines[side].set_visible(False)
+    return to_svg(figure)

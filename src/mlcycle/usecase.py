@@ -1,0 +1,115 @@
+"""A use case: one folder with its design, its data and its state (DESIGN.md §1).
+
+This is the Python API the CLI is a thin layer over::
+
+    uc = mlcycle.UseCase.load("mlcycle-demo")   # reads and checks mlcycle.yaml
+    card = uc.design()                           # baseline, money, go / no-go → DesignCard
+    issues = uc.check_data()                     # list of DataIssue; uc.schema is the inferred schema
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from mlcycle.data import load as data_load
+from mlcycle.data import quality
+from mlcycle.data.quality import DataIssue
+from mlcycle.data.schema import Schema, infer
+from mlcycle.design import card as card_mod
+from mlcycle.design import spec as spec_mod
+from mlcycle.design.card import DesignCard
+from mlcycle.exceptions import DesignError, UseCaseError
+
+DESIGN_FILE = "mlcycle.yaml"
+STATE_DIR = ".mlcycle"
+
+
+class UseCase:
+    """One use case's folder: ``mlcycle.yaml``, its data, and the state folder ``.mlcycle/``."""
+
+    def __init__(self, folder: Path, spec: spec_mod.Design) -> None:
+        self.folder = folder
+        self.spec = spec
+
+    @classmethod
+    def load(cls, folder: str | Path = ".") -> UseCase:
+        """Read and check ``folder/mlcycle.yaml``. Raises DesignError naming each bad YAML path."""
+        folder = Path(folder).resolve()
+        if not folder.is_dir():
+            raise UseCaseError(f"{folder} is not a folder. Create a use case with `mlcycle init {folder} --example sales`")
+        path = folder / DESIGN_FILE
+        if not path.is_file():
+            raise UseCaseError(f"{folder} holds no {DESIGN_FILE}; create one with `mlcycle init {folder} --example sales`")
+        return cls(folder, spec_mod.load(path))
+
+    # ── where things live ────────────────────────────────────────────────────────────
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def state_dir(self) -> Path:
+        return self.folder / STATE_DIR
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.state_dir / "reports"
+
+    @property
+    def schema_path(self) -> Path:
+        return self.state_dir / "schema.json"
+
+    # ── data ─────────────────────────────────────────────────────────────────────────
+    @cached_property
+    def raw_data(self) -> pd.DataFrame:
+        """The data source as read, checked against the design (layer 3 of the contract)."""
+        frame = data_load.read_source(self.spec, self.folder)
+        problems = spec_mod.check_against_data(self.spec, frame)
+        if problems:
+            raise DesignError(problems)
+        return frame
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        """The data in time order (then by series), as every phase uses it."""
+        frame = self.raw_data
+        if self.spec.time_column:
+            frame = frame.sort_values([self.spec.time_column, *self.spec.group_columns], kind="stable")
+        return frame.reset_index(drop=True)
+
+    @property
+    def schema(self) -> Schema:
+        """The inferred schema: the one `check_data` wrote, else inferred now."""
+        if self.schema_path.is_file():
+            return Schema.load(self.schema_path)
+        return infer(self.spec, self.data)
+
+    # ── the design phase ─────────────────────────────────────────────────────────────
+    def design(self) -> DesignCard:
+        """Profile the data, price today's process, decide go / no-go, write the design card."""
+        card = card_mod.build(self.spec, self.data, self.folder)
+        return card_mod.write(card, self.reports_dir)
+
+    def check_data(self) -> list[DataIssue]:
+        """Run every data-quality check and write the inferred schema to ``.mlcycle/schema.json``.
+
+        Returns all issues; those with ``blocking`` True would make a model wrong.
+        """
+        issues = quality.check(self.spec, self.raw_data)
+        infer(self.spec, self.data).save(self.schema_path)
+        return issues
+
+    def __repr__(self) -> str:
+        return f"UseCase({self.name!r}, folder={str(self.folder)!r})"
+
+
+def init(folder: str | Path, *, example: str = "sales", overwrite: bool = False) -> UseCase:
+    """Write a bundled example into ``folder`` and load it."""
+    from mlcycle import examples
+
+    folder = Path(folder)
+    examples.write(example, folder, overwrite=overwrite)
+    return UseCase.load(folder)
