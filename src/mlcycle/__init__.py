@@ -5,7 +5,7 @@
     card = uc.design()
 """
 
-from __future__ import annotations
+
 
 from mlcycle.exceptions import (
     BadInput,

@@ -53,13 +53,18 @@ def _read_sql(url: str, query: str) -> pd.DataFrame:
     except Exception as exc:
         raise DesignError(Problem("data.source", f"not a usable SQLAlchemy URL: {exc}")) from None
     try:
-        with engine.connect() as connection:
-            return pd.read_sql_query(sqlalchemy.text(query), connection)
-    except sqlalchemy.exc.OperationalError as exc:
-        raise DesignError(Problem("data.source", f"could not connect or query: {exc.orig}")) from None
+        connection = engine.connect()
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise DesignError(Problem("data.query", f"the query failed: {getattr(exc, 'orig', exc)}")) from None
+        engine.dispose()
+        raise DesignError(Problem("data.source", f"could not connect: {getattr(exc, 'orig', None) or exc}")) from None
+    try:
+        return pd.read_sql_query(sqlalchemy.text(query), connection)
+    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        reason = getattr(cause, "orig", None) or cause
+        raise DesignError(Problem("data.query", f"the query failed: {reason}")) from None
     finally:
+        connection.close()
         engine.dispose()
 
 

@@ -159,7 +159,7 @@ def _leakage(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
             continue
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        both = pd.concat([series.astype(float), target.astype(float)], axis=1).dropna()
+        both = pd.concat([series.astype(float), target.astype(float)], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
         if len(both) > 2 and both.iloc[:, 0].std() > 0 and both.iloc[:, 1].std() > 0:
             correlation = both.iloc[:, 0].corr(both.iloc[:, 1])
             if abs(correlation) >= 0.999:

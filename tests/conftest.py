@@ -1,0 +1,95 @@
+"""Shared fixtures: the real bundled example, and small crafted use cases built from dicts."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import mlcycle
+from mlcycle.examples import write as write_example
+
+
+@pytest.fixture(scope="session")
+def example_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sales use case, written once per session. Tests must not modify it."""
+    folder = tmp_path_factory.mktemp("example")
+    write_example("sales", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def example_design_dict(example_dir: Path) -> dict[str, Any]:
+    return yaml.safe_load((example_dir / "mlcycle.yaml").read_text())
+
+
+@pytest.fixture()
+def example_copy(tmp_path: Path) -> Path:
+    """A private copy of the example, free to modify."""
+    write_example("sales", tmp_path)
+    return tmp_path
+
+
+def small_sales(days: int = 60, items: tuple[str, ...] = ("A", "B"), seed: int = 0) -> pd.DataFrame:
+    """A small daily panel with a weekly rhythm, like the example but crafted."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    rows = []
+    for item in items:
+        for d in dates:
+            weekly = 10 + 5 * (d.day_of_week == 5)
+            rows.append({"date": d.strftime("%Y-%m-%d"), "item": item, "price": 2.0 + rng.normal(0, 0.1),
+                         "units": int(rng.poisson(weekly))})
+    return pd.DataFrame(rows)
+
+
+def minimal_design(**overrides: Any) -> dict[str, Any]:
+    design: dict[str, Any] = {
+        "name": "small-sales",
+        "task": "regression",
+        "target": "units",
+        "time_column": "date",
+        "group_columns": ["item"],
+        "data": {"source": "data.csv"},
+        "value": {"predictions_per_period": 60, "cost": {"under_per_unit": 2.0, "over_per_unit": 1.0},
+                  "running_cost_per_period": 10, "development_budget": 100},
+        "experiments": {"data_variants": {"basic": {"features": ["item", "price", "day_of_week"]}}},
+    }
+    for key, value in overrides.items():
+        design[key] = value
+    return design
+
+
+@pytest.fixture()
+def make_use_case(tmp_path: Path) -> Callable[..., Path]:
+    """Write a design dict (and a data frame) into a fresh folder; returns the folder."""
+    counter = iter(range(1000))
+
+    def make(design: dict[str, Any] | None = None, frame: pd.DataFrame | None = None,
+             source: str = "data.csv") -> Path:
+        folder = tmp_path / f"uc{next(counter)}"
+        folder.mkdir()
+        design = copy.deepcopy(design if design is not None else minimal_design())
+        (folder / "mlcycle.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+        data = small_sales() if frame is None else frame
+        if source.endswith(".parquet"):
+            data.to_parquet(folder / source)
+        else:
+            data.to_csv(folder / source, index=False)
+        return folder
+
+    return make
+
+
+@pytest.fixture()
+def load(make_use_case: Callable[..., Path]) -> Callable[..., mlcycle.UseCase]:
+    def _load(design: dict[str, Any] | None = None, frame: pd.DataFrame | None = None) -> mlcycle.UseCase:
+        return mlcycle.UseCase.load(make_use_case(design, frame))
+
+    return _load

@@ -1,0 +1,40 @@
+"""Docs that run: every `mlcycle` command and every Python block in README.md, in order."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlcycle.cli import app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def _commands() -> list[str]:
+    lines = [line.split("#")[0].strip() for block in _blocks("bash") for line in block.splitlines()]
+    return [line for line in lines if line.startswith("mlcycle ")]
+
+
+def test_readme_shows_the_two_commands() -> None:
+    bash = "\n".join(_blocks("bash"))
+    assert "make demo" in bash and "make test" in bash
+
+
+def test_every_readme_command_and_python_block_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = _commands()
+    assert len(commands) >= 4
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for command in commands:
+        result = runner.invoke(app, shlex.split(command)[1:], catch_exceptions=False)
+        assert result.exit_code == 0, f"{command}\n{result.output}\n{result.stderr}"
+    for block in _blocks("python"):
+        exec(compile(block, str(README), "exec"), {})  # noqa: S102 - our own README
