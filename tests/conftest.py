@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,35 @@ def load(make_use_case: Callable[..., Path]) -> Callable[..., mlcycle.UseCase]:
         return mlcycle.UseCase.load(make_use_case(design, frame))
 
     return _load
+
+
+POSTGRES_ADMIN_URL = os.environ.get("MLCYCLE_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards.
+
+    Skipped when no server answers — except in CI, where PostgreSQL is part of the machine
+    and a missing server must fail loudly rather than quietly test less.
+    """
+    import sqlalchemy
+
+    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    name = f"mlcycle_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

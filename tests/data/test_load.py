@@ -35,6 +35,28 @@ def test_sql_source(tmp_path: Path, make_use_case: Any) -> None:
     assert set(uc.data["item"]) == {"A"} and len(uc.data) == 60
 
 
+def test_postgresql_source(postgres_url: str, make_use_case: Any) -> None:
+    engine = sqlalchemy.create_engine(postgres_url)
+    frame = small_sales()
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame.to_sql("sales", engine, index=False)
+    engine.dispose()
+    design = minimal_design()
+    design["data"] = {"source": postgres_url, "query": "SELECT date, item, price, units FROM sales"}
+    uc = mlcycle.UseCase.load(make_use_case(design))
+    assert len(uc.data) == len(frame)
+    assert not [i for i in uc.check_data() if i.blocking]
+    assert uc.schema.columns["date"].type == "datetime"
+
+
+def test_unreachable_database_names_the_source(make_use_case: Any) -> None:
+    design = minimal_design()
+    design["data"] = {"source": "postgresql+psycopg://nobody@127.0.0.1:1/none", "query": "SELECT 1"}
+    with pytest.raises(DesignError) as caught:
+        mlcycle.UseCase.load(make_use_case(design)).data  # noqa: B018
+    assert caught.value.paths == ["data.source"] and "could not connect" in str(caught.value)
+
+
 def test_failing_query_names_the_query(tmp_path: Path, make_use_case: Any) -> None:
     db = tmp_path / "empty.db"
     sqlalchemy.create_engine(f"sqlite:///{db}").dispose()

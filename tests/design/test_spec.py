@@ -299,3 +299,16 @@ monitoring:
   review: {retire_after_windows: 4, min_labelled_rows: 200}
   alerts: [{kind: log}, {kind: webhook, url: "http://127.0.0.1:9000/hook"}]
 """
+
+
+def _models() -> list[type]:
+    from pydantic import BaseModel
+
+    return [v for v in vars(spec).values() if isinstance(v, type) and issubclass(v, BaseModel)
+            and v.__module__ == spec.__name__ and v is not spec._Strict]
+
+
+@pytest.mark.parametrize("model", _models(), ids=lambda m: m.__name__)
+def test_every_design_field_is_documented(model: type) -> None:
+    undocumented = [name for name, field in model.model_fields.items() if not field.description]  # type: ignore[attr-defined]
+    assert not undocumented, f"{model.__name__}: document {undocumented}"

@@ -96,28 +96,32 @@ class CostSpec(_Strict):
 class PayoffSpec(_Strict):
     """Money gained per outcome relative to doing nothing (negative = a loss)."""
 
-    true_positive: float
-    false_positive: float
-    false_negative: float
-    true_negative: float = 0.0
+    true_positive: float = Field(description="Money gained by acting on a case that is positive (e.g. a churner kept).")
+    false_positive: float = Field(description="Money gained (usually negative) by acting on a case that is not.")
+    false_negative: float = Field(description="Money gained (usually negative) by missing a positive case.")
+    true_negative: float = Field(0.0, description="Money gained by rightly doing nothing; usually 0.")
 
 
 class ValueSpec(_Strict):
-    currency: str = Field("EUR", min_length=1, max_length=8)
-    period: Literal["day", "week", "month", "quarter", "year"] = "month"
+    currency: str = Field("EUR", min_length=1, max_length=8, description="Currency of every amount, e.g. EUR, GBP.")
+    period: Literal["day", "week", "month", "quarter", "year"] = Field(
+        "month", description="The period money is counted per: running cost, added value, payback.")
     predictions_per_period: float | None = Field(
         None, gt=0, description="Predictions made per period. Default: the data's rows per period.")
     horizon_periods: int = Field(12, ge=1, description="The development budget must pay back within this many periods.")
-    baseline: BaselineSpec = Field(default_factory=lambda: BaselineSpec.model_validate({}))
+    baseline: BaselineSpec = Field(default_factory=lambda: BaselineSpec.model_validate({}),
+                                   description="Today's process, which every model is judged against. Default: "
+                                   "seasonal_naive (7 days) with a time column, else mean / majority_class.")
     cost: CostSpec | None = Field(None, description="Regression: money lost per unit of error.")
     payoff: PayoffSpec | None = Field(None, description="Classification: money gained per outcome.")
-    running_cost_per_period: float = Field(0.0, ge=0)
-    development_budget: float = Field(0.0, ge=0)
+    running_cost_per_period: float = Field(0.0, ge=0, description="Hosting, monitoring and upkeep per period.")
+    development_budget: float = Field(0.0, ge=0, description="What building the model costs, to be paid back "
+                                      "within horizon_periods.")
 
 
 # ── requirements ──────────────────────────────────────────────────────────────────────
 class QualityRequirement(_Strict):
-    metric: str
+    metric: str = Field(description="A data-scientist or domain-expert metric that fits the task.")
     max: float | None = Field(None, description="Ceiling, for lower-is-better metrics (mae, mape, log_loss …).")
     min: float | None = Field(None, description="Floor, for higher-is-better metrics (r2, f1, roc_auc …).")
 
@@ -128,25 +132,29 @@ class Compliance(_Strict):
 
 
 class Budget(_Strict):
-    max_training_minutes: float = Field(30, gt=0)
-    team_size: int = Field(1, ge=1)
+    max_training_minutes: float = Field(30, gt=0, description="Wall-clock budget for one experiment.")
+    team_size: int = Field(1, ge=1, description="People who build and keep the model.")
 
 
 class Requirements(_Strict):
-    frequency: Literal["realtime", "hourly", "daily", "weekly", "monthly"] = "daily"
+    frequency: Literal["realtime", "hourly", "daily", "weekly", "monthly"] = Field(
+        "daily", description="How often predictions are needed.")
     latency_p95_ms: float = Field(100, gt=0, description="Single-row online latency, 95th percentile.")
-    quality: QualityRequirement | None = None
+    quality: QualityRequirement | None = Field(None, description="The accuracy floor or ceiling a model must meet.")
     beat_baseline_by: float = Field(0.0, ge=0, lt=1, description="Required cut in money lost vs the baseline (0.10 = 10 %).")
-    explainability: Literal["none", "global", "per_prediction"] = "none"
-    compliance: Compliance = Field(default_factory=lambda: Compliance.model_validate({}))
-    budget: Budget = Field(default_factory=lambda: Budget.model_validate({}))
+    explainability: Literal["none", "global", "per_prediction"] = Field(
+        "none", description="per_prediction: every prediction can be explained to a non-expert.")
+    compliance: Compliance = Field(default_factory=lambda: Compliance.model_validate({}),
+                                   description="Audit trail and features no model may use.")
+    budget: Budget = Field(default_factory=lambda: Budget.model_validate({}), description="Time and people.")
 
 
 # ── metrics ───────────────────────────────────────────────────────────────────────────
 class MetricsSpec(_Strict):
     data_scientist: list[str] | None = Field(None, description="Default per task: mae, rmse, mape / roc_auc, f1, log_loss.")
     domain_expert: list[str] | None = Field(None, description="Catalogue names or `metrics.py:function`.")
-    business: list[str] = Field(default_factory=lambda: ["net_value", "money_lost"])
+    business: list[str] = Field(default_factory=lambda: ["net_value", "money_lost"],
+                                description="Money metrics: net_value, money_lost.")
     primary: str = Field("net_value", description="What the search optimises; must be listed in one of the views.")
 
     def listed(self) -> list[str]:
@@ -157,7 +165,7 @@ class MetricsSpec(_Strict):
 class Validation(_Strict):
     method: Literal["time_series_split", "kfold", "stratified_kfold"] | None = Field(
         None, description="Default: time_series_split with a time column, else kfold (stratified for classification).")
-    folds: int = Field(3, ge=2, le=20)
+    folds: int = Field(3, ge=2, le=20, description="Number of validation folds (expanding windows in time).")
 
 
 class DataVariant(_Strict):
@@ -179,10 +187,10 @@ class DataVariant(_Strict):
 class ParamSpec(_Strict):
     """A hyperparameter's search space: a range, or a list of choices (a scalar is one choice)."""
 
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    choices: list[Any] | None = None
+    low: float | None = Field(None, description="Lower end of a range.")
+    high: float | None = Field(None, description="Upper end of a range; not below low.")
+    log: bool = Field(False, description="Sample the range on a log scale (needs low > 0).")
+    choices: list[Any] | None = Field(None, description="The values to choose from (written as a YAML list).")
 
     @model_validator(mode="before")
     @classmethod
@@ -215,34 +223,38 @@ class ParamSpec(_Strict):
 
 
 class Search(_Strict):
-    sampler: Literal["tpe", "random", "grid"] = "tpe"
-    trials: int = Field(40, ge=1)
-    timeout_minutes: float = Field(10, gt=0)
-    executor: Literal["local", "ray"] = "local"
+    sampler: Literal["tpe", "random", "grid"] = Field("tpe", description="Optuna sampler; grid needs lists of choices.")
+    trials: int = Field(40, ge=1, description="At most this many trials.")
+    timeout_minutes: float = Field(10, gt=0, description="Stop starting trials after this long.")
+    executor: Literal["local", "ray"] = Field("local", description="local: a process pool; ray: Ray tasks.")
     address: str | None = Field(None, description="executor: ray — a Ray cluster address; null starts a local one.")
 
 
 class Experiments(_Strict):
-    validation: Validation = Field(default_factory=lambda: Validation.model_validate({}))
+    validation: Validation = Field(default_factory=lambda: Validation.model_validate({}),
+                                   description="How each trial is cross-validated.")
     data_variants: dict[str, DataVariant] = Field(
-        default_factory=lambda: {"all": DataVariant.model_validate({})}, min_length=1)
+        default_factory=lambda: {"all": DataVariant.model_validate({})}, min_length=1,
+        description="Named feature sets to compare. Default: one variant with every usable column.")
     algorithms: dict[str, dict[str, ParamSpec]] | None = Field(
         None, description="{} for an algorithm = its default space. Default: every algorithm fitting the task.")
-    search: Search = Field(default_factory=lambda: Search.model_validate({}))
+    search: Search = Field(default_factory=lambda: Search.model_validate({}), description="The search's budget.")
 
 
 # ── deployment and monitoring ─────────────────────────────────────────────────────────
 class Deployment(_Strict):
-    mode: Literal["online", "batch"] = "online"
-    max_batch_rows: int = Field(10_000, ge=1)
-    max_body_mb: float = Field(10, gt=0)
-    log_retention_days: int = Field(365, ge=1)
+    mode: Literal["online", "batch"] = Field("online", description="online: a microservice; batch: a scoring job.")
+    max_batch_rows: int = Field(10_000, ge=1, description="Rows per request above which the service answers 413.")
+    max_body_mb: float = Field(10, gt=0, description="Request body size above which the service answers 413.")
+    log_retention_days: int = Field(365, ge=1, description="Prediction log rows older than this are deleted "
+                                    "(audit rows kept while their model version is registered).")
 
 
 class DriftThreshold(_Strict):
-    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = None
-    warn: float | None = Field(None, ge=0)
-    alert: float | None = Field(None, ge=0)
+    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = Field(
+        None, description="This feature's statistic; default: its column type's.")
+    warn: float | None = Field(None, ge=0, description="This feature's warning threshold.")
+    alert: float | None = Field(None, ge=0, description="This feature's alert threshold.")
 
     @model_validator(mode="after")
     def _ordered(self) -> DriftThreshold:
@@ -254,11 +266,13 @@ class DriftThreshold(_Strict):
 class Drift(_Strict):
     statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = Field(
         None, description="One statistic for every column; overrides numeric/categorical.")
-    numeric: Literal["wasserstein", "ks", "psi"] = "wasserstein"
-    categorical: Literal["jensen_shannon", "chi2", "psi"] = "jensen_shannon"
-    warn: float = Field(0.05, ge=0)
-    alert: float = Field(0.1, ge=0)
-    per_feature: dict[str, DriftThreshold] = Field(default_factory=dict)
+    numeric: Literal["wasserstein", "ks", "psi"] = Field(
+        "wasserstein", description="Statistic for numeric columns (Wasserstein is normalised by the reference spread).")
+    categorical: Literal["jensen_shannon", "chi2", "psi"] = Field(
+        "jensen_shannon", description="Statistic for categorical columns.")
+    warn: float = Field(0.05, ge=0, description="A column past this is reported as drifting.")
+    alert: float = Field(0.1, ge=0, description="A column past this raises an alert.")
+    per_feature: dict[str, DriftThreshold] = Field(default_factory=dict, description="Overrides per column.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Drift:
@@ -268,25 +282,27 @@ class Drift(_Strict):
 
 
 class PerformanceAlert(_Strict):
-    metric: str
+    metric: str = Field(description="The metric watched on labelled predictions.")
     alert_above: float | None = Field(None, description="For lower-is-better metrics.")
     alert_below: float | None = Field(None, description="For higher-is-better metrics.")
 
 
 class ValueAlert(_Strict):
-    alert_below_fraction_of_estimate: float = Field(0.5, gt=0, le=1)
+    alert_below_fraction_of_estimate: float = Field(
+        0.5, gt=0, le=1, description="Alert when realised added value falls below this share of the estimate.")
 
 
 class ReviewSpec(_Strict):
-    retire_after_windows: int = Field(4, ge=1)
-    min_labelled_rows: int = Field(200, ge=1)
+    retire_after_windows: int = Field(4, ge=1, description="Windows of value below running cost before `retire`.")
+    min_labelled_rows: int = Field(200, ge=1, description="Fewer labelled predictions than this is too little "
+                                   "evidence for any verdict but healthy.")
 
 
 class AlertSink(_Strict):
-    kind: Literal["log", "webhook"]
-    url: str | None = None
-    timeout_seconds: float = Field(5, gt=0)
-    retries: int = Field(3, ge=0)
+    kind: Literal["log", "webhook"] = Field(description="log: JSON lines; webhook: POST JSON to url.")
+    url: str | None = Field(None, description="webhook: where to POST.")
+    timeout_seconds: float = Field(5, gt=0, description="webhook: give up on one attempt after this long.")
+    retries: int = Field(3, ge=0, description="webhook: further attempts after a failure.")
 
     @model_validator(mode="after")
     def _url_for_webhook(self) -> AlertSink:
@@ -299,11 +315,14 @@ class AlertSink(_Strict):
 
 class Monitoring(_Strict):
     window: str = Field("7d", description="A duration: 12h, 7d, 2w.")
-    drift: Drift = Field(default_factory=lambda: Drift.model_validate({}))
-    performance: PerformanceAlert | None = None
-    value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}))
-    review: ReviewSpec = Field(default_factory=lambda: ReviewSpec.model_validate({}))
-    alerts: list[AlertSink] = Field(default_factory=lambda: [AlertSink(kind="log")])
+    drift: Drift = Field(default_factory=lambda: Drift.model_validate({}), description="Data drift per column.")
+    performance: PerformanceAlert | None = Field(
+        None, description="Alert on a metric of labelled predictions. Default: the quality metric, no threshold.")
+    value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}),
+                              description="Alert when the money realised falls short of the estimate.")
+    review: ReviewSpec = Field(default_factory=lambda: ReviewSpec.model_validate({}),
+                               description="When the review may say retire, and how much evidence it needs.")
+    alerts: list[AlertSink] = Field(default_factory=lambda: [AlertSink(kind="log")], description="Where alerts go.")
 
     @field_validator("window")
     @classmethod
@@ -319,21 +338,27 @@ class Design(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
                       description="The use case's identity: MLflow experiment, registered model, OIP model name.")
-    description: str = ""
-    task: Task
-    target: str = Field(min_length=1)
+    description: str = Field("", description="What the use case is for, in the business's words.")
+    task: Task = Field(description="regression (a number) or classification (two classes).")
+    target: str = Field(min_length=1, description="The column to predict.")
     positive_class: Any = Field(
         None, description="Classification: the label that counts as positive. Required unless labels are 0/1 or booleans.")
-    time_column: str | None = None
-    group_columns: list[str] = Field(default_factory=list)
+    time_column: str | None = Field(None, description="Makes every split time-ordered; needed for lags and the "
+                                    "seasonal baseline.")
+    group_columns: list[str] = Field(default_factory=list, description="Columns identifying one series (for lags).")
     labels: dict[str, str] = Field(default_factory=dict, description="Human names of columns for explanations and reports.")
-    data: DataSpec
-    value: ValueSpec = Field(default_factory=lambda: ValueSpec.model_validate({}))
-    requirements: Requirements = Field(default_factory=lambda: Requirements.model_validate({}))
-    metrics: MetricsSpec = Field(default_factory=lambda: MetricsSpec.model_validate({}))
-    experiments: Experiments = Field(default_factory=lambda: Experiments.model_validate({}))
-    deployment: Deployment = Field(default_factory=lambda: Deployment.model_validate({}))
-    monitoring: Monitoring = Field(default_factory=lambda: Monitoring.model_validate({}))
+    data: DataSpec = Field(description="Where the data comes from.")
+    value: ValueSpec = Field(default_factory=lambda: ValueSpec.model_validate({}), description="Money (DESIGN.md §3).")
+    requirements: Requirements = Field(default_factory=lambda: Requirements.model_validate({}),
+                                       description="What the business requires: these become gates.")
+    metrics: MetricsSpec = Field(default_factory=lambda: MetricsSpec.model_validate({}),
+                                 description="The three views and the primary metric.")
+    experiments: Experiments = Field(default_factory=lambda: Experiments.model_validate({}),
+                                     description="Data variants × algorithms × hyperparameters.")
+    deployment: Deployment = Field(default_factory=lambda: Deployment.model_validate({}),
+                                   description="How the model is served.")
+    monitoring: Monitoring = Field(default_factory=lambda: Monitoring.model_validate({}),
+                                   description="Drift, performance, money and alerts once it is served.")
 
     @field_validator("positive_class")
     @classmethod

@@ -155,7 +155,7 @@ def _decide(design: Design, baseline_lost: float, break_even: float, payback_nee
     if not baseline_lost > 0:
         return "no-go", [f"today's process ({baseline_mod.describe(design)}) loses no money on history; "
                          "a model cannot improve on it"]
-    reasons = [f"today's process ({baseline_mod.describe(design)}) loses {money(baseline_lost)} {per}"]
+    reasons = [f"today's process, {baseline_mod.describe(design)}, loses {money(baseline_lost)} {per}"]
     horizon = f"{value.horizon_periods} {value.period}s"
     if payback_needed > NO_GO_ABOVE:
         reasons.append(
