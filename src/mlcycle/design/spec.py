@@ -589,29 +589,11 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
     # quality gate and performance alert: right metric, right bound for its direction
     quality = design.requirements.quality
     if quality is not None:
-        problem = _metric_problem(quality.metric, task)
-        if problem:
-            add("requirements.quality.metric", problem)
-        else:
-            direction = catalogue.CATALOGUE[quality.metric].direction
-            want = "min" if direction == "higher" else "max"
-            other = "max" if want == "min" else "min"
-            if getattr(quality, other) is not None:
-                add(f"requirements.quality.{other}", f"{quality.metric} is {_better(direction)}, so the requirement "
-                    f"is a {want}, not a {other}")
-            elif getattr(quality, want) is None:
-                add(f"requirements.quality.{want}", f"{quality.metric} is {_better(direction)}: give the {want} acceptable value")
+        problems += _bound_problems("requirements.quality", quality, "max", "min", task, required=True)
     performance = design.monitoring.performance
     if performance is not None:
-        problem = _metric_problem(performance.metric, task)
-        if problem:
-            add("monitoring.performance.metric", problem)
-        else:
-            direction = catalogue.CATALOGUE[performance.metric].direction
-            wrong = "alert_above" if direction == "higher" else "alert_below"
-            if getattr(performance, wrong) is not None:
-                right = "alert_below" if wrong == "alert_above" else "alert_above"
-                add(f"monitoring.performance.{wrong}", f"{performance.metric} is {_better(direction)}; use {right}")
+        problems += _bound_problems("monitoring.performance", performance, "alert_above", "alert_below", task,
+                                    required=False)
 
     # experiments
     method = design.experiments.validation.method
@@ -682,6 +664,27 @@ def _metric_problem(name: str, task: str, view: str | None = None) -> str | None
         fitting = catalogue.names(view, task)  # type: ignore[arg-type]
     where = f"{view.replace('_', ' ')} metric" if view else "metric"
     return f"must be a {where} for a {task} task, one of {', '.join(fitting)}. Got {name!r}"
+
+
+def _bound_problems(path: str, section: QualityRequirement | PerformanceAlert, lower_key: str, higher_key: str,
+                    task: str, *, required: bool) -> list[Problem]:
+    """A metric that fits the task, bounded on the side its direction calls for.
+
+    ``lower_key`` is the bound for lower-is-better metrics (``max``, ``alert_above``),
+    ``higher_key`` the one for higher-is-better metrics (``min``, ``alert_below``).
+    """
+    from mlcycle.metrics import catalogue
+
+    problem = _metric_problem(section.metric, task)
+    if problem:
+        return [Problem(f"{path}.metric", problem)]
+    direction = catalogue.CATALOGUE[section.metric].direction
+    right, wrong = (higher_key, lower_key) if direction == "higher" else (lower_key, higher_key)
+    if getattr(section, wrong) is not None:
+        return [Problem(f"{path}.{wrong}", f"{section.metric} is {_better(direction)}, so give {right}, not {wrong}")]
+    if required and getattr(section, right) is None:
+        return [Problem(f"{path}.{right}", f"{section.metric} is {_better(direction)}: give the {right} acceptable value")]
+    return []
 
 
 def _better(direction: str) -> str:
