@@ -53,7 +53,8 @@ class DataSpec(_Strict):
     query: str | None = Field(None, description="SQL to run when `source` is a database URL.")
     train_until: date | None = Field(None, description="Rows after this date are never trained on; kept "
                                      "for replay and evaluation. Needs `time_column`.")
-    holidays: str | None = Field(None, description="Country code for holiday features, e.g. GB (python `holidays`).")
+    holidays: str | None = Field(None, description="Country code for holiday features, e.g. GB, or with a "
+                                 "subdivision, GB-ENG (python `holidays`).")
 
     @property
     def is_database(self) -> bool:
@@ -67,8 +68,12 @@ class DataSpec(_Strict):
         import holidays
 
         supported = holidays.list_supported_countries()
-        if value not in supported:
-            raise ValueError(f"must be a country code the `holidays` package knows (e.g. GB, US, DE, FR). Got {value!r}")
+        country, _, subdivision = value.partition("-")
+        if country not in supported:
+            raise ValueError(f"must be a country code the `holidays` package knows (e.g. GB, US, DE, FR), optionally "
+                             f"with a subdivision (GB-ENG, US-CA). Got {value!r}")
+        if subdivision and subdivision not in supported[country]:
+            raise ValueError(f"{country} has no subdivision {subdivision!r}; valid: {', '.join(supported[country])}")
         return value
 
 
@@ -638,8 +643,9 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
             add(apath, f"unknown algorithm for a {task} task; valid: {', '.join(algorithms.for_task(task))}")
             continue
         for param, space in params.items():
-            if param not in known.space:
-                add(f"{apath}.{param}", f"{algo} has no hyperparameter {param!r} in mlcycle; tunable: {', '.join(known.space)}")
+            if param not in algorithms.tunable(algo):
+                add(f"{apath}.{param}", f"{algo} has no hyperparameter {param!r} in mlcycle; "
+                    f"tunable: {', '.join(algorithms.tunable(algo))}")
             elif grid and space.is_range:
                 add(f"{apath}.{param}", "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range")
         if grid:
