@@ -13,6 +13,7 @@ from mlcycle.exceptions import (
     DataCheckFailed,
     DataError,
     DesignError,
+    GateFailed,
     MlcycleError,
     UseCaseError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "DataCheckFailed",
     "DataError",
     "DesignError",
+    "GateFailed",
     "MlcycleError",
     "UseCase",
     "UseCaseError",

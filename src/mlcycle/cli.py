@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -33,7 +34,8 @@ app = typer.Typer(
 data_app = typer.Typer(help="Data quality and the inferred schema.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-out = Console(highlight=False)
+# Wide enough for the leaderboard's three views when the output goes to a log rather than a terminal.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, highlight=False)
 
 UseCaseOption = Annotated[Path, typer.Option("--use-case", "-u", help="The use-case folder (holds mlcycle.yaml).")]
@@ -150,6 +152,109 @@ def data_check_command(use_case: UseCaseOption = Path(".")) -> None:
     render_issues(issues, uc.schema_path)
     if any(i.blocking for i in issues):
         raise typer.Exit(1)
+
+
+def render_leaderboard(result: Any, views: dict[str, list[str]], top: int = 10) -> None:
+    board = result.leaderboard
+    if board.empty:
+        out.print("[red]no trial completed[/]")
+        return
+    table = Table(title=f"Leaderboard — best {result.primary} first (fold means)", header_style="bold")
+    for column in ("#", "trial", "algorithm", "variant", "gates"):
+        table.add_column(column, justify="right" if column in ("#", "trial") else "left")
+    headers = [(view, name) for view, names in views.items() for name in names]
+    colours = {"data_scientist": "cyan", "domain_expert": "magenta", "business": "green"}
+    for view, name in headers:
+        table.add_column(f"[{colours[view]}]{name}[/]", justify="right")
+    shown = pd_concat_top(board, top)
+    for row in shown.to_dict("records"):
+        is_baseline = row["algorithm"] == "baseline"
+        gates = "" if is_baseline else ("[green]met[/]" if row.get("feasible") else "[red]missed[/]")
+        cells = ["" if is_baseline else str(int(row["rank"])), "" if is_baseline else str(int(row["trial"])),
+                 row["algorithm"], row["variant"], gates]
+        cells += [_cell(row.get(name)) for _, name in headers]
+        table.add_row(*cells, style="bold" if is_baseline else None)
+    out.print(table)
+    out.print("gates: the requirements known at search time (quality, latency, forbidden features); "
+              "the best trial is the best that meets them.")
+    out.print(f"{result.count('complete')} complete, {result.count('pruned')} pruned, {result.count('failed')} failed "
+              f"in {result.elapsed_seconds:.0f} s on the {result.executor} executor (stopped by {result.stopped_by}).")
+    if result.best is not None:
+        out.print(f"best: trial {result.best.spec.number} — {result.best.spec.algorithm} on {result.best.spec.variant}, "
+                  f"MLflow run {result.best.run_id}")
+    if result.report_path:
+        out.print(f"report: {result.report_path}")
+
+
+def pd_concat_top(board: Any, top: int) -> Any:
+    import pandas as pd
+
+    return pd.concat([board[board["algorithm"] != "baseline"].head(top), board[board["algorithm"] == "baseline"]])
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return str(value)
+
+
+@app.command("experiment")
+@_user_errors
+def experiment_command(
+    use_case: UseCaseOption = Path("."),
+    trials: Annotated[int | None, typer.Option(help="Trials to run (default: the design's search.trials).")] = None,
+    executor: Annotated[str | None, typer.Option(help="local or ray (default: the design's search.executor).")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")] = None,
+) -> None:
+    """Search data variants × algorithms × hyperparameters; track every trial in MLflow; print the leaderboard.
+
+    Exits 0 when the search ran, whatever its results: the gate is `promote`'s job.
+    """
+    if executor not in (None, "local", "ray"):
+        raise typer.BadParameter(f"must be local or ray. Got {executor!r}", param_hint="--executor")
+    uc = UseCase.load(use_case)
+    result = uc.experiment(trials=trials, executor=executor, address=address, console=out)
+    render_leaderboard(result, uc.spec.views)
+
+
+def render_gate(report: Any) -> None:
+    table = Table(title=f"Promotion gate — trial {report.spec['number']} ({report.spec['algorithm']} on "
+                        f"{report.spec['variant']})", header_style="bold")
+    for column in ("requirement", "threshold", "measured", "result", "detail"):
+        table.add_column(column)
+    for row in report.rows:
+        table.add_row(row.requirement, row.threshold, row.measured,
+                      "[green]pass[/]" if row.passed else "[bold red]fail[/]", row.detail)
+    out.print(table)
+    if report.registered:
+        forced = f" [bold yellow](forced by {report.forced_by}: {report.reason})[/]" if report.forced else ""
+        previous = f"; version {report.previous_version} is now 'previous'" if report.previous_version else ""
+        out.print(f"[green]registered[/] {report.use_case} version {report.version} as 'champion'{previous}{forced}")
+    if report.report_path:
+        out.print(f"report: {report.report_path}")
+
+
+@app.command("promote")
+@_user_errors
+def promote_command(
+    run_id: Annotated[str | None, typer.Argument(help="MLflow run id of a trial (default: the best of the last search).")] = None,
+    use_case: UseCaseOption = Path("."),
+    force: Annotated[bool, typer.Option(help="Register even if the gate fails (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the gate is overridden, for the audit trail.")] = None,
+) -> None:
+    """Run the promotion gate on the best (or given) trial; register it as champion if it passes. Exits 1 on a fail."""
+    from mlcycle.exceptions import GateFailed
+
+    uc = UseCase.load(use_case)
+    try:
+        with out.status("refitting, logging and measuring the candidate…"):
+            report = uc.promote(run_id, force=force, reason=reason)
+    except GateFailed as failed:
+        render_gate(failed.report)
+        raise
+    render_gate(report)
 
 
 @app.command("demo")

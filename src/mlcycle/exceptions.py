@@ -8,7 +8,8 @@ The tree, and what the command line does with each branch::
     │   ├── DataError             a data source cannot be read or lacks what the design needs
     │   └── UseCaseError          the use-case folder is missing, or not a use case
     └── CheckFailed               the input is fine, but a check or gate said no  → exit code 1
-        └── DataCheckFailed       `mlcycle data check` found blocking problems
+        ├── DataCheckFailed       `mlcycle data check` found blocking problems
+        └── GateFailed            the promotion gate refused a model
 
 Messages are written for the person who will read them: what was expected, what came,
 and how to fix it. DesignError carries the YAML path of each problem so callers (and
@@ -97,12 +98,24 @@ class DataCheckFailed(CheckFailed):
         super().__init__("\n".join(lines))
 
 
+class GateFailed(CheckFailed):
+    """The promotion gate refused the model: ``report`` lists each requirement, measured figure and verdict."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        failed = [row for row in report.rows if not row.passed]
+        lines = [f"promotion gate failed on {len(failed)} of {len(report.rows)} requirement(s); nothing was registered:"]
+        lines += [f"  - {row.requirement}: {row.detail}" for row in failed]
+        super().__init__("\n".join(lines))
+
+
 __all__ = [
     "BadInput",
     "CheckFailed",
     "DataCheckFailed",
     "DataError",
     "DesignError",
+    "GateFailed",
     "MlcycleError",
     "Problem",
     "UseCaseError",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +23,12 @@ from mlcycle.design import card as card_mod
 from mlcycle.design import spec as spec_mod
 from mlcycle.design.card import DesignCard
 from mlcycle.exceptions import DesignError, UseCaseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlcycle.develop.gate import GateReport
+    from mlcycle.develop.search import ExperimentResult
 
 DESIGN_FILE = "mlcycle.yaml"
 STATE_DIR = ".mlcycle"
@@ -101,6 +108,40 @@ class UseCase:
         issues = quality.check(self.spec, self.raw_data)
         infer(self.spec, self.data).save(self.schema_path)
         return issues
+
+    # ── the development phase ────────────────────────────────────────────────────────
+    @property
+    def training_data(self) -> pd.DataFrame:
+        """Rows the development phase learns from: up to ``data.train_until``."""
+        return data_load.training_rows(self.spec, self.data).reset_index(drop=True)
+
+    def experiment(self, trials: int | None = None, executor: str | None = None, *, address: str | None = None,
+                   workers: int | None = None, console: Console | None = None, track: bool = True,
+                   report: bool = True) -> ExperimentResult:
+        """Search data variants × algorithms × hyperparameters; every trial tracked in MLflow.
+
+        Returns the leaderboard and the best feasible trial; writes the experiment report.
+        """
+        from mlcycle.develop import search
+        from mlcycle.develop.tracking import file_hash
+
+        result = search.run(self.spec, self.training_data, self.folder, self.state_dir, trials=trials,
+                            executor=executor, address=address, workers=workers, track=track, console=console,
+                            design_hash=file_hash(self.folder / DESIGN_FILE))
+        if report:
+            from mlcycle.report import experiment as report_mod
+
+            result.report_path = report_mod.experiment(self, result)
+        return result
+
+    def promote(self, run_id: str | None = None, *, force: bool = False, reason: str | None = None) -> GateReport:
+        """Refit the best (or given) trial, log it, run the promotion gate; register it as champion if it passes.
+
+        Raises GateFailed (nothing registered) when a requirement is not met, unless ``force``.
+        """
+        from mlcycle.develop import gate
+
+        return gate.promote(self, run_id, force=force, reason=reason)
 
     def __repr__(self) -> str:
         return f"UseCase({self.name!r}, folder={str(self.folder)!r})"

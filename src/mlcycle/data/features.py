@@ -140,36 +140,33 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     # ── fit / transform ──────────────────────────────────────────────────────────────
     def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         self.feature_names_out_ = list(self.get_feature_names_out())
-        self.history_ = self._known(X, y).pipe(self._tail) if self.needs_history else None
+        self.history_ = self._tail(self._known(X, y)) if self.needs_history else None
+        self._cache = None
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in self.raw_columns if c not in X.columns]
         if missing:
             raise KeyError(f"missing input column(s): {', '.join(missing)}")
-        out = pd.DataFrame(index=X.index)
-        for name in self.features:
-            if name in CALENDAR_FEATURES:
-                continue
-            out[name] = X[name]
+        out = {name: X[name] for name in self.features if name not in CALENDAR_FEATURES}
         if self._calendar:
             calendar = calendar_features(X[self.time_column], self._calendar, self.holidays)
-            for name in self._calendar:
-                out[name] = calendar[name]
-        out = out[list(self.features)]
+            out.update({name: calendar[name] for name in self._calendar})
+        built = pd.DataFrame({name: out[name] for name in self.features}, index=X.index)
         if self.needs_history:
-            history = self._history_with(X)
-            day = pd.to_datetime(X[self.time_column]).dt.normalize()
+            keys, values, cumulative, ids = self._table(X)
+            query = _combined(self._series_ids(X, ids, grow=False), _days(X[self.time_column]))
             for k in self._lags:
-                out[lag_name(self.target, k)] = self._lookup(history, X, day - pd.Timedelta(days=k))
+                built[lag_name(self.target, k)] = _lag(keys, values, query, k)
             for k in self._means:
-                out[mean_name(self.target, k)] = self._window_mean(history, X, day, k)
-        return out
+                built[mean_name(self.target, k)] = _window_mean(keys, cumulative, query, k)
+        return built
 
     def extend_history(self, actuals: pd.DataFrame) -> None:
         """Add known actuals (time, series keys, target) to the history the model keeps."""
         if self.needs_history:
             self.history_ = self._tail(pd.concat([self.history_, self._known(actuals)], ignore_index=True))
+            self._cache = None
 
     def missing_history(self, X: pd.DataFrame) -> np.ndarray:
         """True for rows whose every lag and window lacks a value: the history does not cover them."""
@@ -180,6 +177,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return built[derived].isna().all(axis=1).to_numpy()
 
     # ── internals ────────────────────────────────────────────────────────────────────
+    # Lags and window means are read from one sorted array of (series id, day) keys: a lag is
+    # an exact search, a window mean a difference of cumulative sums between two searches.
+    # The same vectorised code serves a 12,000-row training set and a single online request.
     def _known(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:
         """Rows with a known target: (series keys, day, value)."""
         if y is not None:
@@ -187,14 +187,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         elif self.target in X.columns:
             values = pd.to_numeric(X[self.target], errors="coerce").astype(float)
         else:
-            return pd.DataFrame(columns=[*self._groups, "_day", "_y"])
+            return pd.DataFrame({**{g: [] for g in self._groups}, "_day": pd.Series([], dtype="datetime64[ns]"),
+                                 "_y": pd.Series([], dtype=float)})
         known = X[self._groups].copy()
         known["_day"] = pd.to_datetime(X[self.time_column]).dt.normalize()
         known["_y"] = values
         return known.dropna(subset=["_y", "_day"])
 
     def _tail(self, known: pd.DataFrame) -> pd.DataFrame:
-        """One value per (series, day), the last per series ``lookback_days`` only."""
+        """One value per (series, day), the last ``lookback_days`` of each series only."""
         known = known.drop_duplicates(subset=[*self._groups, "_day"], keep="last")
         if known.empty:
             return known.reset_index(drop=True)
@@ -202,51 +203,72 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         keep = known["_day"] >= last - pd.Timedelta(days=self.lookback_days)
         return known[keep].sort_values([*self._groups, "_day"]).reset_index(drop=True)
 
-    def _history_with(self, X: pd.DataFrame) -> pd.DataFrame:
-        parts = [self.history_] if getattr(self, "history_", None) is not None else []
-        if self.target in X.columns:
-            parts.append(self._known(X))
-        if not parts:
-            return pd.DataFrame(columns=[*self._groups, "_day", "_y"])
-        history = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        return history.drop_duplicates(subset=[*self._groups, "_day"], keep="last")
-
-    def _index(self, keys: pd.DataFrame, day: pd.Series) -> pd.Index:
+    def _series_ids(self, frame: pd.DataFrame, ids: dict[Any, int], *, grow: bool) -> np.ndarray:
         if not self._groups:
-            return pd.Index(day)
-        frame = keys[self._groups].reset_index(drop=True).assign(_day=day.reset_index(drop=True))
-        return pd.MultiIndex.from_frame(frame)
+            return np.zeros(len(frame), dtype=np.int64)
+        columns = [frame[g].tolist() for g in self._groups]
+        keys = zip(*columns) if len(columns) > 1 else columns[0]
+        if grow:
+            return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(frame))
+        return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
 
-    def _lookup(self, history: pd.DataFrame, X: pd.DataFrame, day: pd.Series) -> np.ndarray:
-        if history.empty:
-            return np.full(len(X), np.nan)
-        values = history.set_index([*self._groups, "_day"])["_y"]
-        return values.reindex(self._index(X, day)).to_numpy(dtype=float)
+    def _table(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
+        """Sorted keys, values and cumulative sums of the history, plus the rows' own known actuals."""
+        if getattr(self, "_cache", None) is None:
+            ids: dict[Any, int] = {}
+            history = self.history_ if self.history_ is not None else self._known(X.iloc[:0])
+            keys = _combined(self._series_ids(history, ids, grow=True), _days(history["_day"]))
+            self._cache = (keys, history["_y"].to_numpy(dtype=float), ids)
+        keys, values, ids = self._cache
+        if self.target in X.columns:
+            ids = dict(ids)
+            known = self._known(X)
+            keys = np.concatenate([keys, _combined(self._series_ids(known, ids, grow=True), _days(known["_day"]))])
+            values = np.concatenate([values, known["_y"].to_numpy(dtype=float)])
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        last = np.r_[keys[1:] != keys[:-1], True] if len(keys) else np.zeros(0, dtype=bool)
+        keys, values = keys[last], values[last]  # a later actual for the same (series, day) wins
+        cumulative = np.r_[0.0, np.cumsum(values)]
+        return keys, values, cumulative, ids
 
-    def _window_mean(self, history: pd.DataFrame, X: pd.DataFrame, day: pd.Series, days: int) -> np.ndarray:
-        """Mean of the values on days [t − days, t − 1], per series: strictly before t."""
-        if history.empty:
-            return np.full(len(X), np.nan)
-        ordered = history.sort_values([*self._groups, "_day"])
-        window = dict(window=f"{days}D", on="_day", closed="left")
-        # Sorted by (series, day) and grouped in order of appearance, the rolled values line up row for row.
-        rolled = (ordered.groupby(self._groups, sort=False, dropna=False).rolling(**window)["_y"].mean()
-                  if self._groups else ordered.rolling(**window)["_y"].mean())
-        table = ordered.assign(_mean=rolled.to_numpy())
-        exact = table.set_index([*self._groups, "_day"])["_mean"].reindex(self._index(X, day)).to_numpy(dtype=float, copy=True)
-        present = table.set_index([*self._groups, "_day"]).index
-        absent = ~self._index(X, day).isin(present)
-        if absent.any():
-            exact[absent] = self._mean_by_scan(history, X[absent], day[absent], days)
-        return exact
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_cache"] = None  # derived from history_; rebuilt on first use
+        return state
 
-    def _mean_by_scan(self, history: pd.DataFrame, X: pd.DataFrame, day: pd.Series, days: int) -> np.ndarray:
-        """Window means for days the history does not contain (new days): a merge over the window."""
-        keys = X[self._groups].reset_index(drop=True).assign(_t=day.reset_index(drop=True), _row=np.arange(len(X)))
-        joined = keys.merge(history, on=self._groups, how="left") if self._groups else keys.merge(history, how="cross")
-        inside = (joined["_day"] < joined["_t"]) & (joined["_day"] >= joined["_t"] - pd.Timedelta(days=days))
-        means = joined[inside].groupby("_row")["_y"].mean()
-        return means.reindex(np.arange(len(X))).to_numpy(dtype=float)
+
+_SERIES_STRIDE = 10_000_000  # days per series id in the combined key: far more than any lookback
+_DAY_OFFSET = 5_000_000  # keeps days before 1970 positive
+
+
+def _days(times: pd.Series) -> np.ndarray:
+    days = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    return days + _DAY_OFFSET
+
+
+def _combined(series_ids: np.ndarray, days: np.ndarray) -> np.ndarray:
+    return np.where(series_ids < 0, -1, series_ids * _SERIES_STRIDE + days)
+
+
+def _lag(keys: np.ndarray, values: np.ndarray, query: np.ndarray, days: int) -> np.ndarray:
+    wanted = query - days
+    pos = np.searchsorted(keys, wanted)
+    found = (pos < len(keys)) & (query >= 0)
+    found[found] = keys[pos[found]] == wanted[found]
+    out = np.full(len(query), np.nan)
+    out[found] = values[pos[found]]
+    return out
+
+
+def _window_mean(keys: np.ndarray, cumulative: np.ndarray, query: np.ndarray, days: int) -> np.ndarray:
+    """Mean of the values on days [t − days, t − 1] of the row's series: strictly before t."""
+    lo = np.searchsorted(keys, query - days, side="left")
+    hi = np.searchsorted(keys, query, side="left")
+    count = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (cumulative[hi] - cumulative[lo]) / count
+    return np.where((count > 0) & (query >= 0), mean, np.nan)
 
 
 def builder_for(design: Design, variant: str, frame_columns: list[str] | None = None) -> FeatureBuilder:

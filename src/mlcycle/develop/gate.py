@@ -1,0 +1,309 @@
+"""The promotion gate: the design's requirements checked against a candidate, row by row.
+
+``promote`` refits the chosen trial on all training data, logs it as an MLflow model (with
+its signature, an input example, the input schema and the reference profile for drift),
+then evaluates every requirement of the design:
+
+| row | measured as |
+|---|---|
+| quality floor / ceiling | the trial's cross-validated metric |
+| beats the baseline by ``beat_baseline_by`` | 1 − model money lost ÷ baseline money lost, same folds |
+| positive added value after running cost | the trial's net_value per period |
+| single-row latency p95 | measured now, by calling the *logged* model |
+| explainability | per_prediction: contributions that add up to the prediction, checked on real rows |
+| no forbidden feature | the variant's features |
+| training time | the refit on all training data |
+
+All pass → the model is registered under the design's ``name`` with alias ``champion``
+(the champion it replaces keeps alias ``previous``) and the version is tagged with the
+gate report. Any fail → nothing is registered and :class:`GateFailed` says which rows
+failed and by how much. ``force`` registers anyway and records who forced it and why.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mlcycle.data.schema import Schema
+from mlcycle.deploy.explain import Explainer, check_additivity
+from mlcycle.develop import registry
+from mlcycle.develop.tracking import TAG, Tracker
+from mlcycle.develop.trial import TrialSpec, Workbench, measure
+from mlcycle.exceptions import GateFailed, UseCaseError
+from mlcycle.metrics import catalogue
+from mlcycle.monitor.profile import profile
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+REQUIREMENTS = ["mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "shap", "cloudpickle"]
+
+
+@dataclass
+class GateRow:
+    requirement: str
+    threshold: str
+    measured: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class GateReport:
+    use_case: str
+    trial_run_id: str
+    spec: dict[str, Any]
+    rows: list[GateRow] = field(default_factory=list)
+    model_uri: str | None = None
+    promotion_run_id: str | None = None
+    version: str | None = None
+    previous_version: str | None = None
+    forced: bool = False
+    forced_by: str | None = None
+    reason: str | None = None
+    figures: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self.rows)
+
+    @property
+    def registered(self) -> bool:
+        return self.version is not None
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+    def to_json(self) -> str:
+        return json.dumps({"rows": [asdict(r) for r in self.rows], "passed": self.passed, "forced": self.forced,
+                           "forced_by": self.forced_by, "reason": self.reason, "trial_run_id": self.trial_run_id,
+                           "figures": self.figures})
+
+
+@dataclass
+class Candidate:
+    """A trial as the gate sees it: what to refit and what cross-validation measured."""
+
+    run_id: str
+    spec: TrialSpec
+    metrics: dict[str, float]
+    threshold: float | None = None
+
+
+def candidate(tracker: Tracker, run_id: str | None) -> Candidate:
+    """The trial run ``run_id``, or the best feasible trial of the latest search."""
+    client = tracker.client
+    if run_id is None:
+        searches = client.search_runs([tracker.experiment_id], f"tags.`{TAG}kind` = 'search'",
+                                      order_by=["attributes.start_time DESC"], max_results=1)
+        if not searches or not searches[0].data.tags.get(f"{TAG}best_run_id"):
+            raise UseCaseError("no search with a completed trial to promote; run `mlcycle experiment` first")
+        run_id = searches[0].data.tags[f"{TAG}best_run_id"]
+    try:
+        run = client.get_run(run_id)
+    except Exception:
+        raise UseCaseError(f"no MLflow run {run_id!r} in {tracker.uri}; list trials with `mlflow ui` "
+                           f"or promote the best with plain `mlcycle promote`") from None
+    tags = run.data.tags
+    if tags.get(f"{TAG}kind") != "trial":
+        raise UseCaseError(f"run {run_id} is not an mlcycle trial (tag {TAG}kind = {tags.get(f'{TAG}kind')!r})")
+    if f"{TAG}spec" not in tags:
+        raise UseCaseError(f"trial run {run_id} was logged by an older mlcycle without its {TAG}spec tag; "
+                           "run `mlcycle experiment` again")
+    if tags.get(f"{TAG}state") != "complete":
+        raise UseCaseError(f"trial run {run_id} did not complete ({tags.get(f'{TAG}state')}); pick a complete one")
+    raw = json.loads(tags[f"{TAG}spec"])
+    spec = TrialSpec(int(tags.get(f"{TAG}trial", -1)), raw["variant"], raw["algorithm"], raw["params"])
+    metrics = dict(run.data.metrics)
+    return Candidate(run_id, spec, metrics, metrics.get("decision_threshold"))
+
+
+def _row(requirement: str, threshold: str, measured: float | str, passed: bool, detail: str = "") -> GateRow:
+    shown = measured if isinstance(measured, str) else (f"{measured:,.4g}" if math.isfinite(measured) else "—")
+    return GateRow(requirement, threshold, shown, bool(passed), detail or ("met" if passed else "not met"))
+
+
+def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivity_gap: float | None,
+             refit_minutes: float) -> list[GateRow]:
+    """One row per requirement of the design, from the candidate's figures."""
+    design, req = uc.spec, uc.spec.requirements
+    m = chosen.metrics
+    rows = []
+    if req.quality is not None:
+        metric = catalogue.CATALOGUE[req.quality.metric]
+        value = m.get(req.quality.metric, math.nan)
+        judged = abs(value) if metric.direction == "zero" else value
+        if req.quality.max is not None:
+            ok = judged <= req.quality.max
+            rows.append(_row(f"quality: {metric.name}", f"≤ {req.quality.max:g}", value, ok,
+                             "" if ok else f"{judged - req.quality.max:,.4g} above the ceiling"))
+        else:
+            ok = judged >= (req.quality.min or 0)
+            rows.append(_row(f"quality: {metric.name}", f"≥ {req.quality.min:g}", value, ok,
+                             "" if ok else f"{req.quality.min - judged:,.4g} below the floor"))
+    lost, base_lost = m.get("money_lost", math.nan), m.get("baseline_money_lost", math.nan)
+    improvement = 1 - lost / base_lost if base_lost and math.isfinite(base_lost) and base_lost > 0 else math.nan
+    ok = improvement >= req.beat_baseline_by
+    rows.append(_row("beats the baseline in money lost", f"≥ {req.beat_baseline_by:.0%} less", f"{improvement:.1%} less",
+                     ok, "" if ok else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut"))
+    net = m.get("net_value", math.nan)
+    currency = f"{design.value.currency} per {design.value.period}"
+    ok = net > 0
+    rows.append(_row("positive added value after running cost", f"> 0 {currency}", f"{net:,.0f} {currency}", ok,
+                     "" if ok else f"loses {-net:,.0f} {currency} against today's process"))
+    ok = latency_p95_ms <= req.latency_p95_ms
+    rows.append(_row("single-row latency p95", f"≤ {req.latency_p95_ms:g} ms", f"{latency_p95_ms:.2f} ms", ok,
+                     "" if ok else f"{latency_p95_ms - req.latency_p95_ms:.1f} ms too slow"))
+    if req.explainability == "per_prediction":
+        ok = additivity_gap is not None and additivity_gap <= 1e-6 * max(1.0, abs(m.get("mae", 1.0)))
+        measured = "unavailable" if additivity_gap is None else f"contributions add up (gap {additivity_gap:.1e})"
+        rows.append(_row("explainability: per prediction", "per-row contributions", measured, ok,
+                         "" if ok else "per-row contributions are unavailable or do not add up to the prediction"))
+    elif req.explainability == "global":
+        rows.append(_row("explainability: global", "feature importance", "permutation importance", True))
+    forbidden = set(req.compliance.forbidden_features)
+    builder = uc.spec.variant_definition(chosen.spec.variant)
+    used = set(builder["features"] or uc.training_data.columns) & forbidden
+    rows.append(_row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
+                     ", ".join(sorted(used)) or "none used", not used, "" if not used else f"uses {', '.join(sorted(used))}"))
+    budget = req.budget.max_training_minutes
+    ok = refit_minutes <= budget
+    rows.append(_row("training time", f"≤ {budget:g} min", f"{refit_minutes:.2f} min", ok,
+                     "" if ok else f"{refit_minutes - budget:.1f} min over budget"))
+    return rows
+
+
+def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reason: str | None = None) -> GateReport:
+    import mlflow
+
+    if force and not reason:
+        raise UseCaseError("--force needs --reason: the audit trail records who forced a promotion and why")
+    tracker = Tracker(uc.state_dir, uc.name)
+    chosen = candidate(tracker, run_id)
+    report = GateReport(uc.name, chosen.run_id, asdict(chosen.spec))
+
+    train = uc.training_data
+    bench = Workbench.create(uc.spec, train, uc.folder)
+    started = time.perf_counter()
+    pipeline = bench.pipeline(chosen.spec).fit(train, bench.target(train))
+    refit_minutes = (time.perf_counter() - started) / 60
+    explainer = Explainer(pipeline, uc.spec.task).fit(train)
+
+    from mlcycle.develop.model import MlcycleModel
+
+    builder = pipeline.named_steps["features"]
+    inputs = builder.raw_columns
+    labels = _labels(uc) if uc.spec.task == "classification" else (0, 1)
+    model = MlcycleModel(pipeline, task=uc.spec.task, input_columns=inputs, threshold=chosen.threshold, labels=labels,
+                         explainer=explainer, meta={"use_case": uc.name, "trial_run_id": chosen.run_id,
+                                                    "spec": asdict(chosen.spec)})
+    example = train[inputs].tail(5).reset_index(drop=True)
+    report.model_uri, report.promotion_run_id = _log_model(uc, tracker, model, train, example, chosen)
+
+    loaded = mlflow.pyfunc.load_model(report.model_uri)
+    valid_rows = train.iloc[bench.folds[-1][1]][inputs]
+    latency = measure(_PyfuncAdapter(loaded), valid_rows, "regression")
+    gap = None
+    if uc.spec.requirements.explainability == "per_prediction":
+        sample = train.iloc[bench.folds[-1][1]].head(50)
+        try:
+            gap = check_additivity(explainer, sample[inputs], model.predict_value(sample[inputs]))
+        except Exception:  # an explainer that cannot explain this model fails the row; it must not crash promotion
+            gap = None
+    report.rows = evaluate(uc, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)
+    report.figures = {"latency_p95_ms": latency.p95_ms, "refit_minutes": refit_minutes,
+                      **{k: v for k, v in chosen.metrics.items() if k in ("money_lost", "baseline_money_lost", "net_value")}}
+    tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate", report.to_json())
+    tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate_passed", str(report.passed).lower())
+
+    if report.passed or force:
+        report.forced = force and not report.passed
+        if report.forced:
+            report.forced_by, report.reason = getpass.getuser(), reason
+        report.version, report.previous_version = registry.register(tracker, uc.name, report)
+    from mlcycle.report import promotion as promotion_report
+
+    report.report_path = promotion_report.write(uc, report)
+    if not report.registered:
+        raise GateFailed(report)
+    return report
+
+
+class _PyfuncAdapter:
+    """Lets the latency probe call a loaded pyfunc like a Pipeline."""
+
+    def __init__(self, loaded: Any) -> None:
+        self.loaded = loaded
+
+    def predict(self, rows: pd.DataFrame) -> Any:
+        return self.loaded.predict(rows)
+
+
+def _labels(uc: UseCase) -> tuple[Any, Any]:
+    from mlcycle.design.spec import positive_mask
+
+    target = uc.training_data[uc.spec.target]
+    positive = positive_mask(uc.spec, target)
+    values = target.to_numpy()
+    pos = values[positive.to_numpy()][0] if positive.any() else 1
+    neg = values[~positive.to_numpy()][0] if (~positive).any() else 0
+    return (neg.item() if hasattr(neg, "item") else neg, pos.item() if hasattr(pos, "item") else pos)
+
+
+def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame,
+               chosen: Candidate) -> tuple[str, str]:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    mlflow.set_tracking_uri(tracker.uri)
+    mlflow.set_registry_uri(tracker.uri)
+    schema = uc.schema
+    inputs = model.input_columns
+    schema.columns = {c: s for c, s in schema.columns.items() if c in inputs}
+    reference = train[inputs].assign(**{uc.spec.target: train[uc.spec.target],
+                                        "prediction": model.predict_value(train[inputs])})
+    requirements = []
+    for package in REQUIREMENTS:
+        try:
+            requirements.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    with tempfile.TemporaryDirectory() as tmp:
+        schema_path, profile_path = Path(tmp) / "schema.json", Path(tmp) / "profile.json"
+        Schema.save(schema, schema_path)
+        profile(reference).save(profile_path)
+        with mlflow.start_run(experiment_id=tracker.experiment_id, run_name=f"promotion-trial-{chosen.spec.number:03d}",
+                              tags={f"{TAG}kind": "promotion", f"{TAG}source_run": chosen.run_id}) as run:
+            mlflow.log_params({"variant": chosen.spec.variant, "algorithm": chosen.spec.algorithm,
+                               **{k: str(v) for k, v in chosen.spec.params.items()}})
+            signature = infer_signature(example, model.predict(None, example))
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=model, signature=signature, input_example=example,
+                artifacts={"schema": str(schema_path), "profile": str(profile_path)},
+                pip_requirements=requirements,
+            )
+            mlflow.log_artifact(str(schema_path), "mlcycle")
+            mlflow.log_artifact(str(profile_path), "mlcycle")
+    return info.model_uri, run.info.run_id
+
+
+def load_profile(model_uri: str) -> dict[str, Any]:
+    """The reference profile saved with a logged model."""
+    import mlflow
+
+    path = mlflow.artifacts.download_artifacts(f"{model_uri}/artifacts/profile.json")
+    return json.loads(Path(path).read_text())
+
+
+__all__ = ["Candidate", "GateReport", "GateRow", "evaluate", "promote"]

@@ -1,0 +1,64 @@
+"""The model as MLflow stores it: a pyfunc wrapping the fitted trial Pipeline.
+
+Why a pyfunc and not ``mlflow.sklearn``: MLflow 3 saves scikit-learn models with skops by
+default, which refuses LightGBM and our own feature transformer unless every type is
+trusted by hand. The pyfunc is saved with cloudpickle (classes by reference), so
+``mlflow.pyfunc.load_model`` and ``mlflow models serve --env-manager local`` load it with no
+extra arguments wherever mlcycle is installed. It takes the raw input columns (time, series
+keys, listed features) and builds the data variant's features itself, lags included, from
+the history it carries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from mlcycle.deploy.explain import Explainer
+
+
+class MlcycleModel(mlflow.pyfunc.PythonModel):
+    """A fitted trial: ``predict`` gives the forecast (regression) or the decided label (classification)."""
+
+    def __init__(self, pipeline: Pipeline, *, task: str, input_columns: list[str], threshold: float | None = None,
+                 labels: tuple[Any, Any] = (0, 1), explainer: Explainer | None = None,
+                 meta: dict[str, Any] | None = None) -> None:
+        self.pipeline = pipeline
+        self.task = task
+        self.input_columns = input_columns
+        self.threshold = threshold
+        self.labels = labels  # (negative, positive), as the data writes them
+        self.explainer = explainer
+        self.meta = meta or {}
+
+    @property
+    def features(self) -> Any:
+        return self.pipeline.named_steps["features"]
+
+    def _frame(self, model_input: Any) -> pd.DataFrame:
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        missing = [c for c in self.input_columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"missing input column(s): {', '.join(missing)}; the model reads "
+                             f"{', '.join(self.input_columns)}")
+        return frame
+
+    def predict_value(self, model_input: Any) -> np.ndarray:
+        """Regression: the forecast. Classification: the probability of the positive class."""
+        frame = self._frame(model_input)
+        if self.task == "classification":
+            return self.pipeline.predict_proba(frame)[:, 1]
+        return np.asarray(self.pipeline.predict(frame), dtype=float)
+
+    # No type hints on predict: MLflow would read them as a schema of its own and warn.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        values = self.predict_value(model_input)
+        if self.task == "classification":
+            assert self.threshold is not None
+            negative, positive = self.labels
+            return np.where(values >= self.threshold, positive, negative)
+        return values

@@ -1,0 +1,49 @@
+"""The MLflow model registry: versions under the design's name, aliases ``champion`` and ``previous``.
+
+Promotion happens only through the gate (:mod:`mlcycle.develop.gate`); this module only
+moves the aliases and records the gate report on the version, for the audit trail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import TYPE_CHECKING
+
+from mlcycle.develop.tracking import TAG, Tracker
+
+if TYPE_CHECKING:
+    from mlcycle.develop.gate import GateReport
+
+CHAMPION = "champion"
+PREVIOUS = "previous"
+
+
+def alias_version(tracker: Tracker, name: str, alias: str) -> str | None:
+    """The version an alias points to, or None when the model or the alias does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(tracker.client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def register(tracker: Tracker, name: str, report: GateReport) -> tuple[str, str | None]:
+    """Register the report's model, make it champion, keep the old champion as previous."""
+    import mlflow
+
+    client = tracker.client
+    previous = alias_version(tracker, name, CHAMPION)
+    with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered…" to stderr
+        version = mlflow.register_model(report.model_uri, name, tags={f"{TAG}source_run": report.trial_run_id})
+    number = str(version.version)
+    client.set_model_version_tag(name, number, f"{TAG}gate", report.to_json())
+    client.set_model_version_tag(name, number, f"{TAG}gate_passed", str(report.passed).lower())
+    if report.forced:
+        client.set_model_version_tag(name, number, f"{TAG}forced_by", report.forced_by or "")
+        client.set_model_version_tag(name, number, f"{TAG}forced_reason", report.reason or "")
+    if previous is not None:
+        client.set_registered_model_alias(name, PREVIOUS, previous)
+    client.set_registered_model_alias(name, CHAMPION, number)
+    return number, previous

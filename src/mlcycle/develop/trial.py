@@ -1,0 +1,245 @@
+"""One trial: a (data variant, algorithm, hyperparameters) fitted and scored by time-aware cross-validation.
+
+The work is split so that parallel workers only fit and predict, and the parent process
+owns everything stateful (Optuna, MLflow):
+
+- :class:`Workbench` holds what every worker needs — the design, the training rows, the
+  folds — and is shipped to each worker once;
+- :func:`fit_folds` (in a worker) fits the trial's Pipeline on some folds and returns the
+  out-of-fold predictions next to the baseline's, and, when asked, single-row latency;
+- :func:`score` (in the parent) turns those predictions into the three metric views per
+  fold, their mean and spread, and for classification picks the decision threshold that
+  earns the most money.
+
+Folds are expanding windows over the days of the time column (no shuffling, a day is never
+split); without a time column, k-fold (stratified for classification). Each fold scores the
+model and today's process on the same rows: those where the baseline has a prediction.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+
+from mlcycle.data.features import FeatureBuilder, builder_for
+from mlcycle.design import baseline as baseline_mod
+from mlcycle.design.spec import Design, positive_mask
+from mlcycle.design.value import cost_model, predictions_per_period
+from mlcycle.develop import algorithms
+from mlcycle.metrics import catalogue
+from mlcycle.metrics.cost import CostModel
+
+State = Literal["complete", "pruned", "failed"]
+LATENCY_CALLS = 200
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """What one trial fits: a data variant, an algorithm and its hyperparameters."""
+
+    number: int
+    variant: str
+    algorithm: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FoldPredictions:
+    fold: int
+    y_true: np.ndarray
+    predicted: np.ndarray  # regression: the forecast; classification: probability of the positive class
+    baseline: np.ndarray
+    fit_seconds: float
+
+
+@dataclass
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    calls: int
+
+
+@dataclass
+class TrialResult:
+    spec: TrialSpec
+    state: State
+    folds: list[dict[str, dict[str, float]]] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)       # view → metric → fold mean
+    metrics_std: dict[str, dict[str, float]] = field(default_factory=dict)   # view → metric → fold std
+    baseline: dict[str, dict[str, float]] = field(default_factory=dict)      # view → metric → fold mean
+    fit_seconds: float = 0.0
+    latency: Latency | None = None
+    threshold: float | None = None
+    error: str | None = None
+    run_id: str | None = None
+    constraints: dict[str, float] = field(default_factory=dict)  # gate rows known at search time; ≤ 0 = met
+
+    def value(self, name: str) -> float:
+        for view in self.metrics.values():
+            if name in view:
+                return view[name]
+        return math.nan
+
+
+# ── what every worker gets once ──────────────────────────────────────────────────────
+@dataclass
+class Workbench:
+    design: Design
+    frame: pd.DataFrame
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    folder: Path
+    costs: CostModel
+    quantile: float | None
+
+    @classmethod
+    def create(cls, design: Design, frame: pd.DataFrame, folder: Path) -> Workbench:
+        per_period, _ = predictions_per_period(design, frame) if design.time_column else (
+            design.value.predictions_per_period or float(len(frame)), False)
+        costs = cost_model(design, per_period)
+        money_primary = catalogue.CATALOGUE.get(design.metrics.primary, None)
+        trains_for_money = money_primary is not None and money_primary.view == "business"
+        quantile = costs.newsvendor_quantile if trains_for_money else None
+        return cls(design, frame.reset_index(drop=True), make_folds(design, frame), folder, costs, quantile)
+
+    @property
+    def context(self) -> algorithms.Context:
+        return algorithms.Context(task=self.design.task, quantile=self.quantile)
+
+    def target(self, rows: pd.DataFrame) -> np.ndarray:
+        if self.design.task == "classification":
+            return positive_mask(self.design, rows[self.design.target]).to_numpy(dtype=float)
+        return rows[self.design.target].to_numpy(dtype=float)
+
+    def pipeline(self, spec: TrialSpec) -> Pipeline:
+        """The trial's Pipeline: features → preprocessing → estimator."""
+        algorithm = algorithms.REGISTRY[spec.algorithm]
+        builder: FeatureBuilder = builder_for(self.design, spec.variant, list(self.frame.columns))
+        names = list(builder.get_feature_names_out())
+        categorical = [f for f in builder.features if f in self.frame.columns
+                       and algorithms.is_categorical(self.frame[f])]
+        return Pipeline([
+            ("features", builder),
+            ("prepare", algorithms.preprocessing(algorithm.family, names, categorical)),
+            ("model", algorithm.estimator(spec.params, self.context)),
+        ])
+
+
+def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Row positions of (train, validation) per fold, per the design's validation method."""
+    n = design.experiments.validation.folds
+    method = design.experiments.validation.method
+    if method == "time_series_split":
+        days = pd.to_datetime(frame[design.time_column]).dt.normalize()
+        unique = np.sort(days.unique())
+        if len(unique) < n + 1:
+            raise ValueError(f"{len(unique)} distinct days cannot make {n} time-ordered folds")
+        folds = []
+        for train_days, valid_days in TimeSeriesSplit(n_splits=n).split(unique):
+            train = np.flatnonzero(days.isin(unique[train_days]).to_numpy())
+            valid = np.flatnonzero(days.isin(unique[valid_days]).to_numpy())
+            folds.append((train, valid))
+        return folds
+    if method == "stratified_kfold":
+        labels = positive_mask(design, frame[design.target]).to_numpy()
+        return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=0).split(frame, labels))
+    return list(KFold(n_splits=n, shuffle=True, random_state=0).split(frame))
+
+
+# ── in a worker ──────────────────────────────────────────────────────────────────────
+def fit_folds(bench: Workbench, spec: TrialSpec, folds: list[int], *,
+              measure_latency: bool = False) -> tuple[list[FoldPredictions], Latency | None]:
+    """Fit the trial on each requested fold and predict its validation rows."""
+    out: list[FoldPredictions] = []
+    fitted: Pipeline | None = None
+    valid_rows: pd.DataFrame | None = None
+    for fold in folds:
+        train_idx, valid_idx = bench.folds[fold]
+        train, valid = bench.frame.iloc[train_idx], bench.frame.iloc[valid_idx]
+        started = time.perf_counter()
+        fitted = bench.pipeline(spec)
+        fitted.fit(train, bench.target(train))
+        fit_seconds = time.perf_counter() - started
+        predicted = predict(fitted, valid, bench.design.task)
+        base = baseline_mod.predict(bench.design, train, valid)
+        out.append(FoldPredictions(fold, bench.target(valid), predicted, base, fit_seconds))
+        valid_rows = valid
+    latency = None
+    if measure_latency and fitted is not None and valid_rows is not None:
+        latency = measure(fitted, valid_rows.drop(columns=[bench.design.target]), bench.design.task)
+    return out, latency
+
+
+def predict(pipeline: Pipeline, rows: pd.DataFrame, task: str) -> np.ndarray:
+    if task == "classification":
+        return pipeline.predict_proba(rows)[:, 1]
+    return np.asarray(pipeline.predict(rows), dtype=float)
+
+
+def measure(pipeline: Pipeline, rows: pd.DataFrame, task: str, calls: int = LATENCY_CALLS) -> Latency:
+    """Single-row predict latency, in-process, over ``calls`` calls (after one warm-up)."""
+    take = rows.iloc[np.arange(calls) % len(rows)]
+    predict(pipeline, take.iloc[[0]], task)
+    times = []
+    for i in range(calls):
+        one = take.iloc[[i]]
+        started = time.perf_counter()
+        predict(pipeline, one, task)
+        times.append((time.perf_counter() - started) * 1000)
+    return Latency(float(np.percentile(times, 50)), float(np.percentile(times, 95)), calls)
+
+
+# ── in the parent ────────────────────────────────────────────────────────────────────
+def views(design: Design, folder: Path) -> dict[str, list[catalogue.Metric]]:
+    return {view: [catalogue.resolve(name, folder) for name in names] for view, names in design.views.items()}
+
+
+def best_threshold(costs: CostModel, y_true: np.ndarray, probability: np.ndarray) -> float:
+    """The probability cut-off that earns the most money on these predictions."""
+    candidates = np.unique(np.concatenate([[0.5], np.quantile(probability, np.linspace(0, 1, 101))]))
+    gained = [costs.money_gained(y_true, (probability >= t).astype(float)).sum() for t in candidates]
+    return float(candidates[int(np.argmax(gained))])
+
+
+def score(bench: Workbench, spec: TrialSpec, predictions: list[FoldPredictions],
+          metric_views: dict[str, list[catalogue.Metric]], *, threshold: float | None = None) -> TrialResult:
+    """The three metric views per fold, their mean and spread, for the model and the baseline."""
+    classification = bench.design.task == "classification"
+    if classification and threshold is None:
+        y = np.concatenate([p.y_true for p in predictions])
+        threshold = best_threshold(bench.costs, y, np.concatenate([p.predicted for p in predictions]))
+    per_fold, per_fold_baseline = [], []
+    for p in predictions:
+        keep = ~np.isnan(p.baseline)
+        y, predicted, base = p.y_true[keep], p.predicted[keep], p.baseline[keep]
+        if classification:
+            decided = (predicted >= threshold).astype(float)
+            scored = catalogue.Scored(y, decided, bench.costs, y_score=predicted, baseline_pred=base)
+        else:
+            scored = catalogue.Scored(y, predicted, bench.costs, baseline_pred=base)
+        per_fold.append(catalogue.evaluate(scored, metric_views))
+        per_fold_baseline.append(catalogue.evaluate(catalogue.Scored(y, base, bench.costs),
+                                                    metric_views))
+    result = TrialResult(spec, "complete", folds=per_fold, threshold=threshold,
+                         fit_seconds=float(sum(p.fit_seconds for p in predictions)))
+    result.metrics = _aggregate(per_fold, np.nanmean)
+    result.metrics_std = _aggregate(per_fold, np.nanstd)
+    result.baseline = _aggregate(per_fold_baseline, np.nanmean)
+    return result
+
+
+def _aggregate(per_fold: list[dict[str, dict[str, float]]], how: Any) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for view, metrics in per_fold[0].items():
+        out[view] = {}
+        for name in metrics:
+            values = np.array([fold[view][name] for fold in per_fold], dtype=float)
+            out[view][name] = float(how(values)) if not np.isnan(values).all() else math.nan
+    return out
