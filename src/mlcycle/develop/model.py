@@ -24,6 +24,10 @@ from mlcycle.deploy.explain import Explainer
 class MlcycleModel(mlflow.pyfunc.PythonModel):
     """A fitted trial: ``predict`` gives the forecast (regression) or the decided label (classification)."""
 
+    # Our predict takes a DataFrame and says so through the logged signature; MLflow's wrapper that
+    # validates inputs from type hints would only add a warning and per-call overhead.
+    _skip_type_hint_validation = True
+
     def __init__(self, pipeline: Pipeline, *, task: str, input_columns: list[str], threshold: float | None = None,
                  labels: tuple[Any, Any] = (0, 1), explainer: Explainer | None = None,
                  meta: dict[str, Any] | None = None) -> None:
@@ -54,7 +58,7 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
             return self.pipeline.predict_proba(frame)[:, 1]
         return np.asarray(self.pipeline.predict(frame), dtype=float)
 
-    # No type hints on predict: MLflow would read them as a schema of its own and warn.
+    # Deliberately unannotated: log_model would try to read a signature from type hints and warn.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         values = self.predict_value(model_input)
         if self.task == "classification":
