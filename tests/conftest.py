@@ -127,3 +127,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def searched_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[mlcycle.UseCase, object]:
+    """The sales example after a short real search (6 trials, local executor), shared by the session."""
+    folder = tmp_path_factory.mktemp("searched")
+    write_example("sales", folder)
+    uc = mlcycle.UseCase.load(folder)
+    result = uc.experiment(trials=6, executor="local")
+    return uc, result
+
+
+@pytest.fixture(scope="session")
+def promoted_example(searched_example: tuple[mlcycle.UseCase, object]) -> tuple[mlcycle.UseCase, object]:
+    """The searched example with its best trial promoted through the gate."""
+    uc, _ = searched_example
+    return uc, uc.promote()

@@ -94,13 +94,15 @@ def test_data_error_exits_2(make_use_case: Any) -> None:
     assert "target: target column 'sold' is not in the data" in result.stderr
 
 
-def test_demo_runs_the_design_phase(tmp_path: Path) -> None:
+def test_demo_runs_design_and_development(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
-    result = invoke("demo", str(folder))
+    result = invoke("demo", str(folder), "--trials", "3")
     assert result.exit_code == 0, result.output
     assert "Act 1 — design" in result.output and "verdict            GO" in result.output
+    assert "Act 2 — development" in result.output and "Promotion gate" in result.output
     assert (folder / ".mlcycle/reports/design.html").is_file()
-    rerun = invoke("demo", str(folder))  # reuses the use case already there
+    assert (folder / ".mlcycle/reports/experiment.html").is_file()
+    rerun = invoke("demo", str(folder), "--trials", "2")  # reuses the use case already there
     assert rerun.exit_code == 0 and "reusing use case store-sales" in rerun.output
 
 

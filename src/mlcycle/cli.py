@@ -261,11 +261,12 @@ def promote_command(
 @_user_errors
 def demo_command(
     folder: Annotated[Path, typer.Argument(help="Where to create the example use case.")] = Path("mlcycle-demo"),
+    trials: Annotated[int | None, typer.Option(help="Trials for the search (default: the design's, ~2 minutes).")] = None,
 ) -> None:
     """The whole loop on the bundled retail example. Exits 0 when it ran, whatever it found."""
     from mlcycle import demo
 
-    demo.run(folder, out)
+    demo.run(folder, out, trials=trials)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -26,8 +27,9 @@ def prepare(folder: Path) -> tuple[UseCase, bool]:
     return init(folder, example="sales"), True
 
 
-def run(folder: Path, console: Console) -> None:
-    from mlcycle.cli import render_design, render_issues
+def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
+    from mlcycle.cli import render_design, render_gate, render_issues, render_leaderboard
+    from mlcycle.exceptions import GateFailed
 
     started = time.perf_counter()
     uc, created = prepare(folder)
@@ -43,6 +45,17 @@ def run(folder: Path, console: Console) -> None:
         issues = uc.check_data()
     render_issues(issues, uc.schema_path)
 
+    console.print(Rule("Act 2 — development: which model, and is it worth it?"))
+    result = uc.experiment(trials=trials, console=console)
+    render_leaderboard(result, uc.spec.views)
+    console.print(Rule("promotion gate: does the best model meet the design?"))
+    try:
+        with console.status("refitting, logging and measuring the candidate…"):
+            gate = uc.promote()
+    except GateFailed as failed:
+        gate = failed.report
+    render_gate(gate)
+
     v = card.value
     blocking = sum(i.blocking for i in issues)
     lines = [
@@ -55,6 +68,26 @@ def run(folder: Path, console: Console) -> None:
         f"{sum(i.severity == 'warning' for i in issues)} warning(s)",
         f"design card        {card.html_path}",
         f"schema             {uc.schema_path}",
+        *_development_lines(v, gate, result),
         f"took               {time.perf_counter() - started:.1f} s",
     ]
     console.print(Panel("\n".join(lines), title=f"mlcycle demo — {uc.name}", expand=False))
+
+
+def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
+    money = lambda x: f"{x:,.0f} {v.currency}"  # noqa: E731
+    lines = [f"search             {result.count('complete')} trials complete, {result.count('pruned')} pruned, "
+             f"{result.count('failed')} failed in {result.elapsed_seconds:.0f} s; report {result.report_path}"]
+    if result.best is None:
+        return [*lines, "champion           none: no trial completed"]
+    figures = gate.figures
+    lost, base = figures.get("money_lost", float("nan")), figures.get("baseline_money_lost", float("nan"))
+    spec = result.best.spec
+    status = f"registered as version {gate.version} (champion)" if gate.registered else "refused by the gate"
+    lines += [
+        f"champion           trial {spec.number}: {spec.algorithm} on {spec.variant} — {status}",
+        f"money lost / {v.period:<5} baseline {money(base)} vs champion {money(lost)} (validation folds)",
+        f"added value        estimate at the gate {money(v.baseline_money_lost_per_period * v.required_by_design - v.running_cost_per_period)}"
+        f" | validated {money(figures.get('net_value', float('nan')))} | realised: after monitoring",
+    ]
+    return lines

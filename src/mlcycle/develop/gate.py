@@ -298,12 +298,4 @@ def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, e
     return info.model_uri, run.info.run_id
 
 
-def load_profile(model_uri: str) -> dict[str, Any]:
-    """The reference profile saved with a logged model."""
-    import mlflow
-
-    path = mlflow.artifacts.download_artifacts(f"{model_uri}/artifacts/profile.json")
-    return json.loads(Path(path).read_text())
-
-
 __all__ = ["Candidate", "GateReport", "GateRow", "evaluate", "promote"]

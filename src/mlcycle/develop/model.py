@@ -38,6 +38,18 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
         self.labels = labels  # (negative, positive), as the data writes them
         self.explainer = explainer
         self.meta = meta or {}
+        self.schema: dict[str, Any] | None = None   # filled by load_context from the logged artifacts
+        self.profile: dict[str, Any] | None = None
+
+    def load_context(self, context: Any) -> None:
+        """Read the input schema and the reference profile saved next to the model."""
+        import json
+
+        artifacts = getattr(context, "artifacts", None) or {}
+        for name in ("schema", "profile"):
+            if name in artifacts:
+                with open(artifacts[name], encoding="utf-8") as handle:
+                    setattr(self, name, json.load(handle))
 
     @property
     def features(self) -> Any:

@@ -1,0 +1,93 @@
+"""Trials: time-ordered folds, all three views per fold, the baseline on the same rows, money-chosen thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlcycle
+from mlcycle.design import spec
+from mlcycle.develop import trial
+from mlcycle.metrics import CostModel
+from tests.conftest import minimal_design, small_sales
+
+
+def _bench(design: dict[str, Any] | None = None, frame: pd.DataFrame | None = None) -> trial.Workbench:
+    parsed = spec.parse(design or minimal_design())
+    frame = small_sales(days=90) if frame is None else frame
+    if parsed.time_column:
+        frame = frame.assign(**{parsed.time_column: pd.to_datetime(frame[parsed.time_column])})
+    return trial.Workbench.create(parsed, frame, folder=None)  # type: ignore[arg-type]
+
+
+def test_folds_are_expanding_windows_in_time() -> None:
+    bench = _bench()
+    days = bench.frame["date"]
+    previous_train = 0
+    for train, valid in bench.folds:
+        assert days.iloc[train].max() < days.iloc[valid].min(), "every validation day comes after every training day"
+        assert not set(days.iloc[train]) & set(days.iloc[valid]), "a day is never split across train and validation"
+        assert len(train) > previous_train, "windows expand"
+        previous_train = len(train)
+    assert len(bench.folds) == 3
+
+
+def test_kfold_without_time_and_stratified_for_classification() -> None:
+    design = minimal_design(time_column=None, group_columns=[])
+    design["value"]["baseline"] = {"method": "mean"}
+    design["experiments"] = {"validation": {"method": "kfold", "folds": 4}, "data_variants": {"v": {"features": ["price"]}}}
+    bench = _bench(design, small_sales().drop(columns=["date"]))
+    covered = np.sort(np.concatenate([valid for _, valid in bench.folds]))
+    assert np.array_equal(covered, np.arange(len(bench.frame)))
+
+
+def test_a_trial_scores_all_three_views_and_the_baseline_on_the_same_rows() -> None:
+    bench = _bench()
+    spec_ = trial.TrialSpec(0, "basic", "ridge", {"alpha": 1.0})
+    predictions, latency = trial.fit_folds(bench, spec_, [0, 1, 2], measure_latency=True)
+    views = trial.views(bench.design, folder=None)  # type: ignore[arg-type]
+    result = trial.score(bench, spec_, predictions, views)
+    assert set(result.metrics) == {"data_scientist", "domain_expert", "business"}
+    assert set(result.metrics["data_scientist"]) == {"mae", "rmse", "mape"}
+    assert set(result.metrics["business"]) == {"net_value", "money_lost"}
+    assert len(result.folds) == 3 and all(set(f) == set(result.metrics) for f in result.folds)
+    # the baseline was scored on exactly the rows the model was
+    per_fold_baseline = [np.abs(p.y_true[~np.isnan(p.baseline)] - p.baseline[~np.isnan(p.baseline)]).mean()
+                         for p in predictions]
+    assert result.baseline["data_scientist"]["mae"] == pytest.approx(np.mean(per_fold_baseline))
+    assert latency is not None and latency.calls == 200 and 0 < latency.p50_ms <= latency.p95_ms
+
+
+def test_newsvendor_quantile_is_used_when_training_for_money() -> None:
+    bench = _bench()
+    assert bench.quantile == pytest.approx(2.0 / 3.0)
+    pipeline = bench.pipeline(trial.TrialSpec(0, "basic", "lightgbm", {"objective": "quantile"}))
+    assert pipeline.named_steps["model"].get_params()["alpha"] == pytest.approx(2.0 / 3.0)
+    design = minimal_design()
+    design["metrics"] = {"primary": "mae"}
+    assert _bench(design).quantile is None  # optimising MAE: no reason to shift the forecast
+
+
+def test_threshold_is_chosen_for_money_not_at_one_half() -> None:
+    costs = CostModel("classification", predictions_per_period=1, true_positive=100, false_positive=-10,
+                      false_negative=-500, true_negative=0)
+    rng = np.random.default_rng(3)
+    y = (rng.random(2000) < 0.2).astype(float)
+    probability = np.clip(0.25 * y + rng.uniform(0, 0.6, 2000), 0, 1)
+    best = trial.best_threshold(costs, y, probability)
+    assert best < 0.5
+    earned = lambda t: costs.money_gained(y, (probability >= t).astype(float)).sum()  # noqa: E731
+    assert earned(best) > earned(0.5)
+
+
+def test_a_fitted_trial_predicts_new_rows_from_raw_columns(example_dir: Any) -> None:
+    uc = mlcycle.UseCase.load(example_dir)
+    bench = trial.Workbench.create(uc.spec, uc.training_data, uc.folder)
+    pipeline = bench.pipeline(trial.TrialSpec(0, "with_lags", "lightgbm", {"objective": "quantile"}))
+    pipeline.fit(bench.frame, bench.target(bench.frame))
+    future = uc.data[uc.data["date"] > "2011-08-31"].head(20)[["date", "item", "price"]]
+    forecast = pipeline.predict(future)
+    assert forecast.shape == (20,) and np.isfinite(forecast).all()
