@@ -69,6 +69,23 @@ class ValueEstimate:
     def go(self) -> bool:
         return self.verdict == "go"
 
+    @property
+    def at_gate(self) -> Scenario:
+        """What a model that just meets the promotion gate's required cut is worth."""
+        return scenario(self.required_by_design, self.baseline_money_lost_per_period, self.running_cost_per_period,
+                        self.development_budget)
+
+    @property
+    def what_it_buys(self) -> str:
+        """One sentence for the business: what a model that meets the gate buys, in money."""
+        s = self.at_gate
+        saved = self.baseline_money_lost_per_period * self.required_by_design
+        payback = "never pays back its budget" if math.isinf(s.payback_periods) else (
+            f"pays back its {self.development_budget:,.0f} {self.currency} budget in {s.payback_periods:.1f} {self.period}s")
+        return (f"A model that meets the gate ({self.required_by_design:.0%} less money lost than {self.baseline}) "
+                f"saves {saved:,.0f} {self.currency} per {self.period} — {s.added_value_per_period:,.0f} "
+                f"{self.currency} after its running cost — and {payback}.")
+
 
 def cost_model(design: Design, predictions_per_period: float) -> CostModel:
     value = design.value

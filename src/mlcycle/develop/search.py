@@ -180,8 +180,12 @@ def feasible(result: TrialResult) -> bool:
 # ── the loop ─────────────────────────────────────────────────────────────────────────
 def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, trials: int | None = None,
         executor: str | None = None, address: str | None = None, workers: int | None = None,
-        track: bool = True, console: Console | None = None, design_hash: str = "") -> ExperimentResult:
-    """Run the search on the training rows ``frame``; returns every trial and the leaderboard."""
+        track: bool = True, console: Console | None = None, design_hash: str = "",
+        prune: bool = True) -> ExperimentResult:
+    """Run the search on the training rows ``frame``; returns every trial and the leaderboard.
+
+    ``prune=False`` fits every fold of every trial (benchmarks use it so runs do equal work).
+    """
     search = design.experiments.search
     if trials is not None:
         design = design.model_copy(deep=True)
@@ -194,7 +198,7 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
     primary = catalogue.resolve(design.metrics.primary, folder)
     direction = "maximize" if primary.direction == "higher" else "minimize"
     n_folds = len(bench.folds)
-    study, budget = _study(design, direction, bench.context, n_folds)
+    study, budget = _study(design, direction, bench.context, n_folds if prune else 1)
     deadline = started + 60 * min(search.timeout_minutes, design.requirements.budget.max_training_minutes)
     tracker = Tracker(state_dir, design.name) if track else None
     tags = {f"{TAG}design_hash": design_hash, f"{TAG}data_hash": frame_hash(frame)}
@@ -247,8 +251,9 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
                     trial = study.ask()
                     asked += 1
                     spec = _suggest(trial, design, bench.context)
-                    first = [0] if n_folds > 1 else list(range(n_folds))
-                    in_flight[pool.submit(spec, first, n_folds == 1)] = (trial, spec, 1, [])
+                    staged = prune and n_folds > 1
+                    first = [0] if staged else list(range(n_folds))
+                    in_flight[pool.submit(spec, first, not staged)] = (trial, spec, 1 if staged else 2, [])
                 if not in_flight:
                     break
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -259,7 +264,7 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
                     except Exception as exc:  # the trial's own failure: record it, keep searching
                         finish(trial, TrialResult(spec, "failed", error=_describe(exc)))
                         continue
-                    if phase == 1 and n_folds > 1:
+                    if phase == 1:
                         partial = score(bench, spec, predictions, metric_views)
                         trial.report(partial.value(primary.name), step=0)
                         if trial.should_prune():
