@@ -110,3 +110,11 @@ def test_builder_for_the_example_variants(example_dir) -> None:  # type: ignore[
     assert list(built.columns) == ["item", "price", "day_of_week", "month", "is_holiday",
                                    "units_lag_7", "units_lag_14", "units_lag_28", "units_mean_7", "units_mean_28"]
     assert built["units_lag_7"].notna().mean() > 0.9
+
+
+def test_every_calendar_feature_the_design_accepts_can_be_built() -> None:
+    from mlcycle.design.spec import CALENDAR_FEATURES
+
+    days = pd.Series(pd.date_range("2024-12-20", periods=20))
+    built = calendar_features(days, list(CALENDAR_FEATURES), "GB")
+    assert list(built.columns) == list(CALENDAR_FEATURES) and built.notna().all().all()

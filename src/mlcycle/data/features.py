@@ -49,35 +49,30 @@ def _holiday_days(country: str, first_year: int, last_year: int) -> frozenset[pd
     return frozenset(pd.Timestamp(day) for day in calendar)
 
 
+_CALENDAR: dict[str, Any] = {
+    "day_of_week": lambda t: t.dt.day_of_week,
+    "day_of_month": lambda t: t.dt.day,
+    "day_of_year": lambda t: t.dt.day_of_year,
+    "week_of_year": lambda t: t.dt.isocalendar().week.astype("int64"),
+    "month": lambda t: t.dt.month,
+    "quarter": lambda t: t.dt.quarter,
+    "year": lambda t: t.dt.year,
+    "is_weekend": lambda t: (t.dt.day_of_week >= 5).astype("int64"),
+}
+
+
 def calendar_features(times: pd.Series, names: list[str], holidays_country: str | None = None) -> pd.DataFrame:
     """The requested calendar features of a datetime column."""
     times = pd.to_datetime(times)
     out: dict[str, Any] = {}
     for name in names:
-        if name == "day_of_week":
-            out[name] = times.dt.day_of_week
-        elif name == "day_of_month":
-            out[name] = times.dt.day
-        elif name == "day_of_year":
-            out[name] = times.dt.day_of_year
-        elif name == "week_of_year":
-            out[name] = times.dt.isocalendar().week.astype("int64")
-        elif name == "month":
-            out[name] = times.dt.month
-        elif name == "quarter":
-            out[name] = times.dt.quarter
-        elif name == "year":
-            out[name] = times.dt.year
-        elif name == "is_weekend":
-            out[name] = (times.dt.day_of_week >= 5).astype("int64")
-        elif name == "is_holiday":
-            if not holidays_country or times.isna().all():
-                out[name] = np.zeros(len(times), dtype="int64")
-            else:
-                days = _holiday_days(holidays_country, int(times.dt.year.min()), int(times.dt.year.max()))
-                out[name] = times.dt.normalize().isin(days).astype("int64")
+        if name != "is_holiday":
+            out[name] = _CALENDAR[name](times)
+        elif not holidays_country or times.isna().all():
+            out[name] = np.zeros(len(times), dtype="int64")
         else:
-            raise KeyError(name)
+            days = _holiday_days(holidays_country, int(times.dt.year.min()), int(times.dt.year.max()))
+            out[name] = times.dt.normalize().isin(days).astype("int64")
     return pd.DataFrame(out, index=times.index)
 
 
