@@ -52,9 +52,14 @@ class Algorithm:
     build: Callable[[dict[str, Any], Context], Any] | None = field(default=None, repr=False)
     # regression-only hyperparameters (e.g. the loss), offered only when they mean something
     regression_space: dict[str, Any] = field(default_factory=dict)
+    # classification-only: probability calibration (CalibratedClassifierCV), "none" by default
+    classification_space: dict[str, Any] = field(
+        default_factory=lambda: {"calibration": {"choices": ["none", "sigmoid", "isotonic"]}})
 
     def space_for(self, context: Context) -> dict[str, Any]:
         space = dict(self.space)
+        if context.task == "classification":
+            space.update({k: dict(v) for k, v in self.classification_space.items()})
         if context.task == "regression":
             for name, spec in self.regression_space.items():
                 choices = list(spec["choices"])
@@ -65,6 +70,8 @@ class Algorithm:
 
     def defaults_for(self, context: Context) -> dict[str, Any]:
         defaults = dict(self.defaults)
+        if context.task == "classification":
+            defaults.update({k: v["choices"][0] for k, v in self.classification_space.items()})
         for name in self.regression_space:
             if context.task == "regression":
                 defaults[name] = self.space_for(context)[name]["choices"][0]
@@ -74,7 +81,13 @@ class Algorithm:
 
     def estimator(self, params: dict[str, Any], context: Context) -> Any:
         assert self.build is not None
-        return self.build(params, context)
+        estimator = self.build(params, context)
+        calibration = params.get("calibration", "none")
+        if context.task == "classification" and calibration != "none":
+            from sklearn.calibration import CalibratedClassifierCV
+
+            return CalibratedClassifierCV(estimator, method=calibration, cv=3)
+        return estimator
 
 
 def _ridge(p: dict[str, Any], c: Context) -> Any:
@@ -167,7 +180,7 @@ def for_task(task: str) -> list[str]:
 def tunable(name: str) -> list[str]:
     """Every hyperparameter name a design may set for this algorithm."""
     algorithm = REGISTRY[name]
-    return [*algorithm.space, *algorithm.regression_space]
+    return [*algorithm.space, *algorithm.regression_space, *algorithm.classification_space]
 
 
 def preprocessing(family: Family, columns: list[str], categorical: list[str]) -> ColumnTransformer:

@@ -213,7 +213,7 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
     valid_rows = train.iloc[bench.folds[-1][1]][inputs]
-    latency = measure(_PyfuncAdapter(loaded), valid_rows, "regression")
+    latency = measure(loaded.predict, valid_rows)
     gap = None
     if uc.spec.requirements.explainability == "per_prediction":
         sample = train.iloc[bench.folds[-1][1]].head(50)
@@ -238,16 +238,6 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
     if not report.registered:
         raise GateFailed(report)
     return report
-
-
-class _PyfuncAdapter:
-    """Lets the latency probe call a loaded pyfunc like a Pipeline."""
-
-    def __init__(self, loaded: Any) -> None:
-        self.loaded = loaded
-
-    def predict(self, rows: pd.DataFrame) -> Any:
-        return self.loaded.predict(rows)
 
 
 def _labels(uc: UseCase) -> tuple[Any, Any]:

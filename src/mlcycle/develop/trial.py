@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -173,7 +174,8 @@ def fit_folds(bench: Workbench, spec: TrialSpec, folds: list[int], *,
         valid_rows = valid
     latency = None
     if measure_latency and fitted is not None and valid_rows is not None:
-        latency = measure(fitted, valid_rows.drop(columns=[bench.design.target]), bench.design.task)
+        model, task = fitted, bench.design.task
+        latency = measure(lambda one: predict(model, one, task), valid_rows.drop(columns=[bench.design.target]))
     return out, latency
 
 
@@ -183,15 +185,15 @@ def predict(pipeline: Pipeline, rows: pd.DataFrame, task: str) -> np.ndarray:
     return np.asarray(pipeline.predict(rows), dtype=float)
 
 
-def measure(pipeline: Pipeline, rows: pd.DataFrame, task: str, calls: int = LATENCY_CALLS) -> Latency:
-    """Single-row predict latency, in-process, over ``calls`` calls (after one warm-up)."""
+def measure(predict_one: Callable[[pd.DataFrame], Any], rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> Latency:
+    """Single-row latency of ``predict_one``, in-process, over ``calls`` calls (after one warm-up)."""
     take = rows.iloc[np.arange(calls) % len(rows)]
-    predict(pipeline, take.iloc[[0]], task)
+    predict_one(take.iloc[[0]])
     times = []
     for i in range(calls):
         one = take.iloc[[i]]
         started = time.perf_counter()
-        predict(pipeline, one, task)
+        predict_one(one)
         times.append((time.perf_counter() - started) * 1000)
     return Latency(float(np.percentile(times, 50)), float(np.percentile(times, 95)), calls)
 
