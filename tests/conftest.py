@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import uuid
@@ -100,9 +101,9 @@ def load(make_use_case: Callable[..., Path]) -> Callable[..., mlcycle.UseCase]:
 POSTGRES_ADMIN_URL = os.environ.get("MLCYCLE_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards.
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create a database of our own on the machine's PostgreSQL; drop it afterwards.
 
     Skipped when no server answers — except in CI, where PostgreSQL is part of the machine
     and a missing server must fail loudly rather than quietly test less.
@@ -127,6 +128,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by the session."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

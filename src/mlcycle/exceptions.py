@@ -6,7 +6,8 @@ The tree, and what the command line does with each branch::
     ├── BadInput                  the user gave us something we cannot use      → exit code 2
     │   ├── DesignError           mlcycle.yaml is malformed or contradicts its data
     │   ├── DataError             a data source cannot be read or lacks what the design needs
-    │   └── UseCaseError          the use-case folder is missing, or not a use case
+    │   ├── UseCaseError          the use-case folder is missing, or not a use case
+    │   └── StoreError            the monitoring store cannot be reached or refuses a request
     └── CheckFailed               the input is fine, but a check or gate said no  → exit code 1
         ├── DataCheckFailed       `mlcycle data check` found blocking problems
         └── GateFailed            the promotion gate refused a model
@@ -87,6 +88,10 @@ class UseCaseError(BadInput):
     """The folder given as a use case is missing, or holds no mlcycle.yaml."""
 
 
+class StoreError(BadInput):
+    """The monitoring store cannot be reached, or refuses what was asked (an unknown key id …)."""
+
+
 class DataCheckFailed(CheckFailed):
     """`mlcycle data check` found problems that block training. ``issues`` lists them all."""
 
@@ -118,5 +123,6 @@ __all__ = [
     "GateFailed",
     "MlcycleError",
     "Problem",
+    "StoreError",
     "UseCaseError",
 ]

@@ -1,0 +1,329 @@
+"""The monitoring store on SQLAlchemy: SQLite (embedded default) and PostgreSQL (shared by replicas).
+
+Contract, for every backend:
+
+- thread-safe: one Store is shared by a service's request handlers and its log writer;
+- a prediction row, once committed, never changes; only retention deletes it, and never
+  while its model version is still registered when the audit log is on;
+- ``log_predictions`` writes a whole batch in one transaction — the prediction log's group
+  commit relies on it — and a committed batch survives the process being killed
+  (SQLite: WAL with ``synchronous=NORMAL``; PostgreSQL: its own durability);
+- feedback is idempotent: the same actual sent twice is stored once, a corrected one
+  replaces the first;
+- API keys are stored as SHA-256 hashes only; the secret is shown once, at creation.
+
+Errors the caller can act on raise :class:`~mlcycle.exceptions.StoreError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from mlcycle.exceptions import StoreError
+from mlcycle.monitor.store.tables import api_keys, feedback, prediction_inputs, predictions
+
+STORE_ENV = "MLCYCLE_STORE_URL"
+VERSION_TABLE = "mlcycle_alembic_version"
+SCOPES = ("predict", "feedback", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class PredictionRecord:
+    request_id: str
+    model_name: str
+    model_version: str
+    inputs: dict[str, Any]
+    output: float | None = None
+    output_label: str | None = None
+    explanation: dict[str, Any] | None = None
+    latency_ms: float | None = None
+    source: str = "online"
+    series_key: str | None = None
+    event_time: datetime | None = None
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class FeedbackItem:
+    actual: Any
+    request_id: str | None = None
+    series_key: str | None = None
+    event_time: datetime | None = None
+
+
+@dataclass
+class ApiKey:
+    id: str
+    scope: str
+    note: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def store_url(state_dir: Path) -> str:
+    return os.environ.get(STORE_ENV) or f"sqlite:///{(state_dir / 'monitor.db').resolve()}"
+
+
+def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True) -> Store:
+    """The use case's store (``MLCYCLE_STORE_URL`` or SQLite in the state folder), migrated to the latest schema."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(url or store_url(state_dir))
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return str(value)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = sa.engine.make_url(url).get_backend_name()
+        if self.dialect == "postgresql":
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise StoreError("a PostgreSQL store needs its driver: pip install 'mlcycle[postgres]'") from None
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.dialect == "sqlite":
+            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = sa.create_engine(url, **options)
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    # ── schema ───────────────────────────────────────────────────────────────────────
+    def migrate(self) -> None:
+        """Bring the store to the latest schema (idempotent; run once before workers start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("mlcycle.monitor") / "migrations"))
+        config.attributes["version_table"] = VERSION_TABLE
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot reach the monitoring store {self._shown}: {exc.orig}") from None
+
+    @property
+    def _shown(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ── predictions ──────────────────────────────────────────────────────────────────
+    def log_predictions(self, records: list[PredictionRecord]) -> None:
+        """Write a batch of predictions, inputs included, in one transaction."""
+        if not records:
+            return
+        rows, values = [], []
+        for r in records:
+            inputs = {k: _plain(v) for k, v in r.inputs.items()}
+            rows.append({"request_id": r.request_id, "created_at": r.created_at, "model_name": r.model_name,
+                         "model_version": r.model_version, "source": r.source, "series_key": r.series_key,
+                         "event_time": r.event_time, "inputs": json.dumps(inputs),
+                         "output": r.output, "output_label": r.output_label,
+                         "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
+                         "latency_ms": r.latency_ms})
+            for name, value in inputs.items():
+                number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+                values.append({"request_id": r.request_id, "name": name, "number": number,
+                               "text": None if number is not None or value is None else str(value)[:512]})
+        with self.engine.begin() as connection:
+            connection.execute(predictions.insert(), rows)
+            if values:
+                connection.execute(prediction_inputs.insert(), values)
+
+    def prediction(self, request_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(predictions).where(predictions.c.request_id == request_id)).mappings().first()
+        if row is None:
+            return None
+        record = dict(row)
+        record["inputs"] = json.loads(record["inputs"])
+        record["explanation"] = json.loads(record["explanation"]) if record["explanation"] else None
+        return record
+
+    def count_predictions(self, model_version: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(predictions)
+        if model_version is not None:
+            query = query.where(predictions.c.model_version == model_version)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def request_ids(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return {r[0] for r in connection.execute(sa.select(predictions.c.request_id))}
+
+    def predictions_frame(self, since: datetime | None = None, until: datetime | None = None,
+                          chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
+        """Predictions in a time window, in chunks, without parsing JSON."""
+        query = sa.select(predictions.c.request_id, predictions.c.created_at, predictions.c.model_version,
+                          predictions.c.series_key, predictions.c.event_time, predictions.c.output,
+                          predictions.c.output_label, predictions.c.latency_ms)
+        if since is not None:
+            query = query.where(predictions.c.created_at >= since)
+        if until is not None:
+            query = query.where(predictions.c.created_at < until)
+        with self.engine.connect() as connection:
+            yield from pd.read_sql_query(query.order_by(predictions.c.created_at), connection, chunksize=chunk_rows)
+
+    def inputs_frame(self, request_ids: list[str]) -> pd.DataFrame:
+        """The inputs of some predictions as one wide frame (one row per request id)."""
+        if not request_ids:
+            return pd.DataFrame()
+        parts = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(request_ids), 5000):
+                query = sa.select(prediction_inputs).where(
+                    prediction_inputs.c.request_id.in_(request_ids[start:start + 5000]))
+                parts.append(pd.read_sql_query(query, connection))
+        long = pd.concat(parts, ignore_index=True)
+        long["value"] = long["number"].astype(object).where(long["number"].notna(), long["text"])
+        return long.pivot(index="request_id", columns="name", values="value")
+
+    # ── feedback ─────────────────────────────────────────────────────────────────────
+    def add_feedback(self, items: list[FeedbackItem]) -> list[str]:
+        """Store actuals; returns the request ids that match no prediction (nothing is stored for them)."""
+        by_id = [i for i in items if i.request_id]
+        known = self._known_ids([i.request_id for i in by_id])  # type: ignore[misc]
+        unknown = [i.request_id for i in by_id if i.request_id not in known]
+        if unknown:
+            return unknown  # type: ignore[return-value]
+        now = utcnow()
+        with self.engine.begin() as connection:
+            for item in items:
+                number, label = _actual(item.actual)
+                row = {"actual": number, "actual_label": label, "received_at": now}
+                if item.request_id:
+                    self._upsert(connection, {**row, "request_id": item.request_id}, ["request_id"])
+                else:
+                    self._upsert(connection, {**row, "series_key": item.series_key, "event_time": item.event_time},
+                                 ["series_key", "event_time"])
+        return []
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        with self.engine.connect() as connection:
+            query = sa.select(predictions.c.request_id).where(predictions.c.request_id.in_(ids))
+            return {r[0] for r in connection.execute(query)}
+
+    def _upsert(self, connection: sa.Connection, row: dict[str, Any], keys: list[str]) -> None:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(feedback).values(**row)
+        update = {k: statement.excluded[k] for k in ("actual", "actual_label", "received_at")}
+        connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
+
+    def feedback_frame(self) -> pd.DataFrame:
+        with self.engine.connect() as connection:
+            return pd.read_sql_query(sa.select(feedback), connection)
+
+    # ── API keys ─────────────────────────────────────────────────────────────────────
+    def create_key(self, scope: str, note: str | None = None) -> tuple[str, str]:
+        """A new key: returns (id, secret). Only the secret's hash is stored."""
+        if scope not in SCOPES:
+            raise StoreError(f"scope must be one of {', '.join(SCOPES)}. Got {scope!r}")
+        key_id = secrets.token_hex(4)
+        secret = f"mlc_{key_id}_{secrets.token_urlsafe(24)}"
+        with self.engine.begin() as connection:
+            connection.execute(api_keys.insert().values(id=key_id, hash=_hash(secret), scope=scope, note=note,
+                                                        created_at=utcnow()))
+        return key_id, secret
+
+    def keys(self) -> list[ApiKey]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).mappings()
+            return [ApiKey(r["id"], r["scope"], r["note"], r["created_at"], r["revoked_at"]) for r in rows]
+
+    def revoke_key(self, key_id: str) -> None:
+        with self.engine.begin() as connection:
+            done = connection.execute(api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                                      .values(revoked_at=utcnow()))
+        if done.rowcount == 0:
+            known = ", ".join(k.id for k in self.keys() if k.revoked_at is None) or "none"
+            raise StoreError(f"no active key {key_id!r}; active keys: {known}")
+
+    def key_scope(self, secret: str) -> str | None:
+        """The scope of an active key, or None for an unknown or revoked one."""
+        with self.engine.connect() as connection:
+            query = sa.select(api_keys.c.scope).where(api_keys.c.hash == _hash(secret), api_keys.c.revoked_at.is_(None))
+            return connection.execute(query).scalar_one_or_none()
+
+    def has_keys(self, scope: str | None = None) -> bool:
+        query = sa.select(sa.func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
+        if scope is not None:
+            query = query.where(api_keys.c.scope == scope)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one()) > 0
+
+    # ── retention ────────────────────────────────────────────────────────────────────
+    def prune(self, older_than: datetime, *, keep_versions: set[str] | None = None) -> int:
+        """Delete predictions (and their inputs) created before ``older_than``; returns how many.
+
+        Rows of ``keep_versions`` (registered model versions, when the audit log is on) are kept.
+        """
+        condition = predictions.c.created_at < older_than
+        if keep_versions:
+            condition = condition & predictions.c.model_version.not_in(sorted(keep_versions))
+        old = sa.select(predictions.c.request_id).where(condition)
+        with self.engine.begin() as connection:
+            connection.execute(prediction_inputs.delete().where(prediction_inputs.c.request_id.in_(old)))
+            return int(connection.execute(predictions.delete().where(condition)).rowcount or 0)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _actual(value: Any) -> tuple[float | None, str | None]:
+    if isinstance(value, bool):
+        return float(value), str(value)
+    if isinstance(value, (int, float)):
+        return float(value), None
+    try:
+        return float(value), None
+    except (TypeError, ValueError):
+        return None, str(value)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")       # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")     # a committed batch survives the process being killed
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")     # several service workers share one file
+    cursor.close()
