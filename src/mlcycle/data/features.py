@@ -209,12 +209,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def _table(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
         """Sorted keys, values and cumulative sums of the history, plus the rows' own known actuals."""
-        if getattr(self, "_cache", None) is None:
+        history = self.history_
+        cache = getattr(self, "_cache", None)
+        if cache is None or cache[3] is not history:  # built from this very history, or rebuilt (thread-safe)
             ids: dict[Any, int] = {}
-            history = self.history_ if self.history_ is not None else self._known(X.iloc[:0])
-            keys = _combined(self._series_ids(history, ids, grow=True), _days(history["_day"]))
-            self._cache = (keys, history["_y"].to_numpy(dtype=float), ids)
-        keys, values, ids = self._cache
+            table = history if history is not None else self._known(X.iloc[:0])
+            keys = _combined(self._series_ids(table, ids, grow=True), _days(table["_day"]))
+            cache = (keys, table["_y"].to_numpy(dtype=float), ids, history)
+            self._cache = cache
+        keys, values, ids, _ = cache
         if self.target in X.columns:
             ids = dict(ids)
             known = self._known(X)

@@ -119,3 +119,71 @@ def _plain(value: Any) -> Any:
 
 
 __all__ = ["CALENDAR_FEATURES", "ColumnSchema", "Schema", "feature_columns", "infer"]
+
+
+# ── request validation ───────────────────────────────────────────────────────────────
+_NUMBER_TYPES = {"integer", "number"}
+
+
+def validate_records(schema: Schema, records: list[dict[str, Any]], columns: list[str] | None = None
+                     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Check request rows against the schema; returns the typed frame and every problem found.
+
+    Only the model's input columns are checked (``columns``, default: the schema's input
+    columns); the target and unused columns may be sent and are ignored. Each problem names
+    its row (0-based), its field and what would be valid.
+    """
+    wanted = columns if columns is not None else schema.input_columns
+    errors: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            errors.append({"row": i, "field": None, "message": f"each record must be an object of column: value. "
+                                                               f"Got {type(record).__name__}"})
+            continue
+        for name in wanted:
+            spec = schema.columns[name]
+            if name not in record:
+                errors.append({"row": i, "field": name, "message": f"missing; the model needs {', '.join(wanted)}"})
+                continue
+            problem = _check_value(record[name], spec)
+            if problem:
+                errors.append({"row": i, "field": name, "message": problem})
+    if errors:
+        return pd.DataFrame(), errors
+    frame = pd.DataFrame.from_records(records, columns=wanted)
+    for name in wanted:
+        if schema.columns[name].type == "datetime":
+            frame[name] = pd.to_datetime(frame[name])
+        elif schema.columns[name].type in _NUMBER_TYPES:
+            frame[name] = pd.to_numeric(frame[name])
+        elif schema.columns[name].type == "string":  # 85123 and "85123" are the same stock code
+            frame[name] = frame[name].map(lambda v: None if v is None else str(v)).astype("str")
+    return frame, errors
+
+
+def _check_value(value: Any, spec: ColumnSchema) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None if spec.nullable else "must not be null: the model was trained without missing values here"
+    if spec.type in _NUMBER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be a number. Got {value!r}"
+        if value in (float("inf"), float("-inf")):
+            return "must be a finite number"
+        return None
+    if spec.type == "boolean":
+        return None if isinstance(value, bool) else f"must be true or false. Got {value!r}"
+    if spec.type == "datetime":
+        if not isinstance(value, str):
+            return f"must be a date or time as text, e.g. \"2011-09-01\". Got {value!r}"
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError):
+            return f"must be a date or time such as \"2011-09-01\". Got {value!r}"
+        return None
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None:
+        return f"must be text. Got {value!r}"
+    if spec.categories is not None and text not in {str(c) for c in spec.categories}:
+        shown = ", ".join(str(c) for c in spec.categories[:12]) + (" …" if len(spec.categories) > 12 else "")
+        return f"{text!r} is not a value the model knows; known: {shown}"
+    return None

@@ -128,3 +128,40 @@ def check_additivity(explainer: Explainer, rows: pd.DataFrame, predicted: np.nda
     if explanation.space == "log-odds":
         predicted = np.log(predicted / (1 - predicted))
     return float(np.max(np.abs(explanation.prediction - predicted))) if len(rows) else 0.0
+
+
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+
+
+def describe_feature(name: str, value: Any, labels: dict[str, str], target: str) -> str:
+    """A feature and its value as a shop manager would say it ("Saturday", "units 7 days before: 36")."""
+    if name == "day_of_week" and value == value:
+        return _DAYS[int(value)]
+    if name == "month" and value == value:
+        return _MONTHS[int(value) - 1]
+    if name == "is_holiday":
+        return labels.get(name, "public holiday") if value else f"no {labels.get(name, 'public holiday')}"
+    label = labels.get(name)
+    for prefix, wording in ((f"{target}_lag_", "{t} {k} days before"), (f"{target}_mean_", "average {t} over the previous {k} days")):
+        if name.startswith(prefix):
+            label = label or wording.format(t=labels.get(target, target), k=name.removeprefix(prefix))
+    label = label or name.replace("_", " ")
+    if isinstance(value, float):
+        if value != value:
+            return f"{label} unknown"
+        value = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{label} {value}"
+
+
+def sentence(prediction: Any, row: pd.Series, contributions: pd.Series, *, labels: dict[str, str], target: str,
+             task: str, top: int = 3) -> str:
+    """One plain-language sentence: the prediction and the few features that moved it most."""
+    strongest = contributions.reindex(contributions.abs().sort_values(ascending=False).index).head(top)
+    reasons = [f"{describe_feature(name, row.get(name), labels, target)} ({value:+,.0f})" if abs(value) >= 1
+               else f"{describe_feature(name, row.get(name), labels, target)} ({value:+.2f})"
+               for name, value in strongest.items() if value != 0]
+    what = labels.get(target, target)
+    head = f"Forecast {float(prediction):,.0f} {what}" if task == "regression" else f"Predicted {prediction}"
+    return f"{head}: {', '.join(reasons)}." if reasons else f"{head}."

@@ -205,10 +205,13 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
     builder = pipeline.named_steps["features"]
     inputs = builder.raw_columns
     labels = _labels(uc) if uc.spec.task == "classification" else (0, 1)
+    example = train[inputs].tail(5).reset_index(drop=True)
+    records = example.assign(**{c: example[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in inputs
+                                if pd.api.types.is_datetime64_any_dtype(example[c])}).to_dict("records")
     model = MlcycleModel(pipeline, task=uc.spec.task, input_columns=inputs, threshold=chosen.threshold, labels=labels,
                          explainer=explainer, meta={"use_case": uc.name, "trial_run_id": chosen.run_id,
-                                                    "spec": asdict(chosen.spec)})
-    example = train[inputs].tail(5).reset_index(drop=True)
+                                                    "spec": asdict(chosen.spec), "input_example": records,
+                                                    "labels": dict(uc.spec.labels), "target": uc.spec.target})
     report.model_uri, report.promotion_run_id = _log_model(uc, tracker, model, train, example, chosen)
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)

@@ -248,6 +248,22 @@ class Store:
         update = {k: statement.excluded[k] for k in ("actual", "actual_label", "received_at")}
         connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
 
+    def feedback_since(self, last_id: int) -> pd.DataFrame:
+        """Feedback rows with an id above ``last_id``, oldest first."""
+        with self.engine.connect() as connection:
+            query = sa.select(feedback).where(feedback.c.id > last_id).order_by(feedback.c.id)
+            return pd.read_sql_query(query, connection)
+
+    def predictions_by_id(self, request_ids: list[str]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(request_ids), 5000):
+                query = sa.select(predictions.c.request_id, predictions.c.series_key, predictions.c.event_time,
+                                  predictions.c.model_version, predictions.c.output).where(
+                    predictions.c.request_id.in_(request_ids[start:start + 5000]))
+                rows += [dict(r) for r in connection.execute(query).mappings()]
+        return rows
+
     def feedback_frame(self) -> pd.DataFrame:
         with self.engine.connect() as connection:
             return pd.read_sql_query(sa.select(feedback), connection)

@@ -1,0 +1,112 @@
+"""The prediction microservice: FastAPI app factory.
+
+``create_app(uc)`` wires the routers (``routers/predict.py``, ``routers/protocols.py``,
+``routers/admin.py``) to one :class:`~mlcycle.deploy.serving.Serving` (the champion), one
+:class:`~mlcycle.deploy.predictlog.PredictionLog` (group commit to the store), API-key auth
+and Prometheus metrics. On start it loads the champion and starts a poller that follows the
+``champion`` alias; on shutdown uvicorn drains in-flight requests, then the log writer
+commits what is queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from mlcycle import __version__
+from mlcycle.deploy.auth import Auth
+from mlcycle.deploy.metrics import ServiceMetrics
+from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.routers import admin, predict, protocols
+from mlcycle.deploy.serving import ReloadRefused, Serving
+from mlcycle.monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+POLL_SECONDS = 2.0
+
+
+def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
+               poll_seconds: float = POLL_SECONDS) -> FastAPI:
+    store = store or open_store(uc.state_dir, migrate=migrate)
+    serving = Serving(uc, store)
+    metrics = ServiceMetrics()
+    max_body = int(uc.spec.deployment.max_body_mb * 1024 * 1024)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            loaded = serving.load_champion()
+            metrics.model.labels(uc.name, loaded.version).set(1)
+        except ReloadRefused as refused:
+            serving.last_error = str(refused)  # /health says 503 with the reason; the poller keeps trying
+        log = PredictionLog(store)
+        app.state.log = log
+        poller = asyncio.create_task(_poll(serving, metrics, poll_seconds))
+        try:
+            yield
+        finally:
+            poller.cancel()
+            log.close()
+
+    app = FastAPI(title=f"mlcycle — {uc.name}", version=__version__, lifespan=lifespan,
+                  description=uc.spec.description or "Predictions for one use case, logged for audit.")
+    app.state.serving = serving
+    app.state.store = store
+    app.state.metrics = metrics
+    app.state.auth = Auth(store)
+    app.include_router(predict.router)
+    app.include_router(protocols.router)
+    app.include_router(admin.router)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            return JSONResponse({"detail": [{"row": None, "field": None, "message":
+                                             f"the body is {int(length) / 1e6:.1f} MB; deployment.max_body_mb is "
+                                             f"{uc.spec.deployment.max_body_mb:g}"}]}, status_code=413)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        endpoint = getattr(route, "path", "unmatched")
+        metrics.requests.labels(endpoint, str(response.status_code)).inc()
+        metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        detail = [{"row": _row(e["loc"]), "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                   "message": e["msg"]} for e in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    return app
+
+
+def _row(loc: tuple[Any, ...]) -> int | None:
+    numbers = [p for p in loc if isinstance(p, int)]
+    return numbers[0] if numbers else None
+
+
+async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> None:
+    """Follow the champion alias and other workers' feedback, off the event loop."""
+    while True:
+        await asyncio.sleep(seconds)
+        before = serving.current.version if serving.current else None
+        try:
+            await asyncio.to_thread(serving.poll)
+        except Exception as exc:  # a poll must never kill the service; the next one tries again
+            serving.last_error = f"poll failed: {exc}"
+        after = serving.current.version if serving.current else None
+        if after != before and after is not None:
+            if before is not None:
+                metrics.model.labels(serving.uc.name, before).set(0)
+            metrics.model.labels(serving.uc.name, after).set(1)

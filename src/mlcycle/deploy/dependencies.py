@@ -1,0 +1,35 @@
+"""Dependencies shared by the routers (overridable in tests through ``app.dependency_overrides``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+
+from mlcycle.deploy.auth import Auth
+from mlcycle.deploy.metrics import ServiceMetrics
+from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.serving import Serving
+
+
+def get_serving(request: Request) -> Serving:
+    return request.app.state.serving
+
+
+def get_log(request: Request) -> PredictionLog:
+    return request.app.state.log
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    return request.app.state.metrics
+
+
+def require(scope: str) -> Callable[[Request], Any]:
+    """A dependency that lets the request through only with a key of ``scope`` (or admin)."""
+
+    def check(request: Request) -> None:
+        auth: Auth = request.app.state.auth
+        auth.check(request, scope)
+
+    return check

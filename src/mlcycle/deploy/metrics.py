@@ -1,0 +1,39 @@
+"""Prometheus metrics of the service: requests by endpoint and status, latency, predictions, model version.
+
+With several workers (``mlcycle serve --workers N``) prometheus-client's multiprocess mode
+is on (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``), and ``/metrics`` adds up every worker.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+VALUE_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000)
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        registry = None if self.multiprocess else CollectorRegistry()
+        self.registry = registry
+        self.requests = Counter("mlcycle_requests", "Requests by endpoint and status", ["endpoint", "status"],
+                                registry=registry)
+        self.latency = Histogram("mlcycle_request_latency_seconds", "Request latency", ["endpoint"],
+                                 buckets=LATENCY_BUCKETS, registry=registry)
+        self.predictions = Histogram("mlcycle_prediction_value", "Predicted values", buckets=VALUE_BUCKETS,
+                                     registry=registry)
+        self.model = Gauge("mlcycle_model_version_info", "The model version being served (1 = serving)",
+                           ["name", "version"], registry=registry, multiprocess_mode="liveall")
+
+    def render(self) -> tuple[bytes, str]:
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        assert self.registry is not None
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,1 @@
+"""The service's routers: predict (ours), protocols (MLflow scoring, Open Inference Protocol v2), admin."""

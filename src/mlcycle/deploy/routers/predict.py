@@ -1,0 +1,112 @@
+"""mlcycle's own endpoints: /predict, /explain, /feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, require
+from mlcycle.deploy.metrics import ServiceMetrics
+from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.scoring import Rejected, score
+from mlcycle.deploy.serving import Serving
+from mlcycle.monitor.store import FeedbackItem
+
+router = APIRouter()
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict[str, Any]] = Field(description="Rows of column: value; the model's input columns at least.")
+    explain: bool = Field(False, description="Add per-feature contributions and a plain-language sentence per row.")
+
+
+class PredictResponse(BaseModel):
+    model: str
+    version: str
+    predictions: list[Any]
+    request_ids: list[str]
+    explanations: list[dict[str, Any]] | None = None
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict[str, Any]]
+
+
+class FeedbackEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    actual: Any = Field(description="What really happened (the target's value).")
+    request_id: str | None = Field(None, description="The prediction's request id; or give the series keys and time.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[FeedbackEntry]
+
+
+def rejected(error: Rejected) -> JSONResponse:
+    return JSONResponse({"detail": error.detail}, status_code=error.status)
+
+
+@router.post("/predict", response_model=PredictResponse, response_model_exclude_none=True,
+             dependencies=[Depends(require("predict"))])
+async def predict(body: PredictRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log),
+                  metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
+    try:
+        result = score(serving, body.records, explain=body.explain)
+    except Rejected as error:
+        return rejected(error)
+    await log.awrite(result.records)  # logged before the response is sent
+    for value in result.values:
+        metrics.predictions.observe(float(value))
+    return {"model": serving.uc.name, "version": result.version, "predictions": result.outputs,
+            "request_ids": result.request_ids, "explanations": result.explanations}
+
+
+@router.post("/explain", dependencies=[Depends(require("predict"))])
+async def explain(body: ExplainRequest, serving: Serving = Depends(get_serving),
+                  log: PredictionLog = Depends(get_log)) -> Any:
+    try:
+        result = score(serving, body.records, explain=True)
+    except Rejected as error:
+        return rejected(error)
+    await log.awrite(result.records)
+    return {"model": serving.uc.name, "version": result.version, "request_ids": result.request_ids,
+            "explanations": result.explanations}
+
+
+@router.post("/feedback", dependencies=[Depends(require("feedback"))])
+async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving)) -> Any:
+    design = serving.uc.spec
+    items, errors = [], []
+    for i, entry in enumerate(body.items):
+        extra = entry.model_extra or {}
+        if entry.request_id:
+            items.append(FeedbackItem(entry.actual, request_id=entry.request_id))
+            continue
+        keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
+        missing = [k for k in keys if k not in extra]
+        if missing or not keys:
+            errors.append({"row": i, "field": missing[0] if missing else "request_id",
+                           "message": f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}"})
+            continue
+        try:
+            when = pd.Timestamp(extra[design.time_column]).normalize().to_pydatetime() if design.time_column else None
+        except (ValueError, TypeError):
+            errors.append({"row": i, "field": design.time_column, "message": f"not a date: {extra[design.time_column]!r}"})
+            continue
+        items.append(FeedbackItem(entry.actual, series_key=serving.series_key(extra), event_time=when))
+    if errors:
+        return JSONResponse({"detail": errors}, status_code=422)
+    unknown = serving.store.add_feedback(items)
+    if unknown:
+        return JSONResponse({"detail": [{"row": None, "field": "request_id",
+                                         "message": f"unknown request id(s): {', '.join(unknown)}; nothing was stored"}]},
+                            status_code=404)
+    serving.refresh_history()  # lag features see the new actuals from the next request on
+    return {"stored": len(items)}

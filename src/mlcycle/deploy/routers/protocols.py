@@ -1,0 +1,260 @@
+"""Standard protocols, so existing clients work unchanged.
+
+- ``POST /invocations`` — MLflow's scoring format: JSON with ``dataframe_split``,
+  ``dataframe_records``, ``instances`` or ``inputs``, or a CSV body; answers ``{"predictions": …}``.
+- Open Inference Protocol v2 (KServe, Triton): server and model metadata, health, and
+  ``infer`` with one named tensor per input column — JSON data or the binary tensor data
+  extension (``Inference-Header-Content-Length``), which ``tritonclient`` uses by default.
+  Errors are 400 ``{"error": …}`` as the protocol says.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from mlcycle import __version__
+from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, require
+from mlcycle.deploy.metrics import ServiceMetrics
+from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.scoring import Rejected, score
+from mlcycle.deploy.serving import Serving
+
+router = APIRouter()
+
+# schema type → Open Inference Protocol datatype
+OIP_TYPES = {"integer": "INT64", "number": "FP64", "boolean": "BOOL", "string": "BYTES", "datetime": "BYTES"}
+NUMPY = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1",
+         "INT16": "<i2", "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
+
+
+class BadRequest(Exception):
+    pass
+
+
+# ── MLflow scoring format ────────────────────────────────────────────────────────────
+def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
+    """Rows from any request body MLflow's scoring server accepts."""
+    if content_type.startswith("text/csv"):
+        try:
+            frame = pd.read_csv(io.BytesIO(body))
+        except Exception as exc:
+            raise BadRequest(f"the CSV body could not be read: {exc}") from None
+        return _records(frame)
+    try:
+        payload = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object with one of dataframe_split, dataframe_records, "
+                         "instances, inputs")
+    keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload]
+    if len(keys) != 1:
+        raise BadRequest("give exactly one of dataframe_split, dataframe_records, instances, inputs "
+                         f"(MLflow's scoring format); got {', '.join(payload) or 'none'}")
+    data = payload[keys[0]]
+    if keys[0] == "dataframe_split":
+        if not isinstance(data, dict) or "columns" not in data or "data" not in data:
+            raise BadRequest("dataframe_split needs {\"columns\": [...], \"data\": [[...], ...]}")
+        rows = data["data"]
+        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(data["columns"]) for r in rows):
+            raise BadRequest(f"dataframe_split.data must be rows of {len(data['columns'])} values")
+        return [dict(zip(data["columns"], row)) for row in rows]
+    if isinstance(data, dict):  # {"inputs": {"col": [v, v]}} — columns of values
+        lengths = {len(v) if isinstance(v, list) else 1 for v in data.values()}
+        if len(lengths) != 1:
+            raise BadRequest(f"{keys[0]} as columns needs lists of one length")
+        n = lengths.pop()
+        return [{k: (v[i] if isinstance(v, list) else v) for k, v in data.items()} for i in range(n)]
+    if not isinstance(data, list) or any(not isinstance(r, dict) for r in data):
+        raise BadRequest(f"{keys[0]} must be a list of records ({{column: value}}) or an object of columns")
+    return data
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+@router.post("/invocations", dependencies=[Depends(require("predict"))])
+async def invocations(request: Request, serving: Serving = Depends(get_serving),
+                      log: PredictionLog = Depends(get_log)) -> Any:
+    body = await request.body()
+    try:
+        rows = mlflow_rows(body, request.headers.get("content-type", "application/json"))
+        result = score(serving, rows)
+    except BadRequest as error:
+        return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
+    except Rejected as error:
+        return JSONResponse({"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
+                            status_code=error.status)
+    await log.awrite(result.records)
+    return {"predictions": result.outputs}
+
+
+def _first(error: Rejected) -> str:
+    first = error.detail[0]
+    where = f"row {first['row']}, {first['field']}: " if first.get("field") else ""
+    more = f" (and {len(error.detail) - 1} more)" if len(error.detail) > 1 else ""
+    return f"{where}{first['message']}{more}"
+
+
+# ── Open Inference Protocol v2 ───────────────────────────────────────────────────────
+def _oip_error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+@router.get("/v2")
+def server_metadata() -> Any:
+    return {"name": "mlcycle", "version": __version__, "extensions": ["binary_tensor_data"]}
+
+
+@router.get("/v2/health/live")
+def live() -> Any:
+    return {"live": True}
+
+
+@router.get("/v2/health/ready")
+def ready(serving: Serving = Depends(get_serving)) -> Any:
+    if not serving.ready:
+        return JSONResponse({"ready": False}, status_code=503)
+    return {"ready": True}
+
+
+def _check_model(serving: Serving, name: str, version: str | None) -> JSONResponse | None:
+    if name != serving.uc.name:
+        return _oip_error(f"unknown model {name!r}; this server serves {serving.uc.name!r}", 404)
+    if serving.current is None:
+        return _oip_error("no model is loaded yet", 503)
+    if version is not None and version != serving.current.version:
+        return _oip_error(f"version {version} is not being served; version {serving.current.version} is", 404)
+    return None
+
+
+def _metadata(serving: Serving) -> dict[str, Any]:
+    loaded = serving.current
+    assert loaded is not None
+    inputs = [{"name": c, "datatype": OIP_TYPES[loaded.schema.columns[c].type], "shape": [-1]}
+              for c in loaded.model.input_columns]
+    output_type = "FP64" if loaded.model.task == "regression" else "BYTES"
+    return {"name": serving.uc.name, "versions": [loaded.version], "platform": "mlcycle",
+            "inputs": inputs, "outputs": [{"name": "prediction", "datatype": output_type, "shape": [-1]}]}
+
+
+@router.get("/v2/models/{name}", dependencies=[Depends(require("predict"))])
+@router.get("/v2/models/{name}/versions/{version}", dependencies=[Depends(require("predict"))])
+def model_metadata(name: str, version: str | None = None, serving: Serving = Depends(get_serving)) -> Any:
+    return _check_model(serving, name, version) or _metadata(serving)
+
+
+@router.get("/v2/models/{name}/ready")
+@router.get("/v2/models/{name}/versions/{version}/ready")
+def model_ready(name: str, version: str | None = None, serving: Serving = Depends(get_serving)) -> Any:
+    return _check_model(serving, name, version) or {"name": name, "ready": True}
+
+
+def _decode_tensor(tensor: dict[str, Any], binary: bytes | None) -> list[Any]:
+    datatype = tensor.get("datatype")
+    name = tensor.get("name")
+    if binary is not None:
+        if datatype == "BYTES":
+            values, offset = [], 0
+            while offset < len(binary):
+                (length,) = struct.unpack_from("<I", binary, offset)
+                values.append(binary[offset + 4:offset + 4 + length].decode("utf-8"))
+                offset += 4 + length
+            return values
+        if datatype not in NUMPY:
+            raise BadRequest(f"input {name!r}: unsupported datatype {datatype!r}")
+        return np.frombuffer(binary, dtype=NUMPY[datatype]).tolist()
+    data = tensor.get("data")
+    if data is None:
+        raise BadRequest(f"input {name!r} has neither data nor binary_data_size")
+    flat = np.asarray(data, dtype=object).ravel().tolist()
+    if datatype == "BYTES":
+        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in flat]
+    return flat
+
+
+def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any], list[list[Any]]]:
+    try:
+        if header_length is not None:
+            size = int(header_length)
+            header, rest = json.loads(body[:size]), body[size:]
+        else:
+            header, rest = json.loads(body), b""
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"the inference request header is not valid JSON: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("inputs"), list) or not header["inputs"]:
+        raise BadRequest("an inference request needs \"inputs\": a list of named tensors, one per column")
+    columns, offset = [], 0
+    for tensor in header["inputs"]:
+        if not isinstance(tensor, dict) or "name" not in tensor:
+            raise BadRequest("every input tensor needs a name (the column it carries)")
+        size = (tensor.get("parameters") or {}).get("binary_data_size")
+        binary = None
+        if size is not None:
+            binary = rest[offset:offset + int(size)]
+            if len(binary) != int(size):
+                raise BadRequest(f"input {tensor['name']!r}: the body ends before its {size} bytes of binary data")
+            offset += int(size)
+        columns.append(_decode_tensor(tensor, binary))
+    lengths = {len(c) for c in columns}
+    if len(lengths) != 1:
+        raise BadRequest("every input tensor must hold the same number of values (one per row)")
+    return header, columns
+
+
+@router.post("/v2/models/{name}/infer", dependencies=[Depends(require("predict"))])
+@router.post("/v2/models/{name}/versions/{version}/infer", dependencies=[Depends(require("predict"))])
+async def infer(name: str, request: Request, version: str | None = None, serving: Serving = Depends(get_serving),
+                log: PredictionLog = Depends(get_log), metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
+    problem = _check_model(serving, name, version)
+    if problem is not None:
+        return problem
+    body = await request.body()
+    try:
+        header, columns = _parse_infer(body, request.headers.get("inference-header-content-length"))
+        names = [t["name"] for t in header["inputs"]]
+        rows = [dict(zip(names, values)) for values in zip(*columns)]
+        result = score(serving, rows)
+    except BadRequest as error:
+        return _oip_error(str(error))
+    except Rejected as error:
+        return _oip_error(_first(error), 400 if error.status == 422 else error.status)
+    await log.awrite(result.records)
+    for value in result.values:
+        metrics.predictions.observe(float(value))
+    return _infer_response(serving, header, result.outputs, result.version)
+
+
+def _infer_response(serving: Serving, header: dict[str, Any], outputs: list[Any], version: str) -> Response:
+    regression = serving.current is not None and serving.current.model.task == "regression"
+    datatype = "FP64" if regression else "BYTES"
+    wanted = header.get("outputs") or []
+    binary = bool((header.get("parameters") or {}).get("binary_data_output"))
+    for requested in wanted:
+        if requested.get("name") == "prediction" and "binary_data" in (requested.get("parameters") or {}):
+            binary = bool(requested["parameters"]["binary_data"])
+    tensor: dict[str, Any] = {"name": "prediction", "datatype": datatype, "shape": [len(outputs)]}
+    response: dict[str, Any] = {"model_name": serving.uc.name, "model_version": version, "outputs": [tensor]}
+    if "id" in header:
+        response["id"] = header["id"]
+    if not binary:
+        tensor["data"] = outputs if regression else [str(o) for o in outputs]
+        return JSONResponse(response)
+    if regression:
+        payload = np.asarray(outputs, dtype="<f8").tobytes()
+    else:
+        payload = b"".join(struct.pack("<I", len(b)) + b for b in (str(o).encode() for o in outputs))
+    tensor["parameters"] = {"binary_data_size": len(payload)}
+    head = json.dumps(response).encode()
+    return Response(head + payload, media_type="application/octet-stream",
+                    headers={"Inference-Header-Content-Length": str(len(head))})

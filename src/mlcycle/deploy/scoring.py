@@ -1,0 +1,111 @@
+"""Scoring rows the same way everywhere: /predict, /invocations, the Open Inference Protocol and batch.
+
+Validate against the served model's input schema → refuse rows whose lags have no history →
+predict → explain when asked → build the audit records the prediction log writes before any
+response is sent. Bad input raises :class:`Rejected` with the status and one entry per bad
+row and field; nothing here answers 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.data.schema import validate_records
+from mlcycle.deploy.explain import sentence
+from mlcycle.deploy.serving import Loaded, Serving
+from mlcycle.monitor.store import PredictionRecord
+
+
+class Rejected(Exception):
+    """Bad input: ``status`` (413 or 422) and ``detail``, a list of {row, field, message}."""
+
+    def __init__(self, status: int, detail: list[dict[str, Any]] | str) -> None:
+        self.status = status
+        self.detail = detail if isinstance(detail, list) else [{"row": None, "field": None, "message": detail}]
+        super().__init__(str(self.detail))
+
+
+@dataclass
+class Result:
+    outputs: list[Any]
+    values: np.ndarray
+    request_ids: list[str]
+    records: list[PredictionRecord]
+    version: str
+    explanations: list[dict[str, Any]] | None = None
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False, source: str = "online",
+          max_rows: int | None = None) -> Result:
+    started = time.perf_counter()
+    loaded = serving.current
+    if loaded is None:
+        raise Rejected(503, serving.last_error or "no model is loaded yet")
+    limit = max_rows if max_rows is not None else serving.uc.spec.deployment.max_batch_rows
+    if len(rows) > limit:
+        raise Rejected(413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
+    if not rows:
+        raise Rejected(422, "no rows to score: send at least one record")
+    model = loaded.model
+    frame, errors = validate_records(loaded.schema, rows, model.input_columns)
+    if errors:
+        raise Rejected(422, errors)
+    if model.features.needs_history:
+        lacking = np.flatnonzero(model.features.missing_history(frame))
+        if len(lacking):
+            raise Rejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
+    values = model.predict_value(frame)
+    if model.task == "classification":
+        negative, positive = model.labels
+        outputs: list[Any] = [positive if v >= model.threshold else negative for v in values]
+    else:
+        outputs = [float(v) for v in values]
+    explanations = explain_rows(serving, loaded, frame, values, outputs) if explain else None
+    elapsed = (time.perf_counter() - started) * 1000 / len(rows)
+    ids = [uuid.uuid4().hex for _ in rows]
+    records = []
+    for i, row in enumerate(rows):
+        kept = {c: row.get(c) for c in model.input_columns}
+        records.append(PredictionRecord(
+            request_id=ids[i], model_name=serving.uc.name, model_version=loaded.version, inputs=kept,
+            output=float(values[i]), output_label=None if model.task == "regression" else str(outputs[i]),
+            explanation=explanations[i] if explanations else None, latency_ms=elapsed, source=source,
+            series_key=serving.series_key(row) if serving.series else None, event_time=serving.event_time(row)))
+    return Result(outputs, values, ids, records, loaded.version, explanations, frame)
+
+
+def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, values: np.ndarray,
+                 outputs: list[Any]) -> list[dict[str, Any]]:
+    model = loaded.model
+    if model.explainer is None:
+        raise Rejected(422, "this model version was promoted without an explainer")
+    explanation = model.explainer.explain(frame)
+    built = model.features.transform(frame)
+    design = serving.uc.spec
+    out = []
+    for i in range(len(frame)):
+        contributions = explanation.contributions.iloc[i]
+        out.append({
+            "prediction": outputs[i], "base": float(explanation.base[i]), "space": explanation.space,
+            "contributions": {k: float(v) for k, v in contributions.items()},
+            "sentence": sentence(outputs[i] if model.task == "classification" else values[i], built.iloc[i],
+                                 contributions, labels=design.labels, target=design.target, task=model.task),
+        })
+    return out
+
+
+def _no_history(serving: Serving, frame: pd.DataFrame, i: int) -> dict[str, Any]:
+    design = serving.uc.spec
+    keys = ", ".join(f"{g} {frame.iloc[i][g]}" for g in design.group_columns)
+    day = pd.Timestamp(frame.iloc[i][design.time_column]).date()
+    days = serving.current.model.features.lookback_days if serving.current else 0
+    return {"row": i, "field": design.time_column,
+            "message": f"no history for {keys or 'the series'} in the {days} days before {day}: the model builds "
+                       f"lag features from actuals — send them to /feedback first"}

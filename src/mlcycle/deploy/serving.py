@@ -1,0 +1,161 @@
+"""What a service worker serves: the champion, its schema, its history — and how it changes safely.
+
+The champion is ``models:/<name>@champion``. A new one is taken only if it loads *and*
+predicts its own input example; otherwise the old one keeps serving and the reason is
+returned. Each worker checks the alias on a short interval, so with ``--workers N`` every
+worker picks up a new champion (or a rollback) without a restart. Actuals that arrive as
+feedback extend the history lag features are built from; workers that did not receive them
+read them from the store on the same interval.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.data.schema import Schema
+from mlcycle.develop import registry
+from mlcycle.develop.tracking import Tracker
+from mlcycle.monitor.store import Store
+
+if TYPE_CHECKING:
+    from mlcycle.develop.model import MlcycleModel
+    from mlcycle.usecase import UseCase
+
+
+class ReloadRefused(Exception):
+    """A new model could not be taken into service; the old one keeps serving."""
+
+
+@dataclass
+class Loaded:
+    model: MlcycleModel
+    version: str
+    schema: Schema
+    loaded_at: float
+
+
+class Serving:
+    def __init__(self, uc: UseCase, store: Store) -> None:
+        self.uc = uc
+        self.store = store
+        self.tracker = Tracker(uc.state_dir, uc.name)
+        self.current: Loaded | None = None
+        self.last_error: str | None = None
+        self._swap = threading.Lock()
+        self._feedback_seen = 0
+        self._history = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self.current is not None
+
+    @property
+    def series(self) -> list[str]:
+        return list(self.uc.spec.group_columns)
+
+    def series_key(self, row: dict[str, Any] | pd.Series) -> str | None:
+        if not self.series:
+            return None
+        return json.dumps([str(row[g]) for g in self.series])
+
+    # ── loading and reloading ────────────────────────────────────────────────────────
+    def _load(self, version: str) -> Loaded:
+        import mlflow
+
+        mlflow.set_tracking_uri(self.tracker.uri)
+        mlflow.set_registry_uri(self.tracker.uri)
+        try:
+            loaded = mlflow.pyfunc.load_model(f"models:/{self.uc.name}/{version}")
+            model = loaded.unwrap_python_model()
+        except Exception as exc:  # any failure to load is a refusal, never a crash
+            raise ReloadRefused(f"version {version} failed to load: {type(exc).__name__}: {exc}") from None
+        if getattr(model, "schema", None) is None or not hasattr(model, "predict_value"):
+            raise ReloadRefused(f"version {version} is not an mlcycle model (no input schema logged with it)")
+        example = pd.DataFrame(model.meta.get("input_example") or [])
+        try:
+            values = np.asarray(model.predict_value(example), dtype=float)
+            if len(example) == 0 or not np.isfinite(values).all():
+                raise ValueError("no finite prediction on the input example")
+        except Exception as exc:
+            raise ReloadRefused(f"version {version} failed its smoke prediction on the input example: {exc}") from None
+        self._replay_feedback(model)
+        return Loaded(model, version, Schema.from_dict(model.schema), time.time())
+
+    def load_champion(self) -> Loaded:
+        version = registry.alias_version(self.tracker, self.uc.name, registry.CHAMPION)
+        if version is None:
+            raise ReloadRefused(f"no registered model {self.uc.name!r} has alias 'champion'; run `mlcycle promote`")
+        with self._swap:
+            if self.current is not None and self.current.version == version:
+                return self.current
+            loaded = self._load(version)
+            self.current = loaded
+            self.last_error = None
+            return loaded
+
+    def reload(self) -> Loaded:
+        """Re-read the champion alias; on any failure keep the current model and raise ReloadRefused."""
+        try:
+            return self.load_champion()
+        except ReloadRefused as refused:
+            self.last_error = str(refused)
+            raise
+
+    def poll(self) -> None:
+        """Called on an interval by each worker: follow the alias, read feedback other workers received."""
+        try:
+            self.load_champion()
+        except ReloadRefused as refused:
+            self.last_error = str(refused)
+        self.refresh_history()
+
+    # ── history for lag features ─────────────────────────────────────────────────────
+    def _replay_feedback(self, model: MlcycleModel) -> None:
+        """Extend the model's history with actuals in the store it has not seen."""
+        builder = model.features
+        if not builder.needs_history:
+            return
+        with self._history:
+            fresh = model is not getattr(self.current, "model", None)
+            frame = self.store.feedback_since(0 if fresh else self._feedback_seen)
+            if frame.empty:
+                return
+            actuals = self._actuals_from_feedback(frame)
+            if not actuals.empty:
+                builder.extend_history(actuals)
+            self._feedback_seen = int(frame["id"].max())
+
+    def _actuals_from_feedback(self, frame: pd.DataFrame) -> pd.DataFrame:
+        design = self.uc.spec
+        rows = []
+        by_id = frame[frame["request_id"].notna()]
+        ids = list(by_id["request_id"])
+        found = {r["request_id"]: r for r in self.store.predictions_by_id(ids)} if ids else {}
+        for item in frame.itertuples():
+            key, when = item.series_key, item.event_time
+            if item.request_id and item.request_id in found:
+                key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
+            if key is None or when is None or item.actual is None or item.actual != item.actual:
+                continue
+            values = json.loads(key)
+            rows.append({**dict(zip(design.group_columns, values)), design.time_column: when,
+                         design.target: float(item.actual)})
+        return pd.DataFrame(rows)
+
+    def refresh_history(self) -> None:
+        if self.current is not None:
+            self._replay_feedback(self.current.model)
+
+    def event_time(self, row: dict[str, Any]) -> datetime | None:
+        column = self.uc.spec.time_column
+        if not column or row.get(column) is None:
+            return None
+        return pd.Timestamp(row[column]).normalize().to_pydatetime()
