@@ -257,6 +257,117 @@ def promote_command(
     render_gate(report)
 
 
+keys_app = typer.Typer(help="API keys of the service (only hashes are stored).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command("serve")
+@_user_errors
+def serve_command(
+    use_case: UseCaseOption = Path("."),
+    host: Annotated[str, typer.Option(help="Interface to bind; 127.0.0.1 unless API keys exist.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (they share the store and follow the alias).")] = 1,
+) -> None:
+    """The prediction microservice on the champion (FastAPI + uvicorn)."""
+    from mlcycle.deploy import server
+
+    uc = UseCase.load(use_case)
+    server.serve(uc, host=host, port=port, workers=workers, console=err)
+
+
+@app.command("predict")
+@_user_errors
+def predict_command(
+    input: Annotated[Path, typer.Option("--input", help="CSV or parquet file of rows to score.")],
+    output: Annotated[Path, typer.Option("--output", help="Where to write the scored rows (CSV or parquet).")],
+    use_case: UseCaseOption = Path("."),
+    explain: Annotated[bool, typer.Option(help="Add a plain-language explanation per row.")] = False,
+) -> None:
+    """Batch scoring with the champion: same schema, features and logging as the service."""
+    from mlcycle.deploy import batch
+
+    uc = UseCase.load(use_case)
+    result = batch.run(uc, input, output, explain=explain, console=out)
+    out.print(f"scored {result.scored:,} rows with {uc.name} version {result.version} → {result.output}")
+    if result.rejects:
+        out.print(f"[yellow]rejected {result.rejected:,} rows[/] (reason per row) → {result.rejects}")
+    if result.orders:
+        out.print(f"order proposal → {result.orders}")
+
+
+@app.command("feedback")
+@_user_errors
+def feedback_command(
+    input: Annotated[Path, typer.Option("--input", help="CSV/parquet: request_id + actual, or series keys + time + target.")],
+    use_case: UseCaseOption = Path("."),
+) -> None:
+    """Load ground truth for logged predictions."""
+    from mlcycle.deploy import feedback
+
+    uc = UseCase.load(use_case)
+    stored = feedback.load(uc, input)
+    out.print(f"stored {stored:,} actuals")
+
+
+@app.command("audit")
+@_user_errors
+def audit_command(
+    request_id: Annotated[str, typer.Option("--request-id", help="The request id of one prediction.")],
+    use_case: UseCaseOption = Path("."),
+) -> None:
+    """The full record of one decision: inputs, model version and its gate report, output, explanation."""
+    import json as json_mod
+
+    from mlcycle.deploy import feedback
+
+    uc = UseCase.load(use_case)
+    record = feedback.audit(uc, request_id)
+    out.print_json(json_mod.dumps(record, default=str))
+
+
+@keys_app.command("create")
+@_user_errors
+def keys_create(
+    scope: Annotated[str, typer.Option(help="predict, feedback or admin.")],
+    note: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
+    use_case: UseCaseOption = Path("."),
+) -> None:
+    """Create a key; its secret is shown once and only its hash is stored."""
+    from mlcycle.monitor.store import open_store
+
+    store = open_store(UseCase.load(use_case).state_dir)
+    key_id, secret = store.create_key(scope, note)
+    out.print(f"key {key_id} ({scope}) — keep this secret, it is not shown again:")
+    print(secret)
+
+
+@keys_app.command("list")
+@_user_errors
+def keys_list(use_case: UseCaseOption = Path(".")) -> None:
+    """The keys: id, scope, note, created, revoked."""
+    from mlcycle.monitor.store import open_store
+
+    keys = open_store(UseCase.load(use_case).state_dir).keys()
+    table = Table(header_style="bold")
+    for column in ("id", "scope", "note", "created", "revoked"):
+        table.add_column(column)
+    for key in keys:
+        table.add_row(key.id, key.scope, key.note or "", f"{key.created_at:%Y-%m-%d %H:%M}",
+                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@_user_errors
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], use_case: UseCaseOption = Path(".")) -> None:
+    """Revoke a key (services notice within seconds)."""
+    from mlcycle.monitor.store import open_store
+
+    open_store(UseCase.load(use_case).state_dir).revoke_key(key_id)
+    out.print(f"revoked key {key_id}")
+
+
 @app.command("demo")
 @_user_errors
 def demo_command(

@@ -1,0 +1,137 @@
+"""Batch scoring: the same model, schema, features and prediction log as the service, for a file.
+
+Rows that fail validation (or lack the history their lags need) go to a rejects file with
+the reason; the rest are scored in chunks of ``deployment.max_batch_rows``. For a forecast
+with series and a time column, an order proposal is written too: the predicted units per
+series for the latest day in the file, rounded up — what the shop's ordering process reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import Progress
+
+from mlcycle.deploy.scoring import Rejected, score
+from mlcycle.deploy.serving import ReloadRefused, Serving
+from mlcycle.exceptions import DataError, UseCaseError
+from mlcycle.monitor.store import open_store
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+
+@dataclass
+class BatchResult:
+    scored: int
+    rejected: int
+    version: str
+    output: Path
+    rejects: Path | None
+    orders: Path | None
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"--input {path} does not exist")
+    try:
+        return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except Exception as exc:
+        raise DataError(f"--input {path} could not be read: {exc}") from None
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in out.astype(object).to_dict("records")]
+
+
+def run(uc: UseCase, input_path: Path, output_path: Path, *, explain: bool = False,
+        console: Console | None = None) -> BatchResult:
+    store = open_store(uc.state_dir)
+    serving = Serving(uc, store)
+    try:
+        serving.load_champion()
+    except ReloadRefused as refused:
+        raise UseCaseError(f"cannot score: {refused}") from None
+    frame = read_table(input_path)
+    chunk = uc.spec.deployment.max_batch_rows
+    scored_parts, rejected_parts = [], []
+    version = serving.current.version if serving.current else "?"
+    progress = Progress(console=console, transient=True) if console else None
+    task = progress.add_task("scoring", total=len(frame)) if progress else None
+    if progress:
+        progress.start()
+    try:
+        for start in range(0, len(frame), chunk):
+            part = frame.iloc[start:start + chunk].reset_index(drop=True)
+            rows = _json_rows(part)
+            bad: dict[int, str] = {}
+            for _ in range(2):  # validate, drop the bad rows, score the rest
+                keep = [i for i in range(len(rows)) if i not in bad]
+                if not keep:
+                    break
+                try:
+                    result = score(serving, [rows[i] for i in keep], explain=explain, source="batch", max_rows=chunk)
+                except Rejected as error:
+                    if error.status != 422 or any(d.get("row") is None for d in error.detail):
+                        raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
+                    for d in error.detail:
+                        original = keep[int(d["row"])]
+                        bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
+                    continue
+                store.log_predictions(result.records)
+                out = part.iloc[keep].copy()
+                out["prediction"] = result.outputs
+                out["request_id"] = result.request_ids
+                if explain and result.explanations:
+                    out["explanation"] = [e["sentence"] for e in result.explanations]
+                scored_parts.append(out)
+                break
+            if bad:
+                rejected_parts.append(part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]))
+            if progress and task is not None:
+                progress.advance(task, len(part))
+    finally:
+        if progress:
+            progress.stop()
+        store.close()
+    scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else frame.iloc[:0]
+    write_table(scored, output_path)
+    rejects_path = None
+    if rejected_parts:
+        rejects_path = output_path.with_name(output_path.stem + ".rejects" + output_path.suffix)
+        write_table(pd.concat(rejected_parts, ignore_index=True), rejects_path)
+    orders = _order_proposal(uc, scored, output_path)
+    return BatchResult(len(scored), sum(len(p) for p in rejected_parts), version, output_path, rejects_path, orders)
+
+
+def _order_proposal(uc: UseCase, scored: pd.DataFrame, output_path: Path) -> Path | None:
+    design = uc.spec
+    if design.task != "regression" or not design.time_column or scored.empty:
+        return None
+    times = pd.to_datetime(scored[design.time_column])
+    latest = scored[times == times.max()]
+    columns = [*design.group_columns, design.time_column]
+    extra = [c for c in ("description",) if c in latest.columns]
+    orders = latest[[*columns, *extra]].copy()
+    orders[f"order_{design.target}"] = [max(0, math.ceil(v)) for v in latest["prediction"]]
+    path = output_path.with_name(output_path.stem + ".orders.csv")
+    write_table(orders, path)
+    return path

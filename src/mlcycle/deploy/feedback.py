@@ -1,0 +1,75 @@
+"""Ground truth from files, and the audit record of one decision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mlcycle.deploy.batch import read_table
+from mlcycle.exceptions import DataError, UseCaseError
+from mlcycle.monitor.store import FeedbackItem, open_store
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+
+def items_from_frame(uc: UseCase, frame: pd.DataFrame) -> list[FeedbackItem]:
+    """Feedback rows: ``request_id`` + ``actual`` (or the target's name), or series keys + time + target."""
+    design = uc.spec
+    value_column = "actual" if "actual" in frame.columns else design.target
+    if value_column not in frame.columns:
+        raise DataError(f"feedback needs a column 'actual' or {design.target!r}; got {', '.join(frame.columns)}")
+    if "request_id" in frame.columns:
+        return [FeedbackItem(_plain(v), request_id=str(r)) for r, v in zip(frame["request_id"], frame[value_column])]
+    keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
+    missing = [k for k in keys if k not in frame.columns]
+    if missing or not keys:
+        raise DataError(f"feedback needs request_id, or the columns {', '.join(keys) or '(series keys and time)'}; "
+                        f"missing {', '.join(missing) or 'request_id'}")
+    times = pd.to_datetime(frame[design.time_column]).dt.normalize()
+    items = []
+    for i in range(len(frame)):
+        key = json.dumps([str(frame[g].iloc[i]) for g in design.group_columns]) if design.group_columns else None
+        items.append(FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key,
+                                  event_time=times.iloc[i].to_pydatetime()))
+    return items
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def load(uc: UseCase, path: Path) -> int:
+    store = open_store(uc.state_dir)
+    items = items_from_frame(uc, read_table(path))
+    unknown = store.add_feedback(items)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise DataError(f"{len(unknown)} request id(s) match no logged prediction ({shown}); nothing was stored")
+    return len(items)
+
+
+def audit(uc: UseCase, request_id: str) -> dict[str, Any]:
+    """Everything about one decision: the prediction as logged, the model version's gate report, the actual."""
+    store = open_store(uc.state_dir)
+    record = store.prediction(request_id)
+    if record is None:
+        raise UseCaseError(f"no logged prediction with request id {request_id!r}")
+    from mlcycle.develop.tracking import Tracker
+
+    client = Tracker(uc.state_dir, uc.name).client
+    try:
+        version = client.get_model_version(uc.name, record["model_version"])
+        gate = json.loads(version.tags.get("mlcycle.gate", "null"))
+        record["model"] = {"name": uc.name, "version": record["model_version"], "source_run": version.run_id,
+                           "gate": gate, "aliases": list(version.aliases)}
+    except Exception:
+        record["model"] = {"name": uc.name, "version": record["model_version"], "gate": None,
+                           "note": "this version is no longer in the registry"}
+    actual = store.feedback_frame()
+    match = actual[actual["request_id"] == request_id]
+    record["actual"] = None if match.empty else (match["actual_label"].iloc[0] or match["actual"].iloc[0])
+    return record

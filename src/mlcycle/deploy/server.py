@@ -1,0 +1,55 @@
+"""Running the service: uvicorn with one or several workers, migrations first, metrics across workers.
+
+With no API key configured the service binds to 127.0.0.1 only, whatever ``--host`` says,
+and says so. Migrations run once here, before any worker starts. With ``--workers N``
+prometheus-client's multiprocess mode aggregates ``/metrics`` over the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from mlcycle.monitor.store import open_store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from mlcycle.usecase import UseCase
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(uc: UseCase, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          console: Console | None = None) -> None:
+    import uvicorn
+
+    store = open_store(uc.state_dir)  # migrate once, before the workers
+    keys = store.has_keys()
+    store.close()
+    say = console.print if console else print
+    if not keys and host not in LOCAL:
+        say(f"[yellow]no API key is configured: binding to 127.0.0.1 instead of {host}[/]. "
+            "Create keys with `mlcycle keys create --scope predict` to serve other hosts.")
+        host = "127.0.0.1"
+    elif not keys:
+        say("no API key is configured: the service is open, on 127.0.0.1 only.")
+    os.environ["MLCYCLE_USE_CASE"] = str(uc.folder)
+    os.environ["MLCYCLE_MIGRATED"] = "1"
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
+    say(f"serving {uc.name} on http://{host}:{port} with {workers} worker(s)")
+    uvicorn.run("mlcycle.deploy.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", timeout_graceful_shutdown=30, access_log=False)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of the use case named by ``MLCYCLE_USE_CASE`` (what each uvicorn worker imports)."""
+    from mlcycle.deploy.app import create_app
+    from mlcycle.usecase import UseCase
+
+    uc = UseCase.load(os.environ["MLCYCLE_USE_CASE"])
+    return create_app(uc, migrate=os.environ.get("MLCYCLE_MIGRATED") != "1")
