@@ -1,0 +1,166 @@
+"""The real server (`mlcycle serve` under uvicorn): tritonclient's binary protocol, durability under SIGKILL,
+several workers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mlcycle.monitor.store import open_store
+from tests.deploy.conftest import copy_use_case, sales_rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "mlcycle"), "serve", "-u", str(folder), "--port", str(port),
+               "--workers", str(workers)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (OSError, urllib.error.HTTPError):
+                if process.poll() is not None or time.time() > deadline:
+                    raise AssertionError(f"the server did not start: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+                time.sleep(0.3)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def post(port: int, path: str, body: Any) -> tuple[int, Any]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def server_copy(promoted_example: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return copy_use_case(promoted_example[0], tmp_path_factory.mktemp("server") / "uc")
+
+
+def test_tritonclient_binary_and_json(server_copy: Any) -> None:
+    import tritonclient.http as triton
+
+    uc = server_copy
+    rows = sales_rows(uc, 3)
+    with running(uc.folder) as (port, _):
+        _, expected = post(port, "/predict", {"records": rows})
+        client = triton.InferenceServerClient(url=f"127.0.0.1:{port}")
+        assert client.is_server_live() and client.is_server_ready() and client.is_model_ready("store-sales")
+        meta = client.get_model_metadata("store-sales")
+        assert [i["name"] for i in meta["inputs"]] == ["date", "item", "price"]
+        for binary in (True, False):
+            inputs = []
+            for name, datatype, values in (("date", "BYTES", [r["date"] for r in rows]),
+                                           ("item", "BYTES", [r["item"] for r in rows]),
+                                           ("price", "FP64", [r["price"] for r in rows])):
+                tensor = triton.InferInput(name, [len(rows)], datatype)
+                array = np.array(values, dtype=object if datatype == "BYTES" else np.float64)
+                tensor.set_data_from_numpy(array, binary_data=binary)
+                inputs.append(tensor)
+            outputs = None if binary else [triton.InferRequestedOutput("prediction", binary_data=False)]
+            result = client.infer("store-sales", inputs, outputs=outputs)
+            np.testing.assert_allclose(result.as_numpy("prediction"), expected["predictions"])
+        with pytest.raises(Exception, match="not a value the model knows"):
+            bad = triton.InferInput("item", [1], "BYTES")
+            bad.set_data_from_numpy(np.array(["XYZ"], dtype=object))
+            date = triton.InferInput("date", [1], "BYTES")
+            date.set_data_from_numpy(np.array(["2011-09-01"], dtype=object))
+            price = triton.InferInput("price", [1], "FP64")
+            price.set_data_from_numpy(np.array([2.5]))
+            client.infer("store-sales", [date, bad, price])
+
+
+def test_every_answered_prediction_survives_sigkill(server_copy: Any) -> None:
+    uc = server_copy
+    answered: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    with running(uc.folder) as (port, process):
+        def client() -> None:
+            rows = {"records": sales_rows(uc, 2)}
+            while not stop.is_set():
+                try:
+                    status, body = post(port, "/predict", rows)
+                except OSError:
+                    return  # the server is gone
+                if status == 200:
+                    with lock:
+                        answered.extend(body["request_ids"])
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        os.kill(process.pid, signal.SIGKILL)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(answered) > 50
+    logged = open_store(uc.state_dir).request_ids()
+    missing = [r for r in answered if r not in logged]
+    assert missing == [], f"{len(missing)} answered predictions are not in the store"
+
+
+def test_several_workers_follow_the_alias_and_share_metrics(server_copy: Any) -> None:
+    import mlflow
+
+    uc = server_copy
+    uri = f"sqlite:///{uc.state_dir / 'mlflow.db'}"
+    client = mlflow.tracking.MlflowClient(uri, uri)
+    current = client.get_model_version_by_alias("store-sales", "champion")
+    champion = current.version
+    with running(uc.folder, workers=2) as (port, _):
+        for _ in range(10):
+            assert post(port, "/predict", {"records": sales_rows(uc, 1)})[0] == 200
+        # a new version (same artifacts) becomes champion: every worker must move to it without a restart
+        moved = str(client.create_model_version("store-sales", current.source, run_id=current.run_id).version)
+        client.set_registered_model_alias("store-sales", "champion", moved)
+        try:
+            deadline = time.time() + 20
+            seen: set[str] = set()
+            while time.time() < deadline and seen != {moved}:
+                seen = {post(port, "/predict", {"records": sales_rows(uc, 1)})[1]["version"] for _ in range(12)}
+            assert seen == {moved}
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            total = sum(float(line.split()[-1]) for line in text.splitlines()
+                        if line.startswith('mlcycle_requests_total{endpoint="/predict",status="200"'))
+            assert total >= 10
+        finally:
+            client.set_registered_model_alias("store-sales", "champion", champion)
