@@ -1,0 +1,77 @@
+"""Batch scoring with rejects and the order proposal; feedback from a file; audit; keys — through the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from mlcycle.cli import app
+from mlcycle.monitor.store import open_store
+from tests.deploy.conftest import copy_use_case
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_batch_predict_scores_good_rows_and_rejects_bad_ones(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    day = uc.data[uc.data["date"] == "2011-09-01"][["date", "item", "description", "price"]].copy()
+    day["date"] = day["date"].dt.strftime("%Y-%m-%d")
+    bad = pd.DataFrame([{"date": "2011-09-01", "item": "XYZ", "description": "?", "price": 1.0},
+                        {"date": "not a day", "item": "85123A", "description": "?", "price": 1.0}])
+    pd.concat([day, bad]).to_csv(tmp_path / "tomorrow.csv", index=False)
+    result = invoke("predict", "-u", str(uc.folder), "--input", str(tmp_path / "tomorrow.csv"),
+                    "--output", str(tmp_path / "scored.csv"), "--explain")
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert len(scored) == len(day) and scored["prediction"].notna().all() and scored["explanation"].str.startswith("Forecast").all()
+    rejects = pd.read_csv(tmp_path / "scored.rejects.csv")
+    assert sorted(rejects["item"]) == ["85123A", "XYZ"]
+    assert rejects["reason"].str.contains("item: 'XYZ' is not a value the model knows").any()
+    assert rejects["reason"].str.contains("date: must be a date").any()
+    orders = pd.read_csv(tmp_path / "scored.orders.csv")
+    assert len(orders) == len(day) and (orders["order_units"] >= 0).all() and "description" in orders
+    store = open_store(uc.state_dir)
+    assert store.count_predictions() == len(day)
+    assert set(next(store.predictions_frame())["request_id"]) == set(scored["request_id"])
+
+    feedback = scored[["request_id"]].assign(actual=7)
+    feedback.to_csv(tmp_path / "actuals.csv", index=False)
+    loaded = invoke("feedback", "-u", str(uc.folder), "--input", str(tmp_path / "actuals.csv"))
+    assert loaded.exit_code == 0 and f"stored {len(day)} actuals" in loaded.output
+    audit = invoke("audit", "-u", str(uc.folder), "--request-id", scored["request_id"].iloc[0])
+    assert audit.exit_code == 0
+    for fragment in ('"inputs"', '"gate"', '"explanation"', '"actual": 7'):
+        assert fragment in audit.output
+    unknown = invoke("audit", "-u", str(uc.folder), "--request-id", "nope")
+    assert unknown.exit_code == 2 and "no logged prediction" in unknown.stderr
+
+
+def test_feedback_file_with_unknown_ids_stores_nothing(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    pd.DataFrame({"request_id": ["nope"], "actual": [3]}).to_csv(tmp_path / "a.csv", index=False)
+    result = invoke("feedback", "-u", str(uc.folder), "--input", str(tmp_path / "a.csv"))
+    assert result.exit_code == 2 and "match no logged prediction" in result.stderr
+    assert open_store(uc.state_dir).feedback_frame().empty
+
+
+def test_keys_create_list_revoke(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    created = invoke("keys", "create", "--scope", "predict", "--note", "tills", "-u", str(uc.folder))
+    assert created.exit_code == 0
+    secret = created.output.strip().splitlines()[-1]
+    key_id = created.output.split()[1]
+    assert open_store(uc.state_dir).key_scope(secret) == "predict"
+    listed = invoke("keys", "list", "-u", str(uc.folder))
+    assert key_id in listed.output and "tills" in listed.output and secret not in listed.output
+    assert invoke("keys", "revoke", key_id, "-u", str(uc.folder)).exit_code == 0
+    assert open_store(uc.state_dir).key_scope(secret) is None
+    again = invoke("keys", "revoke", key_id, "-u", str(uc.folder))
+    assert again.exit_code == 2 and "no active key" in again.stderr
+    bad = invoke("keys", "create", "--scope", "root", "-u", str(uc.folder))
+    assert bad.exit_code == 2 and "scope must be one of" in bad.stderr
