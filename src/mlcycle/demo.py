@@ -56,6 +56,11 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
         gate = failed.report
     render_gate(gate)
 
+    replayed = None
+    if gate.registered:
+        console.print(Rule("Act 3 — deployment: the champion in the shop's ordering process"))
+        replayed = _deploy(uc, console)
+
     v = card.value
     blocking = sum(i.blocking for i in issues)
     lines = [
@@ -69,6 +74,7 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
         f"design card        {card.html_path}",
         f"schema             {uc.schema_path}",
         *_development_lines(v, gate, result),
+        *_deployment_lines(replayed),
         f"took               {time.perf_counter() - started:.1f} s",
     ]
     console.print(Panel("\n".join(lines), title=f"mlcycle demo — {uc.name}", expand=False))
@@ -91,3 +97,44 @@ def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
         f" | validated {money(figures.get('net_value', float('nan')))} | realised: after monitoring",
     ]
     return lines
+
+
+def _deploy(uc: UseCase, console: Console) -> Any:
+    """Serve the champion on a free port and replay the months after the training cut-off through it."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from mlcycle.deploy import replay
+    from mlcycle.deploy.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(uc), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    console.print(f"serving {uc.name} on http://127.0.0.1:{port} — replaying "
+                  f"{uc.spec.data.train_until} onwards day by day, each day's actuals arriving the next day")
+    try:
+        later = uc.data[uc.data[uc.spec.time_column] > str(uc.spec.data.train_until)]
+        result = replay.run(uc, f"http://127.0.0.1:{port}", later, console=console)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    console.print(f"{result.requests:,} requests over {result.days} days ({result.failed} failed), "
+                  f"{result.feedback:,} actuals fed back; latency p50 {result.percentile(50):.1f} ms, "
+                  f"p99 {result.percentile(99):.1f} ms (client side, one row per request)")
+    for sentence in result.explanations:
+        console.print(f"  • {sentence}")
+    return result
+
+
+def _deployment_lines(result: Any) -> list[str]:
+    if result is None:
+        return ["deployment       skipped: no champion was registered"]
+    return [f"deployment         {result.requests:,} predictions served and logged over {result.days} days, "
+            f"p50 {result.percentile(50):.1f} ms / p99 {result.percentile(99):.1f} ms; {result.feedback:,} actuals fed back"]

@@ -163,11 +163,11 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             self.history_ = self._tail(pd.concat([self.history_, self._known(actuals)], ignore_index=True))
             self._cache = None
 
-    def missing_history(self, X: pd.DataFrame) -> np.ndarray:
+    def missing_history(self, X: pd.DataFrame, built: pd.DataFrame | None = None) -> np.ndarray:
         """True for rows whose every lag and window lacks a value: the history does not cover them."""
         if not self.needs_history:
             return np.zeros(len(X), dtype=bool)
-        built = self.transform(X)
+        built = self.transform(X) if built is None else built
         derived = [c for c in built.columns if c not in self.features]
         return built[derived].isna().all(axis=1).to_numpy()
 

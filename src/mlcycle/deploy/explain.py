@@ -60,8 +60,8 @@ class Explainer:
             self._background = prepared.mean(axis=0)
         return self
 
-    def _prepare(self, rows: pd.DataFrame) -> np.ndarray:
-        built = self.pipeline.named_steps["features"].transform(rows)
+    def _prepare(self, rows: pd.DataFrame, built: pd.DataFrame | None = None) -> np.ndarray:
+        built = self.pipeline.named_steps["features"].transform(rows) if built is None else built
         return np.asarray(self.pipeline.named_steps["prepare"].transform(built), dtype=float)
 
     def _sources(self) -> list[str]:
@@ -76,8 +76,8 @@ class Explainer:
                 sources.append(_source_of(output, list(columns)))
         return sources
 
-    def explain(self, rows: pd.DataFrame) -> Explanation:
-        prepared = self._prepare(rows)
+    def explain(self, rows: pd.DataFrame, built: pd.DataFrame | None = None) -> Explanation:
+        prepared = self._prepare(rows, built)
         kind = self.kind
         if kind == "linear":
             if self._background is None:

@@ -57,17 +57,18 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     frame, errors = validate_records(loaded.schema, rows, model.input_columns)
     if errors:
         raise Rejected(422, errors)
+    built = model.features.transform(frame)  # once per request: history check, prediction and explanation share it
     if model.features.needs_history:
-        lacking = np.flatnonzero(model.features.missing_history(frame))
+        lacking = np.flatnonzero(model.features.missing_history(frame, built))
         if len(lacking):
             raise Rejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
-    values = model.predict_value(frame)
+    values = model.predict_built(built)
     if model.task == "classification":
         negative, positive = model.labels
         outputs: list[Any] = [positive if v >= model.threshold else negative for v in values]
     else:
         outputs = [float(v) for v in values]
-    explanations = explain_rows(serving, loaded, frame, values, outputs) if explain else None
+    explanations = explain_rows(serving, loaded, frame, built, values, outputs) if explain else None
     elapsed = (time.perf_counter() - started) * 1000 / len(rows)
     ids = [uuid.uuid4().hex for _ in rows]
     records = []
@@ -81,13 +82,12 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     return Result(outputs, values, ids, records, loaded.version, explanations, frame)
 
 
-def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, values: np.ndarray,
+def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: pd.DataFrame, values: np.ndarray,
                  outputs: list[Any]) -> list[dict[str, Any]]:
     model = loaded.model
     if model.explainer is None:
         raise Rejected(422, "this model version was promoted without an explainer")
-    explanation = model.explainer.explain(frame)
-    built = model.features.transform(frame)
+    explanation = model.explainer.explain(frame, built)
     design = serving.uc.spec
     out = []
     for i in range(len(frame)):

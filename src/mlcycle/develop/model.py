@@ -65,10 +65,14 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
 
     def predict_value(self, model_input: Any) -> np.ndarray:
         """Regression: the forecast. Classification: the probability of the positive class."""
-        frame = self._frame(model_input)
+        return self.predict_built(self.features.transform(self._frame(model_input)))
+
+    def predict_built(self, built: pd.DataFrame) -> np.ndarray:
+        """The same, from features already built (the service builds them once per request)."""
+        rest = self.pipeline[1:]
         if self.task == "classification":
-            return self.pipeline.predict_proba(frame)[:, 1]
-        return np.asarray(self.pipeline.predict(frame), dtype=float)
+            return rest.predict_proba(built)[:, 1]
+        return np.asarray(rest.predict(built), dtype=float)
 
     # Deliberately unannotated: log_model would try to read a signature from type hints and warn.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
