@@ -34,7 +34,21 @@ def test_every_readme_command_and_python_block_runs(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     for command in commands:
+        if command.startswith("mlcycle serve"):
+            _serve_for_real(shlex.split(command))
+            continue
         result = runner.invoke(app, shlex.split(command)[1:], catch_exceptions=False)
         assert result.exit_code == 0, f"{command}\n{result.output}\n{result.stderr}"
     for block in _blocks("python"):
         exec(compile(block, str(README), "exec"), {})  # noqa: S102 - our own README
+
+
+def _serve_for_real(args: list[str]) -> None:
+    """`serve` runs until stopped: start it as shown (on a free port), check it answers, stop it."""
+    from tests.deploy.test_server import free_port, post, running
+
+    folder = Path(args[args.index("--use-case") + 1])
+    with running(folder.resolve()) as (port, _):
+        status, body = post(port, "/predict", {"records": [{"date": "2011-09-01", "item": "85123A", "price": 2.55}]})
+        assert status == 200 and body["predictions"], body
+    assert free_port() > 0

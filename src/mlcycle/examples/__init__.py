@@ -30,4 +30,21 @@ def write(name: str, folder: Path, *, overwrite: bool = False) -> Path:
     for file in data_files:
         with resources.as_file(source / file) as path:
             shutil.copyfile(path, folder / "data" / file)
+    if name == "sales":
+        _next_day_files(folder / "data")
     return design
+
+
+def _next_day_files(data: Path) -> None:
+    """The first day after the training cut-off as the shop would see it: the order sheet, then the actuals.
+
+    ``next_day.csv`` has what is known before the day (date, item, description, price) — the input
+    of ``mlcycle predict``; ``next_day_actuals.csv`` what sold that day — the input of ``mlcycle feedback``.
+    """
+    import pandas as pd
+
+    sales = pd.read_csv(data / "sales.csv.gz")
+    day = sales.loc[sales["date"] > "2011-08-31", "date"].min()
+    today = sales[sales["date"] == day]
+    today[["date", "item", "description", "price"]].to_csv(data / "next_day.csv", index=False)
+    today[["date", "item", "units"]].to_csv(data / "next_day_actuals.csv", index=False)
