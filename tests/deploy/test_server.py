@@ -164,3 +164,49 @@ def test_several_workers_follow_the_alias_and_share_metrics(server_copy: Any) ->
             assert total >= 10
         finally:
             client.set_registered_model_alias("store-sales", "champion", champion)
+
+
+def test_sigterm_drains_requests_and_the_log(server_copy: Any) -> None:
+    uc = server_copy
+    answered: list[str] = []
+    lock = threading.Lock()
+    with running(uc.folder) as (port, process):
+        def client() -> None:
+            rows = {"records": sales_rows(uc, 1)}
+            for _ in range(200):
+                try:
+                    status, body = post(port, "/predict", rows)
+                except OSError:
+                    return
+                if status == 200:
+                    with lock:
+                        answered.extend(body["request_ids"])
+
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM after a clean drain
+        assert process.wait(timeout=40) in (0, -signal.SIGTERM)
+        for thread in threads:
+            thread.join(timeout=30)
+    logged = open_store(uc.state_dir).request_ids()
+    assert answered and all(r in logged for r in answered)
+
+
+def test_retention_keeps_registered_versions_when_auditing(server_copy: Any) -> None:
+    from datetime import datetime
+
+    from mlcycle.deploy.serving import Serving
+    from mlcycle.monitor.store import PredictionRecord
+
+    uc = server_copy
+    store = open_store(uc.state_dir)
+    old = datetime(2001, 1, 1)
+    store.log_predictions([
+        PredictionRecord("old-registered", uc.name, "1", {"price": 1.0}, output=1.0, created_at=old),
+        PredictionRecord("old-gone", uc.name, "999", {"price": 1.0}, output=1.0, created_at=old),
+    ])
+    assert Serving(uc, store).prune() == 1
+    assert store.prediction("old-gone") is None and store.prediction("old-registered") is not None

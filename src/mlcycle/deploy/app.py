@@ -48,6 +48,7 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
             metrics.model.labels(uc.name, loaded.version).set(1)
         except ReloadRefused as refused:
             serving.last_error = str(refused)  # /health says 503 with the reason; the poller keeps trying
+        await asyncio.to_thread(serving.prune)  # retention, once per start (and daily by the poller)
         log = PredictionLog(store)
         app.state.log = log
         poller = asyncio.create_task(_poll(serving, metrics, poll_seconds))
@@ -96,10 +97,17 @@ def _row(loc: tuple[Any, ...]) -> int | None:
     return numbers[0] if numbers else None
 
 
+PRUNE_EVERY_SECONDS = 24 * 3600
+
+
 async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> None:
-    """Follow the champion alias and other workers' feedback, off the event loop."""
+    """Follow the champion alias and other workers' feedback, off the event loop; prune daily."""
+    pruned = time.monotonic()
     while True:
         await asyncio.sleep(seconds)
+        if time.monotonic() - pruned > PRUNE_EVERY_SECONDS:
+            pruned = time.monotonic()
+            await asyncio.to_thread(serving.prune)
         before = serving.current.version if serving.current else None
         try:
             await asyncio.to_thread(serving.poll)

@@ -117,6 +117,28 @@ class Serving:
             self.last_error = str(refused)
         self.refresh_history()
 
+    # ── retention ────────────────────────────────────────────────────────────────────
+    def prune(self) -> int:
+        """Delete prediction rows older than ``deployment.log_retention_days``.
+
+        With ``compliance.audit_log`` on, rows of model versions still in the registry are kept:
+        a decision stays explainable as long as the model that made it exists.
+        """
+        from datetime import timedelta
+
+        from mlcycle.monitor.store.sql import utcnow
+
+        design = self.uc.spec
+        keep: set[str] = set()
+        if design.requirements.compliance.audit_log:
+            try:
+                versions = self.tracker.client.search_model_versions(f"name='{self.uc.name}'")
+                keep = {str(v.version) for v in versions}
+            except Exception:
+                return 0  # registry unreachable: keep everything rather than prune blindly
+        cutoff = utcnow() - timedelta(days=design.deployment.log_retention_days)
+        return self.store.prune(cutoff, keep_versions=keep)
+
     # ── history for lag features ─────────────────────────────────────────────────────
     def _replay_feedback(self, model: MlcycleModel) -> None:
         """Extend the model's history with actuals in the store it has not seen."""
