@@ -151,11 +151,27 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         if self.needs_history:
             keys, values, cumulative, ids = self._table(X)
             query = _combined(self._series_ids(X, ids, grow=False), _days(X[self.time_column]))
-            for k in self._lags:
-                built[lag_name(self.target, k)] = _lag(keys, values, query, k)
-            for k in self._means:
-                built[mean_name(self.target, k)] = _window_mean(keys, cumulative, query, k)
+            for name, column in self._derived(keys, values, cumulative, query).items():
+                built[name] = column
         return built
+
+    def derived_for(self, series: list[Any], days: np.ndarray) -> dict[str, np.ndarray]:
+        """Lags and window means for new rows from the kept history alone (the service's lean path).
+
+        ``series`` holds each row's series key (a value, or a tuple for several group columns);
+        ``days`` the row's day as ``datetime64[D]``. Same arrays, same searches as ``transform``.
+        """
+        keys, values, cumulative, ids = self._table(None)
+        series_ids = np.fromiter((ids.get(k, -1) for k in series), dtype=np.int64, count=len(series)) \
+            if self._groups else np.zeros(len(series), dtype=np.int64)
+        query = _combined(series_ids, days.astype("datetime64[D]").astype(np.int64) + _DAY_OFFSET)
+        return self._derived(keys, values, cumulative, query)
+
+    def _derived(self, keys: np.ndarray, values: np.ndarray, cumulative: np.ndarray,
+                 query: np.ndarray) -> dict[str, np.ndarray]:
+        out = {lag_name(self.target, k): _lag(keys, values, query, k) for k in self._lags}
+        out.update({mean_name(self.target, k): _window_mean(keys, cumulative, query, k) for k in self._means})
+        return out
 
     def extend_history(self, actuals: pd.DataFrame) -> None:
         """Add known actuals (time, series keys, target) to the history the model keeps."""
@@ -207,18 +223,18 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(frame))
         return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
 
-    def _table(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
+    def _table(self, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
         """Sorted keys, values and cumulative sums of the history, plus the rows' own known actuals."""
         history = self.history_
         cache = getattr(self, "_cache", None)
         if cache is None or cache[3] is not history:  # built from this very history, or rebuilt (thread-safe)
             ids: dict[Any, int] = {}
-            table = history if history is not None else self._known(X.iloc[:0])
+            table = history if history is not None else self._known(pd.DataFrame(columns=[*self._groups, self.time_column]))
             keys = _combined(self._series_ids(table, ids, grow=True), _days(table["_day"]))
             cache = (keys, table["_y"].to_numpy(dtype=float), ids, history)
             self._cache = cache
         keys, values, ids, _ = cache
-        if self.target in X.columns:
+        if X is not None and self.target in X.columns:
             ids = dict(ids)
             known = self._known(X)
             keys = np.concatenate([keys, _combined(self._series_ids(known, ids, grow=True), _days(known["_day"]))])

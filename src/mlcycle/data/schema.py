@@ -125,13 +125,14 @@ __all__ = ["CALENDAR_FEATURES", "ColumnSchema", "Schema", "feature_columns", "in
 _NUMBER_TYPES = {"integer", "number"}
 
 
-def validate_records(schema: Schema, records: list[dict[str, Any]], columns: list[str] | None = None
-                     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def validate_records(schema: Schema, records: list[dict[str, Any]], columns: list[str] | None = None,
+                     *, build: bool = True) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Check request rows against the schema; returns the typed frame and every problem found.
 
     Only the model's input columns are checked (``columns``, default: the schema's input
     columns); the target and unused columns may be sent and are ignored. Each problem names
-    its row (0-based), its field and what would be valid.
+    its row (0-based), its field and what would be valid. ``build=False`` only checks (the
+    service's lean path reads the records themselves).
     """
     wanted = columns if columns is not None else schema.input_columns
     errors: list[dict[str, Any]] = []
@@ -148,7 +149,7 @@ def validate_records(schema: Schema, records: list[dict[str, Any]], columns: lis
             problem = _check_value(record[name], spec)
             if problem:
                 errors.append({"row": i, "field": name, "message": problem})
-    if errors:
+    if errors or not build:
         return pd.DataFrame(), errors
     frame = pd.DataFrame.from_records(records, columns=wanted)
     for name in wanted:

@@ -54,15 +54,23 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     if not rows:
         raise Rejected(422, "no rows to score: send at least one record")
     model = loaded.model
-    frame, errors = validate_records(loaded.schema, rows, model.input_columns)
+    lean = loaded.fast is not None and not explain
+    frame, errors = validate_records(loaded.schema, rows, model.input_columns, build=not lean)
     if errors:
         raise Rejected(422, errors)
-    built = model.features.transform(frame)  # once per request: history check, prediction and explanation share it
-    if model.features.needs_history:
-        lacking = np.flatnonzero(model.features.missing_history(frame, built))
-        if len(lacking):
-            raise Rejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
-    values = model.predict_built(built)
+    if lean:
+        assert loaded.fast is not None
+        values, lacking_rows = loaded.fast.predict(rows)
+        if lacking_rows.any():
+            frame, _ = validate_records(loaded.schema, rows, model.input_columns)
+            raise Rejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
+    else:
+        built = model.features.transform(frame)  # once: history check, prediction and explanation share it
+        if model.features.needs_history:
+            lacking = np.flatnonzero(model.features.missing_history(frame, built))
+            if len(lacking):
+                raise Rejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
+        values = model.predict_built(built)
     if model.task == "classification":
         negative, positive = model.labels
         outputs: list[Any] = [positive if v >= model.threshold else negative for v in values]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.data.schema import Schema
+from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.monitor.store import Store
@@ -40,6 +41,7 @@ class Loaded:
     version: str
     schema: Schema
     loaded_at: float
+    fast: FastPath | None = None  # the verified lean path, or None to use the Pipeline
 
 
 class Serving:
@@ -87,7 +89,8 @@ class Serving:
         except Exception as exc:
             raise ReloadRefused(f"version {version} failed its smoke prediction on the input example: {exc}") from None
         self._replay_feedback(model)
-        return Loaded(model, version, Schema.from_dict(model.schema), time.time())
+        fast = FastPath.compile(model, _typed(example, model.input_columns))
+        return Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast)
 
     def load_champion(self) -> Loaded:
         version = registry.alias_version(self.tracker, self.uc.name, registry.CHAMPION)
@@ -181,3 +184,14 @@ class Serving:
         if not column or row.get(column) is None:
             return None
         return pd.Timestamp(row[column]).normalize().to_pydatetime()
+
+
+def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The input example with its time-like text columns as datetimes, as validation would type them."""
+    out = example[columns].copy()
+    for column in columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            parsed = pd.to_datetime(out[column], errors="coerce", format="ISO8601")
+            if parsed.notna().all():
+                out[column] = parsed
+    return out

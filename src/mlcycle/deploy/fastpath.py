@@ -1,0 +1,205 @@
+"""A lean path for online requests: the fitted Pipeline's arithmetic on plain numpy, no DataFrames.
+
+Per-request pandas and scikit-learn overhead dominates a naive service: the booster itself
+needs ~0.04 ms for a row, the Pipeline around it ~7 ms. This module reads the *fitted* parts
+of the pipeline — the feature builder's history, the encoder's categories, the imputer's
+medians, the scaler's means — and applies them to the validated request values directly.
+
+It is a second implementation of the same function, so it is never trusted on faith:
+:meth:`FastPath.compile` checks it against the Pipeline on real rows (to 1e-6) and returns
+None — the service then uses the Pipeline — if it disagrees or meets a part it does not know.
+Requests that ask for explanations always take the Pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+from mlcycle.data.features import FeatureBuilder, _holiday_days
+
+TOLERANCE = 1e-6
+
+
+class Unsupported(Exception):
+    pass
+
+
+def _calendar(name: str, days: np.ndarray, holidays: str | None) -> np.ndarray:
+    d = days.astype("datetime64[D]")
+    if name == "day_of_week":
+        return ((d.astype(np.int64) + 3) % 7).astype(float)  # 1970-01-01 was a Thursday; Monday = 0
+    if name == "month":
+        return (d.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(float)
+    if name == "year":
+        return (d.astype("datetime64[Y]").astype(np.int64) + 1970).astype(float)
+    if name == "quarter":
+        return ((d.astype("datetime64[M]").astype(np.int64) % 12) // 3 + 1).astype(float)
+    if name == "day_of_month":
+        return ((d - d.astype("datetime64[M]")).astype(np.int64) + 1).astype(float)
+    if name == "day_of_year":
+        return ((d - d.astype("datetime64[Y]")).astype(np.int64) + 1).astype(float)
+    if name == "is_weekend":
+        return (((d.astype(np.int64) + 3) % 7) >= 5).astype(float)
+    if name == "is_holiday":
+        if not holidays or len(d) == 0:
+            return np.zeros(len(d))
+        years = d.astype("datetime64[Y]").astype(np.int64) + 1970
+        known = np.array([np.datetime64(t.date(), "D") for t in _holiday_days(holidays, int(years.min()), int(years.max()))],
+                         dtype="datetime64[D]")
+        return np.isin(d, known).astype(float)
+    if name == "week_of_year":
+        return np.array([pd.Timestamp(x).isocalendar()[1] for x in d], dtype=float)
+    raise Unsupported(name)
+
+
+class FastPath:
+    def __init__(self, builder: FeatureBuilder, prepare: ColumnTransformer, model: Any, task: str) -> None:
+        self.builder = builder
+        self.model = model
+        self.task = task
+        self.features = list(builder.get_feature_names_out())
+        self.steps = self._plan(prepare)
+        self.booster = getattr(model, "booster_", None) if type(model).__name__.startswith("LGBM") else None
+
+    # ── compiling the ColumnTransformer into plain steps ─────────────────────────────
+    def _plan(self, prepare: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:
+        steps = []
+        for name, transformer, columns in prepare.transformers_:
+            if name == "remainder":
+                continue
+            identity = type(transformer).__name__ == "FunctionTransformer" and transformer.func is None
+            if transformer == "passthrough" or identity:  # fitted ColumnTransformers hold passthrough as identity
+                steps.append(("passthrough", None, list(columns)))
+            elif isinstance(transformer, OrdinalEncoder):
+                maps = [({_key(c): float(i) for i, c in enumerate(cats)}, _textual(cats)) for cats in transformer.categories_]
+                steps.append(("ordinal", (maps, float(transformer.unknown_value)), list(columns)))
+            elif isinstance(transformer, OneHotEncoder):
+                steps.append(("onehot", [({_key(c): j for j, c in enumerate(cats)}, _textual(cats))
+                                         for cats in transformer.categories_], list(columns)))
+            elif type(transformer).__name__ == "Pipeline":
+                imputer, scaler = transformer.steps[0][1], transformer.steps[1][1]
+                if type(imputer).__name__ != "SimpleImputer" or type(scaler).__name__ != "StandardScaler":
+                    raise Unsupported(str(transformer))
+                indicator = imputer.indicator_.features_ if imputer.indicator_ is not None else np.array([], dtype=int)
+                steps.append(("impute_scale", (imputer.statistics_, indicator, scaler.mean_, scaler.scale_),
+                              list(columns)))
+            else:
+                raise Unsupported(type(transformer).__name__)
+        return steps
+
+    # ── predicting ───────────────────────────────────────────────────────────────────
+    def columns(self, records: list[dict[str, Any]]) -> tuple[dict[str, Any], np.ndarray]:
+        """The variant's features as arrays, and for each row whether its lags had no history at all."""
+        builder = self.builder
+        n = len(records)
+        out: dict[str, Any] = {}
+        days = None
+        if builder.time_column and (builder.needs_history or any(f in _CALENDAR for f in builder.features)):
+            days = np.array([str(r[builder.time_column]) for r in records], dtype="datetime64[s]").astype("datetime64[D]")
+        for name in builder.features:
+            if name in _CALENDAR:
+                out[name] = _calendar(name, days, builder.holidays)  # type: ignore[arg-type]
+            else:
+                out[name] = [r.get(name) for r in records]
+        missing = np.zeros(n, dtype=bool)
+        if builder.needs_history:
+            groups = builder.group_columns or []
+            series = [tuple(str(r[g]) for g in groups) if len(groups) > 1 else str(r[groups[0]]) for r in records] \
+                if groups else [None] * n
+            derived = builder.derived_for(series, days)  # type: ignore[arg-type]
+            out.update(derived)
+            missing = np.all(np.isnan(np.column_stack(list(derived.values()))), axis=1)
+        return out, missing
+
+    def matrix(self, columns: dict[str, Any], n: int) -> np.ndarray:
+        parts = []
+        for kind, spec, names in self.steps:
+            if kind == "passthrough":
+                parts += [_floats(columns[c]).reshape(n, 1) for c in names]
+            elif kind == "ordinal":
+                maps, unknown = spec
+                for column, (mapping, textual) in zip(names, maps):
+                    parts.append(np.array([mapping.get(_key(v, textual), unknown) if v is not None else unknown
+                                           for v in columns[column]], dtype=float).reshape(n, 1))
+            elif kind == "onehot":
+                for column, (positions, textual) in zip(names, spec):
+                    block = np.zeros((n, len(positions)))
+                    for i, v in enumerate(columns[column]):
+                        j = positions.get(_key(v, textual))
+                        if j is not None:  # an unknown category is all zeros, as handle_unknown="ignore"
+                            block[i, j] = 1.0
+                    parts.append(block)
+            else:
+                statistics, indicator, mean, scale = spec
+                x = np.column_stack([_floats(columns[c]) for c in names]).reshape(n, len(names))
+                nan = np.isnan(x)
+                x = np.where(nan, statistics, x)
+                full = np.hstack([x, nan[:, indicator].astype(float)]) if len(indicator) else x
+                parts.append((full - mean) / scale)
+        return np.hstack(parts)
+
+    def predict(self, records: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """(values, rows missing all history): forecasts, or probabilities of the positive class."""
+        columns, missing = self.columns(records)
+        X = self.matrix(columns, len(records))
+        if self.booster is not None:
+            values = self.booster.predict(X)
+        elif self.task == "classification":
+            values = self.model.predict_proba(X)[:, 1]
+        else:
+            values = self.model.predict(X)
+        return np.asarray(values, dtype=float), missing
+
+    # ── trust, but verify ────────────────────────────────────────────────────────────
+    @classmethod
+    def compile(cls, model: Any, rows: pd.DataFrame) -> FastPath | None:
+        """A verified fast path for ``model`` (an MlcycleModel), or None to use its Pipeline."""
+        pipeline = model.pipeline
+        try:
+            fast = cls(pipeline.named_steps["features"], pipeline.named_steps["prepare"],
+                       pipeline.named_steps["model"], model.task)
+        except (Unsupported, AttributeError, KeyError):
+            return None
+        if rows.empty:
+            return None
+        records = rows.assign(**{c: rows[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in rows.columns
+                                 if pd.api.types.is_datetime64_any_dtype(rows[c])}).to_dict("records")
+        try:
+            got, _ = fast.predict(records)
+            want = model.predict_value(rows)
+        except Exception:
+            return None
+        if not np.allclose(got, want, rtol=TOLERANCE, atol=TOLERANCE, equal_nan=True):
+            return None
+        return fast
+
+
+def _textual(categories: Any) -> bool:
+    return all(isinstance(c, str) for c in categories)
+
+
+def _key(value: Any, textual: bool = False) -> Any:
+    """One key for a category: as text for text categories (the stock code 85123 is "85123", as validation
+    makes it), else numbers by value (3 and 3.0 are one weekday)."""
+    if textual:
+        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    return str(value)
+
+
+def _floats(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.astype(float)
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+_CALENDAR = {"day_of_week", "month", "year", "quarter", "day_of_month", "day_of_year", "is_weekend", "is_holiday",
+             "week_of_year"}
