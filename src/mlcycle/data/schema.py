@@ -162,6 +162,15 @@ def validate_records(schema: Schema, records: list[dict[str, Any]], columns: lis
     return frame, errors
 
 
+def _category_set(spec: ColumnSchema) -> frozenset[str]:
+    """The allowed categories as text, computed once per column schema (a request checks each value)."""
+    cached = getattr(spec, "_category_set", None)
+    if cached is None:
+        cached = frozenset(str(c) for c in spec.categories or [])
+        object.__setattr__(spec, "_category_set", cached)
+    return cached
+
+
 def _check_value(value: Any, spec: ColumnSchema) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None if spec.nullable else "must not be null: the model was trained without missing values here"
@@ -184,7 +193,7 @@ def _check_value(value: Any, spec: ColumnSchema) -> str | None:
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
     if text is None:
         return f"must be text. Got {value!r}"
-    if spec.categories is not None and text not in {str(c) for c in spec.categories}:
+    if spec.categories is not None and text not in _category_set(spec):
         shown = ", ".join(str(c) for c in spec.categories[:12]) + (" …" if len(spec.categories) > 12 else "")
         return f"{text!r} is not a value the model knows; known: {shown}"
     return None
