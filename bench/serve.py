@@ -1,6 +1,6 @@
 """mlcycle's service vs `mlflow models serve`, same registered model, same cores, same worker count.
 
-    .venv/bin/python bench/serve.py [--requests 600]
+    .venv/bin/python bench/serve.py [--requests 600] [--workers 1]
 
 Drives both servers on 127.0.0.1 with the same bounded load through MLflow's scoring format
 (``/invocations``, ``dataframe_split``): single-row requests at concurrency 1 and 16 over
@@ -102,6 +102,7 @@ def prepare() -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes for both servers")
     args = parser.parse_args()
     import mlcycle
 
@@ -121,9 +122,10 @@ def main() -> None:
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri,
            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     servers = {
-        "mlcycle": ([str(BIN / "mlcycle"), "serve", "-u", str(folder), "--workers", "1"], "--port", "/health"),
+        "mlcycle": ([str(BIN / "mlcycle"), "serve", "-u", str(folder), "--workers", str(args.workers)], "--port",
+                    "/health"),
         "mlflow": ([str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{uc.name}@champion", "--env-manager",
-                    "local", "--host", "127.0.0.1", "--workers", "1"], "--port", "/ping"),
+                    "local", "--host", "127.0.0.1", "--workers", str(args.workers)], "--port", "/ping"),
     }
     results: dict[str, dict[str, tuple[float, float, float, int]]] = {}
     for name, (command, port_flag, health) in servers.items():
@@ -144,7 +146,8 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
 
-    print(f"serving bench: {uc.name}, {os.cpu_count()} cores, 1 worker each; mlcycle logs every prediction")
+    print(f"serving bench: {uc.name}, {os.cpu_count()} cores, {args.workers} worker(s) each; "
+          "mlcycle logs every prediction")
     print(f"in-process floor, one row: {floor[0]:.3f} ms through the Pipeline, {floor[1]:.3f} ms through the lean path")
     print(f"{'scenario':28s} {'server':8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s}")
     for label in results["mlcycle"]:

@@ -112,7 +112,10 @@ def _deploy(uc: UseCase, console: Console) -> Any:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(uc), host="127.0.0.1", port=port, log_level="warning"))
+    from mlcycle.deploy.server import NoDelayH11Protocol
+
+    server = uvicorn.Server(uvicorn.Config(create_app(uc), host="127.0.0.1", port=port, log_level="warning",
+                                           http=NoDelayH11Protocol))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
