@@ -32,23 +32,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "mlcycle"), "serve", "-u", str(folder), "--port", str(port),
-               "--workers", str(workers)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def process_serving(command: list[str], port: int, health: str = "/health",
+                    env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server process, wait until ``health`` answers 200, stop it afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 90
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as answer:
                     if answer.status == 200:
                         break
             except (OSError, urllib.error.HTTPError):
                 if process.poll() is not None or time.time() > deadline:
                     raise AssertionError(f"the server did not start: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
                 time.sleep(0.3)
-        yield port, process
+        yield process
     finally:
         if process.poll() is None:
             process.terminate()
@@ -56,6 +55,16 @@ def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Po
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextlib.contextmanager
+def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`mlcycle serve` on a free port."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "mlcycle"), "serve", "-u", str(folder), "--port", str(port),
+               "--workers", str(workers)]
+    with process_serving(command, port) as process:
+        yield port, process
 
 
 def post(port: int, path: str, body: Any) -> tuple[int, Any]:
