@@ -1,0 +1,24 @@
+"""Drift statistics by name, one module each: psi, ks, wasserstein, jensen_shannon, chi2."""
+
+from __future__ import annotations
+
+from mlcycle.monitor.statistics._base import Measured, Statistic
+from mlcycle.monitor.statistics.chi2 import ChiSquare
+from mlcycle.monitor.statistics.jensen_shannon import JensenShannon
+from mlcycle.monitor.statistics.ks import KS, ks_raw
+from mlcycle.monitor.statistics.psi import PSI
+from mlcycle.monitor.statistics.wasserstein import Wasserstein
+
+REGISTRY: dict[str, Statistic] = {s.name: s for s in (PSI(), KS(), Wasserstein(), JensenShannon(), ChiSquare())}
+
+
+def get(name: str, kind: str) -> Statistic:
+    statistic = REGISTRY.get(name)
+    if statistic is None:
+        raise ValueError(f"unknown drift statistic {name!r}; known: {', '.join(REGISTRY)}")
+    if kind not in statistic.kinds:
+        raise ValueError(f"{name} is for {' and '.join(sorted(statistic.kinds))} columns, not {kind} ones")
+    return statistic
+
+
+__all__ = ["REGISTRY", "Measured", "Statistic", "get", "ks_raw"]

@@ -1,0 +1,20 @@
+"""Jensen–Shannon distance (base 2, between 0 and 1) over categories, or the reference's bins for numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import jensenshannon
+
+from mlcycle.monitor.profile import ColumnProfile
+from mlcycle.monitor.statistics._base import Measured, binned_shares
+
+
+class JensenShannon:
+    name = "jensen_shannon"
+    kinds = frozenset({"numeric", "categorical"})
+
+    def compute(self, reference: ColumnProfile, current: np.ndarray) -> Measured:
+        ref, cur = binned_shares(reference, current)
+        if cur.sum() == 0:
+            return Measured(float("nan"))
+        return Measured(float(jensenshannon(ref, cur, base=2)))
