@@ -1,0 +1,146 @@
+"""Performance on delayed ground truth: logged predictions joined with the actuals that came back.
+
+Per window: how many predictions have an actual yet, all three metric views on those that
+do, and the money *realised* — today's process scored on the same rows from the actuals
+the shop now knows — next to the design's estimate and the development phase's validated
+figure. While no actual has arrived the result says so and carries no metric: a metric on
+zero rows is never reported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.design import baseline as baseline_mod
+from mlcycle.design.spec import positive_mask
+from mlcycle.design.value import cost_model, estimate, predictions_per_period
+from mlcycle.metrics import catalogue
+from mlcycle.monitor.store import Store
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+
+@dataclass
+class Performance:
+    predictions: int
+    labelled: int
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)   # empty while nothing is labelled
+    baseline: dict[str, dict[str, float]] = field(default_factory=dict)
+    realised_value: float | None = None     # added value per period, realised
+    estimated_value: float | None = None    # the design's estimate at the gate's required cut
+    validated_value: float | None = None    # the champion's cross-validated figure
+    note: str = ""
+
+    @property
+    def labelled_share(self) -> float:
+        return self.labelled / self.predictions if self.predictions else 0.0
+
+    def value(self, name: str) -> float:
+        for view in self.metrics.values():
+            if name in view:
+                return view[name]
+        return math.nan
+
+
+def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = None,
+                         until: datetime | None = None) -> pd.DataFrame:
+    """Predictions of a window with their actual where one came back (by request id, else by series and day)."""
+    parts = list(store.predictions_frame(since, until))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"])
+    feedback = store.feedback_frame()
+    by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
+    by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
+    by_key = by_key.assign(event_time=pd.to_datetime(by_key["event_time"])).set_index(["series_key", "event_time"])
+    frame["event_time"] = pd.to_datetime(frame["event_time"])
+    actual = frame["request_id"].map(by_id["actual"]) if len(by_id) else pd.Series(np.nan, index=frame.index)
+    label = frame["request_id"].map(by_id["actual_label"]) if len(by_id) else pd.Series(None, index=frame.index)
+    if len(by_key) and len(frame):
+        keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
+        actual = actual.fillna(pd.Series(by_key["actual"].reindex(keys).to_numpy(), index=frame.index))
+        label = label.fillna(pd.Series(by_key["actual_label"].reindex(keys).to_numpy(), index=frame.index))
+    return frame.assign(actual=actual.astype(float), actual_label=label)
+
+
+def _known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
+    """Every actual known now: the training data and the feedback, one row per series and day."""
+    design = uc.spec
+    known = [uc.data[[*design.group_columns, design.time_column, design.target]]]
+    labelled = labelled_predictions(uc, store).dropna(subset=["actual", "series_key", "event_time"])
+    if len(labelled):
+        keys = pd.DataFrame([json.loads(k) for k in labelled["series_key"]], columns=design.group_columns,
+                            index=labelled.index)
+        for column in design.group_columns:
+            keys[column] = keys[column].astype(uc.data[column].dtype)
+        known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: labelled["actual"]}))
+    frame = pd.concat(known, ignore_index=True)
+    return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
+
+
+def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: datetime | None = None,
+             *, validated_value: float | None = None) -> Performance:
+    design = uc.spec
+    frame = labelled_predictions(uc, store, since, until)
+    history = data_history(uc)
+    per_period, _ = predictions_per_period(design, history) if design.time_column else (
+        design.value.predictions_per_period or 1.0, False)
+    design_estimate = estimate(design, history).at_gate.added_value_per_period
+    result = Performance(len(frame), int(frame["actual"].notna().sum()), estimated_value=design_estimate,
+                         validated_value=validated_value)
+    if result.predictions == 0:
+        result.note = "no predictions in this window"
+        return result
+    if result.labelled == 0:
+        result.note = (f"no actuals yet for the {result.predictions:,} predictions of this window: "
+                       "performance and money wait for feedback; drift is shown alone")
+        return result
+    labelled = frame.dropna(subset=["actual"])
+    costs = cost_model(design, per_period)
+    views = {view: [catalogue.resolve(n, uc.folder) for n in names] for view, names in design.views.items()}
+    if design.task == "classification":
+        y = positive_mask(design, labelled["actual_label"].fillna(labelled["actual"])).to_numpy(dtype=float)
+        decided = positive_mask(design, labelled["output_label"]).to_numpy(dtype=float)
+        base = np.full(len(labelled), np.nan)
+        scored = catalogue.Scored(y, decided, costs, y_score=labelled["output"].to_numpy(dtype=float))
+    else:
+        y = labelled["actual"].to_numpy(dtype=float)
+        base = _baseline(uc, store, labelled)
+        keep = ~np.isnan(base)
+        scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], costs,
+                                  baseline_pred=base[keep])
+        base_scored = catalogue.Scored(y[keep], base[keep], costs)
+        result.baseline = catalogue.evaluate(base_scored, views)
+    result.metrics = catalogue.evaluate(scored, views)
+    net = catalogue.CATALOGUE["net_value"](scored)
+    result.realised_value = None if math.isnan(net) else net
+    return result
+
+
+def data_history(uc: UseCase) -> pd.DataFrame:
+    from mlcycle.data.load import training_rows
+
+    return training_rows(uc.spec, uc.data)
+
+
+def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame) -> np.ndarray:
+    """Today's process on the served rows, from the actuals known now (what the shop would have ordered)."""
+    design = uc.spec
+    if not design.time_column or labelled["series_key"].isna().all() and design.group_columns:
+        return np.full(len(labelled), np.nan)
+    rows = pd.DataFrame([json.loads(k) for k in labelled["series_key"]], columns=design.group_columns,
+                        index=labelled.index) if design.group_columns else pd.DataFrame(index=labelled.index)
+    for column in design.group_columns:
+        rows[column] = rows[column].astype(uc.data[column].dtype)
+    rows[design.time_column] = labelled["event_time"]
+    return baseline_mod.predict(design, _known_actuals(uc, store), rows)
+
+
+__all__ = ["Performance", "evaluate", "labelled_predictions"]
