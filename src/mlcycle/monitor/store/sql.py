@@ -33,7 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError
-from mlcycle.monitor.store.tables import api_keys, feedback, prediction_inputs, predictions
+from mlcycle.monitor.store.tables import alerts, api_keys, feedback, prediction_inputs, predictions
 
 STORE_ENV = "MLCYCLE_STORE_URL"
 VERSION_TABLE = "mlcycle_alembic_version"
@@ -305,6 +305,36 @@ class Store:
             query = query.where(api_keys.c.scope == scope)
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one()) > 0
+
+    # ── alert episodes ───────────────────────────────────────────────────────────────
+    def open_alerts(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            query = sa.select(alerts).where(alerts.c.closed_at.is_(None)).order_by(alerts.c.opened_at)
+            return [dict(r) for r in connection.execute(query).mappings()]
+
+    def alert_history(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [dict(r) for r in connection.execute(sa.select(alerts).order_by(alerts.c.id)).mappings()]
+
+    def open_alert(self, rule: str, subject: str, value: float | None, threshold: float | None, message: str,
+                   when: datetime | None = None) -> bool:
+        """Open an episode unless one is open for (rule, subject); True when a new one opened."""
+        with self.engine.begin() as connection:
+            existing = connection.execute(sa.select(alerts.c.id).where(
+                alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None))).first()
+            if existing is not None:
+                return False
+            connection.execute(alerts.insert().values(rule=rule, subject=subject, opened_at=when or utcnow(),
+                                                      value=value, threshold=threshold, message=message))
+            return True
+
+    def close_alert(self, rule: str, subject: str, when: datetime | None = None) -> bool:
+        """Close the open episode of (rule, subject); True when one was open."""
+        with self.engine.begin() as connection:
+            done = connection.execute(alerts.update().where(
+                alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None)
+            ).values(closed_at=when or utcnow()))
+            return bool(done.rowcount)
 
     # ── retention ────────────────────────────────────────────────────────────────────
     def prune(self, older_than: datetime, *, keep_versions: set[str] | None = None) -> int:

@@ -61,3 +61,16 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=False), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=False), nullable=True),
 )
+
+alerts = sa.Table(
+    "mlcycle_alerts", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=False), nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_mlcycle_alerts_open", "rule", "subject", "closed_at"),
+)

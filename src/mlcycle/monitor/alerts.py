@@ -1,0 +1,181 @@
+"""Alerts: the design's monitoring rules, raised once per episode and cleared when the condition ends.
+
+Rules (``monitoring`` in the design): a column drifting past its ``alert`` threshold, the
+performance metric past ``alert_above`` / ``alert_below``, realised added value under
+``alert_below_fraction_of_estimate`` of the design's estimate, single-row latency p95 over
+``requirements.latency_p95_ms``. Each (rule, subject) is an *episode* in the store: a condition
+that stays true for ten windows raises one alert, and one "cleared" when it ends — no storm.
+
+Sinks: ``log`` (JSON lines in ``.mlcycle/alerts.log``), ``webhook`` (POST JSON, with a timeout
+and retries), and a Prometheus gauge per rule (``.mlcycle/alerts.prom``, for node-exporter's
+textfile collector). A failing sink is reported in the outcome and never stops monitoring.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from mlcycle.design.spec import AlertSink, Design
+from mlcycle.metrics import catalogue
+from mlcycle.monitor.drift import DriftReport
+from mlcycle.monitor.performance import Performance
+from mlcycle.monitor.store import Store
+from mlcycle.monitor.store.sql import utcnow
+
+
+@dataclass(frozen=True)
+class Condition:
+    rule: str           # drift | performance | value | latency
+    subject: str        # the column, metric or figure the rule watches
+    active: bool
+    value: float | None
+    threshold: float | None
+    message: str
+
+
+@dataclass
+class Outcome:
+    raised: list[dict[str, Any]] = field(default_factory=list)
+    cleared: list[dict[str, Any]] = field(default_factory=list)
+    sink_errors: list[str] = field(default_factory=list)
+
+
+def conditions(design: Design, drifted: DriftReport | None, performance: Performance | None,
+               latency_p95_ms: float | None) -> list[Condition]:
+    """Every rule of the design, evaluated on one window (inactive ones clear open episodes)."""
+    out: list[Condition] = []
+    for row in (drifted.rows if drifted else []):
+        if row.level == "no data":
+            continue
+        out.append(Condition("drift", row.column, row.drifted, row.value, row.threshold,
+                             f"{row.column} drifted: {row.statistic} {row.value:.3f} > {row.threshold:g}"))
+    rule = design.monitoring.performance
+    if rule is not None and performance is not None and performance.metrics:
+        value = performance.value(rule.metric)
+        metric = catalogue.CATALOGUE.get(rule.metric)
+        judged = abs(value) if metric is not None and metric.direction == "zero" else value
+        if rule.alert_above is not None:
+            out.append(Condition("performance", rule.metric, judged > rule.alert_above, value, rule.alert_above,
+                                 f"{rule.metric} {value:,.4g} is above {rule.alert_above:g}"))
+        if rule.alert_below is not None:
+            out.append(Condition("performance", rule.metric, judged < rule.alert_below, value, rule.alert_below,
+                                 f"{rule.metric} {value:,.4g} is below {rule.alert_below:g}"))
+    if performance is not None and performance.realised_value is not None and performance.estimated_value:
+        floor = design.monitoring.value.alert_below_fraction_of_estimate * performance.estimated_value
+        realised = performance.realised_value
+        out.append(Condition("value", "added_value", realised < floor, realised, floor,
+                             f"realised added value {realised:,.0f} {design.value.currency} per {design.value.period} "
+                             f"is below {floor:,.0f} ({design.monitoring.value.alert_below_fraction_of_estimate:.0%} "
+                             f"of the design's estimate)"))
+    if latency_p95_ms is not None:
+        limit = design.requirements.latency_p95_ms
+        out.append(Condition("latency", "p95", latency_p95_ms > limit, latency_p95_ms, limit,
+                             f"latency p95 {latency_p95_ms:.1f} ms is over the required {limit:g} ms"))
+    return out
+
+
+# ── sinks ────────────────────────────────────────────────────────────────────────────
+class Sink(Protocol):
+    name: str
+
+    def send(self, event: dict[str, Any]) -> None: ...
+
+
+class LogSink:
+    name = "log"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, event: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(event, default=str) + "\n")
+
+
+class WebhookSink:
+    name = "webhook"
+
+    def __init__(self, url: str, *, timeout: float = 5.0, retries: int = 3) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.retries = retries
+
+    def send(self, event: dict[str, Any]) -> None:
+        body = json.dumps(event, default=str).encode()
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                    if 200 <= answer.status < 300:
+                        return
+                    last = RuntimeError(f"HTTP {answer.status}")
+            except (urllib.error.URLError, OSError) as exc:
+                last = exc
+            if attempt < self.retries:
+                time.sleep(min(2.0, 0.2 * 2**attempt))
+        raise RuntimeError(f"{self.url} did not take the alert after {self.retries + 1} attempts: {last}")
+
+
+class PrometheusSink:
+    """A gauge per rule and subject: 1 while an episode is open, 0 once cleared (textfile format)."""
+
+    name = "prometheus"
+
+    def __init__(self, path: Path, store: Store) -> None:
+        self.path = path
+        self.store = store
+
+    def send(self, event: dict[str, Any]) -> None:
+        from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+
+        registry = CollectorRegistry()
+        gauge = Gauge("mlcycle_alert_open", "1 while an alert episode is open", ["rule", "subject"], registry=registry)
+        for episode in self.store.alert_history():
+            gauge.labels(episode["rule"], episode["subject"]).set(0 if episode["closed_at"] else 1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_to_textfile(str(self.path), registry)
+
+
+def sinks_for(design: Design, state_dir: Path, store: Store) -> list[Sink]:
+    out: list[Sink] = [PrometheusSink(state_dir / "alerts.prom", store)]
+    for sink in design.monitoring.alerts:
+        out.append(_sink(sink, state_dir))
+    return out
+
+
+def _sink(spec: AlertSink, state_dir: Path) -> Sink:
+    if spec.kind == "webhook":
+        assert spec.url is not None
+        return WebhookSink(spec.url, timeout=spec.timeout_seconds, retries=spec.retries)
+    return LogSink(state_dir / "alerts.log")
+
+
+# ── episodes ─────────────────────────────────────────────────────────────────────────
+def process(use_case: str, store: Store, found: list[Condition], sinks: list[Sink],
+            when: datetime | None = None) -> Outcome:
+    """Open an episode for each new active condition, close the ones that ended, tell the sinks once."""
+    outcome = Outcome()
+    when = when or utcnow()
+    for condition in found:
+        event = {"use_case": use_case, "at": when.isoformat(), **asdict(condition)}
+        if condition.active and store.open_alert(condition.rule, condition.subject, condition.value,
+                                                 condition.threshold, condition.message, when):
+            outcome.raised.append({**event, "state": "raised"})
+        elif not condition.active and store.close_alert(condition.rule, condition.subject, when):
+            outcome.cleared.append({**event, "state": "cleared"})
+    for event in [*outcome.raised, *outcome.cleared]:
+        for sink in sinks:
+            try:
+                sink.send(event)
+            except Exception as exc:  # a failing sink is reported, never fatal
+                outcome.sink_errors.append(f"{sink.name}: {exc}")
+    return outcome

@@ -1,0 +1,118 @@
+"""Alerts: raised once per episode and cleared once; sinks — a JSON log, a real local webhook (up and down),
+a Prometheus textfile."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlcycle.design import spec
+from mlcycle.monitor import alerts
+from mlcycle.monitor.drift import DriftReport, DriftRow
+from mlcycle.monitor.performance import Performance
+from mlcycle.monitor.store import open_store
+from tests.conftest import minimal_design
+
+
+def _design() -> spec.Design:
+    design = minimal_design()
+    design["monitoring"] = {"performance": {"metric": "mae", "alert_above": 10}}
+    return spec.parse(design)
+
+
+def _drift(value: float) -> DriftReport:
+    return DriftReport([DriftRow("price", "wasserstein", value, 0.1, value > 0.1, 0.05, "alert" if value > 0.1 else "ok")])
+
+
+def test_an_episode_is_raised_once_and_cleared_once(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    log = alerts.LogSink(tmp_path / "alerts.log")
+    design = _design()
+    raised = cleared = 0
+    for value in (0.3, 0.4, 0.5, 0.02, 0.01, 0.35):  # drifting three windows, fine two, drifting again
+        outcome = alerts.process("small-sales", store, alerts.conditions(design, _drift(value), None, None), [log])
+        raised += len(outcome.raised)
+        cleared += len(outcome.cleared)
+    assert (raised, cleared) == (2, 1)
+    lines = [json.loads(line) for line in (tmp_path / "alerts.log").read_text().splitlines()]
+    assert [(e["rule"], e["state"]) for e in lines] == [("drift", "raised"), ("drift", "cleared"), ("drift", "raised")]
+    assert len(store.open_alerts()) == 1 and len(store.alert_history()) == 2
+
+
+def test_performance_value_and_latency_rules() -> None:
+    design = _design()
+    performance = Performance(100, 80, metrics={"data_scientist": {"mae": 12.0}}, realised_value=100.0,
+                              estimated_value=1000.0)
+    found = {(c.rule, c.subject): c for c in alerts.conditions(design, None, performance, latency_p95_ms=250.0)}
+    assert found[("performance", "mae")].active and "above 10" in found[("performance", "mae")].message
+    assert found[("value", "added_value")].active  # 100 realised < 50 % of 1,000 estimated
+    assert found[("latency", "p95")].active
+    calm = Performance(100, 80, metrics={"data_scientist": {"mae": 8.0}}, realised_value=900.0, estimated_value=1000.0)
+    assert not any(c.active for c in alerts.conditions(design, None, calm, latency_p95_ms=5.0))
+    assert alerts.conditions(design, None, Performance(10, 0), None) == []  # no actuals: no performance alert
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Receiver.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_webhook_reaches_a_real_receiver(tmp_path: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sink = alerts.WebhookSink(f"http://127.0.0.1:{server.server_port}/hook", timeout=2, retries=1)
+        outcome = alerts.process("small-sales", open_store(tmp_path),
+                                 alerts.conditions(_design(), _drift(0.4), None, None), [sink])
+        assert outcome.sink_errors == [] and len(outcome.raised) == 1
+        assert _Receiver.received[-1]["subject"] == "price" and _Receiver.received[-1]["state"] == "raised"
+    finally:
+        server.shutdown()
+
+
+def test_a_receiver_that_is_down_is_reported_and_monitoring_goes_on(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    down = alerts.WebhookSink(f"http://127.0.0.1:{_free_port()}/hook", timeout=0.5, retries=2)
+    log = alerts.LogSink(tmp_path / "alerts.log")
+    outcome = alerts.process("small-sales", store, alerts.conditions(_design(), _drift(0.4), None, None), [down, log])
+    assert len(outcome.raised) == 1 and len(outcome.sink_errors) == 1
+    assert "after 3 attempts" in outcome.sink_errors[0]
+    assert (tmp_path / "alerts.log").read_text().count("raised") == 1  # the next sink still got it
+
+
+def test_prometheus_gauge_per_rule(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    gauge = alerts.PrometheusSink(tmp_path / "alerts.prom", store)
+    alerts.process("small-sales", store, alerts.conditions(_design(), _drift(0.4), None, None), [gauge])
+    assert 'mlcycle_alert_open{rule="drift",subject="price"} 1.0' in (tmp_path / "alerts.prom").read_text()
+    alerts.process("small-sales", store, alerts.conditions(_design(), _drift(0.01), None, None), [gauge])
+    assert 'mlcycle_alert_open{rule="drift",subject="price"} 0.0' in (tmp_path / "alerts.prom").read_text()
+
+
+@pytest.mark.parametrize("kind", ["log", "webhook"])
+def test_sinks_come_from_the_design(tmp_path: Path, kind: str) -> None:
+    design = _design()
+    design.monitoring.alerts = [spec.AlertSink(kind=kind, url="http://127.0.0.1:9/hook" if kind == "webhook" else None)]
+    names = [s.name for s in alerts.sinks_for(design, tmp_path, open_store(tmp_path))]
+    assert names == ["prometheus", kind]
