@@ -37,7 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mlcycle.data.features import builder_for
 from mlcycle.design.spec import Design
 from mlcycle.develop import algorithms
-from mlcycle.develop.executors import Executor, get_executor
+from mlcycle.develop.executors import get_executor
 from mlcycle.develop.tracking import TAG, Tracker, frame_hash
 from mlcycle.develop.trial import FoldPredictions, TrialResult, TrialSpec, Workbench, score, views
 from mlcycle.metrics import catalogue
