@@ -21,6 +21,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from mlcycle.data.features import FeatureBuilder, _holiday_days
+from mlcycle.design.spec import CALENDAR_FEATURES
 
 TOLERANCE = 1e-6
 
@@ -99,10 +100,10 @@ class FastPath:
         n = len(records)
         out: dict[str, Any] = {}
         days = None
-        if builder.time_column and (builder.needs_history or any(f in _CALENDAR for f in builder.features)):
+        if builder.time_column and (builder.needs_history or any(f in CALENDAR_FEATURES for f in builder.features)):
             days = np.array([str(r[builder.time_column]) for r in records], dtype="datetime64[s]").astype("datetime64[D]")
         for name in builder.features:
-            if name in _CALENDAR:
+            if name in CALENDAR_FEATURES:
                 out[name] = _calendar(name, days, builder.holidays)  # type: ignore[arg-type]
             else:
                 out[name] = [r.get(name) for r in records]
@@ -200,6 +201,3 @@ def _floats(values: Any) -> np.ndarray:
         return values.astype(float)
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
-
-_CALENDAR = {"day_of_week", "month", "year", "quarter", "day_of_month", "day_of_year", "is_weekend", "is_holiday",
-             "week_of_year"}

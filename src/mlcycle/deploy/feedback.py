@@ -10,7 +10,7 @@ import pandas as pd
 
 from mlcycle.deploy.batch import read_table
 from mlcycle.exceptions import DataError, UseCaseError
-from mlcycle.monitor.store import FeedbackItem, open_store
+from mlcycle.monitor.store import FeedbackItem, open_store, series_key
 
 if TYPE_CHECKING:
     from mlcycle.usecase import UseCase
@@ -32,7 +32,7 @@ def items_from_frame(uc: UseCase, frame: pd.DataFrame) -> list[FeedbackItem]:
     times = pd.to_datetime(frame[design.time_column]).dt.normalize()
     items = []
     for i in range(len(frame)):
-        key = json.dumps([str(frame[g].iloc[i]) for g in design.group_columns]) if design.group_columns else None
+        key = series_key(frame[g].iloc[i] for g in design.group_columns) if design.group_columns else None
         items.append(FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key,
                                   event_time=times.iloc[i].to_pydatetime()))
     return items

@@ -64,9 +64,9 @@ class PredictionLog:
             self.records += sum(len(records) for records, _ in group)
             for _, future in group:
                 future.set_result(None)
-        except Exception:
+        except Exception as exc:
             if len(group) == 1:
-                group[0][1].set_exception(_current_exception())
+                group[0][1].set_exception(exc)
                 return
             for item in group:  # one bad submission must not fail its neighbours
                 self._commit([item])
@@ -78,10 +78,3 @@ class PredictionLog:
             self._condition.notify()
         self._thread.join(timeout=30)
 
-
-def _current_exception() -> BaseException:
-    import sys
-
-    error = sys.exc_info()[1]
-    assert error is not None
-    return error

@@ -10,7 +10,6 @@ read them from the store on the same interval.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
-from mlcycle.monitor.store import Store
+from mlcycle.monitor.store import Store, series_key, series_values
 
 if TYPE_CHECKING:
     from mlcycle.develop.model import MlcycleModel
@@ -66,7 +65,7 @@ class Serving:
     def series_key(self, row: dict[str, Any] | pd.Series) -> str | None:
         if not self.series:
             return None
-        return json.dumps([str(row[g]) for g in self.series])
+        return series_key(row[g] for g in self.series)
 
     # ── loading and reloading ────────────────────────────────────────────────────────
     def _load(self, version: str) -> Loaded:
@@ -170,7 +169,7 @@ class Serving:
                 key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
             if key is None or when is None or item.actual is None or item.actual != item.actual:
                 continue
-            values = json.loads(key)
+            values = series_values(key)
             rows.append({**dict(zip(design.group_columns, values)), design.time_column: when,
                          design.target: float(item.actual)})
         return pd.DataFrame(rows)

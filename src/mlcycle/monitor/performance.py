@@ -9,7 +9,6 @@ zero rows is never reported.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.spec import positive_mask
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
-from mlcycle.monitor.store import Store
+from mlcycle.monitor.store import Store, series_values
 
 if TYPE_CHECKING:
     from mlcycle.usecase import UseCase
@@ -76,10 +75,7 @@ def _known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
     known = [uc.data[[*design.group_columns, design.time_column, design.target]]]
     labelled = labelled_predictions(uc, store).dropna(subset=["actual", "series_key", "event_time"])
     if len(labelled):
-        keys = pd.DataFrame([json.loads(k) for k in labelled["series_key"]], columns=design.group_columns,
-                            index=labelled.index)
-        for column in design.group_columns:
-            keys[column] = keys[column].astype(uc.data[column].dtype)
+        keys = _series_columns(uc, labelled)
         known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: labelled["actual"]}))
     frame = pd.concat(known, ignore_index=True)
     return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
@@ -130,15 +126,21 @@ def data_history(uc: UseCase) -> pd.DataFrame:
     return training_rows(uc.spec, uc.data)
 
 
+def _series_columns(uc: UseCase, logged: pd.DataFrame) -> pd.DataFrame:
+    """The group columns of logged rows, read back from their series keys and typed as in the data."""
+    groups = uc.spec.group_columns
+    if not groups:
+        return pd.DataFrame(index=logged.index)
+    columns = pd.DataFrame([series_values(k) for k in logged["series_key"]], columns=groups, index=logged.index)
+    return columns.astype({g: uc.data[g].dtype for g in groups})
+
+
 def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame) -> np.ndarray:
     """Today's process on the served rows, from the actuals known now (what the shop would have ordered)."""
     design = uc.spec
     if not design.time_column or labelled["series_key"].isna().all() and design.group_columns:
         return np.full(len(labelled), np.nan)
-    rows = pd.DataFrame([json.loads(k) for k in labelled["series_key"]], columns=design.group_columns,
-                        index=labelled.index) if design.group_columns else pd.DataFrame(index=labelled.index)
-    for column in design.group_columns:
-        rows[column] = rows[column].astype(uc.data[column].dtype)
+    rows = _series_columns(uc, labelled)
     rows[design.time_column] = labelled["event_time"]
     return baseline_mod.predict(design, _known_actuals(uc, store), rows)
 

@@ -15,7 +15,9 @@ from mlcycle.monitor.store.sql import (
     PredictionRecord,
     Store,
     open_store,
+    series_key,
+    series_values,
     store_url,
 )
 
-__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "PredictionRecord", "Store", "open_store", "store_url"]
+__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "PredictionRecord", "Store", "open_store", "series_key", "series_values", "store_url"]

@@ -77,6 +77,15 @@ class ApiKey:
     revoked_at: datetime | None
 
 
+def series_key(values: Any) -> str:
+    """How the store writes a series' identity (its group values, as text): one format for every writer."""
+    return json.dumps([str(v) for v in values])
+
+
+def series_values(key: str) -> list[str]:
+    return list(json.loads(key))
+
+
 def store_url(state_dir: Path) -> str:
     return os.environ.get(STORE_ENV) or f"sqlite:///{(state_dir / 'monitor.db').resolve()}"
 
