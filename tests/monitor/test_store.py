@@ -53,7 +53,7 @@ def test_migrations_are_idempotent(store: Store) -> None:
     store.migrate()
     store.migrate()
     with store.engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM mlcycle_alembic_version")).scalar_one() == "0002"
+        assert connection.execute(sa.text("SELECT version_num FROM mlcycle_alembic_version")).scalar_one() == "0003"
 
 
 def test_a_duplicate_request_id_fails_the_whole_batch(store: Store) -> None:

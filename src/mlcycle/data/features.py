@@ -173,6 +173,22 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         out.update({mean_name(self.target, k): _window_mean(keys, cumulative, query, k) for k in self._means})
         return out
 
+    def transform_in_sample(self, X: pd.DataFrame, y: Any) -> pd.DataFrame:
+        """Features of rows whose targets are known, lags read from those rows themselves.
+
+        The fitted history keeps only the last ``lookback_days``, so ``transform`` on old training
+        rows finds no lags; the reference profile of the model's output needs them as production will.
+        """
+        if not self.needs_history:
+            return self.transform(X)
+        saved = self.history_
+        known = self._known(X, y).drop_duplicates(subset=[*self._groups, "_day"], keep="last")
+        try:
+            self.history_, self._cache = known.sort_values([*self._groups, "_day"]).reset_index(drop=True), None
+            return self.transform(X)
+        finally:
+            self.history_, self._cache = saved, None
+
     def extend_history(self, actuals: pd.DataFrame) -> None:
         """Add known actuals (time, series keys, target) to the history the model keeps."""
         if self.needs_history:

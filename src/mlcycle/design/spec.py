@@ -297,6 +297,11 @@ class ValueAlert(_Strict):
         0.5, gt=0, le=1, description="Alert when realised added value falls below this share of the estimate.")
 
 
+class ErrorAlert(_Strict):
+    alert_above: float = Field(0.05, gt=0, le=1, description="Alert when more than this share of scoring "
+                               "requests in a window fail (rejected input or a server error).")
+
+
 class ReviewSpec(_Strict):
     retire_after_windows: int = Field(4, ge=1, description="Windows of value below running cost before `retire`.")
     min_labelled_rows: int = Field(200, ge=1, description="Fewer labelled predictions than this is too little "
@@ -325,6 +330,8 @@ class Monitoring(_Strict):
         None, description="Alert on a metric of labelled predictions. Default: the quality metric, no threshold.")
     value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}),
                               description="Alert when the money realised falls short of the estimate.")
+    errors: ErrorAlert = Field(default_factory=lambda: ErrorAlert.model_validate({}),
+                               description="Alert when too many scoring requests fail.")
     review: ReviewSpec = Field(default_factory=lambda: ReviewSpec.model_validate({}),
                                description="When the review may say retire, and how much evidence it needs.")
     alerts: list[AlertSink] = Field(default_factory=lambda: [AlertSink(kind="log")], description="Where alerts go.")

@@ -264,8 +264,9 @@ def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, e
     schema = uc.schema
     inputs = model.input_columns
     schema.columns = {c: s for c, s in schema.columns.items() if c in inputs}
+    built = model.features.transform_in_sample(train[inputs], train[uc.spec.target])
     reference = train[inputs].assign(**{uc.spec.target: train[uc.spec.target],
-                                        "prediction": model.predict_value(train[inputs])})
+                                        "prediction": model.predict_built(built)})
     requirements = []
     for package in REQUIREMENTS:
         try:

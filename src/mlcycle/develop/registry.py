@@ -47,3 +47,26 @@ def register(tracker: Tracker, name: str, report: GateReport) -> tuple[str, str 
         client.set_registered_model_alias(name, PREVIOUS, previous)
     client.set_registered_model_alias(name, CHAMPION, number)
     return number, previous
+
+
+def gate_figures(tracker: Tracker, name: str, version: str) -> dict[str, float]:
+    """The figures the gate measured for a version (validated money, latency…), from its tag."""
+    import json
+
+    tags = tracker.client.get_model_version(name, version).tags
+    return dict(json.loads(tags.get(f"{TAG}gate", "{}")).get("figures", {}))
+
+
+def reference_profile(tracker: Tracker, name: str, version: str) -> dict:
+    """The reference profile for drift saved with a version (downloaded once per call)."""
+    import json
+    import tempfile
+
+    import mlflow
+
+    run_id = tracker.client.get_model_version(name, version).run_id
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="mlcycle/profile.json", dst_path=tmp,
+                                                   tracking_uri=tracker.uri)
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)

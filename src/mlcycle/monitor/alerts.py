@@ -3,7 +3,8 @@
 Rules (``monitoring`` in the design): a column drifting past its ``alert`` threshold, the
 performance metric past ``alert_above`` / ``alert_below``, realised added value under
 ``alert_below_fraction_of_estimate`` of the design's estimate, single-row latency p95 over
-``requirements.latency_p95_ms``. Each (rule, subject) is an *episode* in the store: a condition
+``requirements.latency_p95_ms``, the share of failed scoring requests over
+``monitoring.errors.alert_above``. Each (rule, subject) is an *episode* in the store: a condition
 that stays true for ten windows raises one alert, and one "cleared" when it ends — no storm.
 
 Sinks: ``log`` (JSON lines in ``.mlcycle/alerts.log``), ``webhook`` (POST JSON, with a timeout
@@ -48,7 +49,7 @@ class Outcome:
 
 
 def conditions(design: Design, drifted: DriftReport | None, performance: Performance | None,
-               latency_p95_ms: float | None) -> list[Condition]:
+               latency_p95_ms: float | None, error_rate: float | None = None) -> list[Condition]:
     """Every rule of the design, evaluated on one window (inactive ones clear open episodes)."""
     out: list[Condition] = []
     for row in (drifted.rows if drifted else []):
@@ -78,6 +79,10 @@ def conditions(design: Design, drifted: DriftReport | None, performance: Perform
         limit = design.requirements.latency_p95_ms
         out.append(Condition("latency", "p95", latency_p95_ms > limit, latency_p95_ms, limit,
                              f"latency p95 {latency_p95_ms:.1f} ms is over the required {limit:g} ms"))
+    if error_rate is not None:
+        limit = design.monitoring.errors.alert_above
+        out.append(Condition("errors", "error_rate", error_rate > limit, error_rate, limit,
+                             f"{error_rate:.1%} of scoring requests failed (alert above {limit:.0%})"))
     return out
 
 

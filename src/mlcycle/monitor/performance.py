@@ -50,9 +50,9 @@ class Performance:
 
 
 def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = None,
-                         until: datetime | None = None) -> pd.DataFrame:
+                         until: datetime | None = None, *, by: str = "created") -> pd.DataFrame:
     """Predictions of a window with their actual where one came back (by request id, else by series and day)."""
-    parts = list(store.predictions_frame(since, until))
+    parts = list(store.predictions_frame(since, until, by=by))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"])
     feedback = store.feedback_frame()
@@ -69,7 +69,7 @@ def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = Non
     return frame.assign(actual=actual.astype(float), actual_label=label)
 
 
-def _known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
+def known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
     """Every actual known now: the training data and the feedback, one row per series and day."""
     design = uc.spec
     known = [uc.data[[*design.group_columns, design.time_column, design.target]]]
@@ -82,9 +82,11 @@ def _known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
 
 
 def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: datetime | None = None,
-             *, validated_value: float | None = None) -> Performance:
+             *, validated_value: float | None = None, by: str = "created",
+             frame: pd.DataFrame | None = None) -> Performance:
+    """The window's three views, realised money and coverage (``frame``: its labelled predictions, if read already)."""
     design = uc.spec
-    frame = labelled_predictions(uc, store, since, until)
+    frame = labelled_predictions(uc, store, since, until, by=by) if frame is None else frame
     history = data_history(uc)
     per_period, _ = predictions_per_period(design, history) if design.time_column else (
         design.value.predictions_per_period or 1.0, False)
@@ -142,7 +144,7 @@ def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame) -> np.ndarray:
         return np.full(len(labelled), np.nan)
     rows = _series_columns(uc, labelled)
     rows[design.time_column] = labelled["event_time"]
-    return baseline_mod.predict(design, _known_actuals(uc, store), rows)
+    return baseline_mod.predict(design, known_actuals(uc, store), rows)
 
 
-__all__ = ["Performance", "evaluate", "labelled_predictions"]
+__all__ = ["Performance", "data_history", "evaluate", "known_actuals", "labelled_predictions"]

@@ -36,3 +36,22 @@ def target_over_time(frame: pd.DataFrame, *, time_column: str, target: str, labe
     for side in ("top", "right"):
         axis.spines[side].set_visible(False)
     return to_svg(figure)
+
+
+def over_windows(starts: pd.Series, series: dict[str, pd.Series], *, lines: dict[str, float | None], label: str) -> str:
+    """Figures per monitoring window as lines with markers, and horizontal reference lines (thresholds, estimates)."""
+    figure, axis = plt.subplots(figsize=(9, 3.0), dpi=100)
+    colours = ["#1f4e8c", "#8aa4c8", "#2e8b57"]
+    for (name, values), colour in zip(series.items(), colours):
+        axis.plot(pd.to_datetime(starts), values.astype(float).to_numpy(), marker="o", lw=1.6, color=colour, label=name)
+    styles = [("#c0392b", "--"), ("#e67e22", ":"), ("#7f8c8d", "-."), ("#555555", "-")]
+    for (name, value), (colour, style) in zip(lines.items(), styles):
+        if value is not None:
+            axis.axhline(float(value), color=colour, ls=style, lw=1, label=name)
+    axis.set_ylabel(label)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="best", fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        axis.spines[side].set_visible(False)
+    figure.autofmt_xdate()
+    return to_svg(figure)

@@ -33,7 +33,17 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError
-from mlcycle.monitor.store.tables import alerts, api_keys, feedback, prediction_inputs, predictions
+from mlcycle.monitor.store.tables import (
+    alerts,
+    api_keys,
+    feedback,
+    prediction_inputs,
+    predictions,
+    request_errors,
+    reviews,
+    status,
+    windows,
+)
 
 STORE_ENV = "MLCYCLE_STORE_URL"
 VERSION_TABLE = "mlcycle_alembic_version"
@@ -195,17 +205,58 @@ class Store:
             return {r[0] for r in connection.execute(sa.select(predictions.c.request_id))}
 
     def predictions_frame(self, since: datetime | None = None, until: datetime | None = None,
-                          chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
-        """Predictions in a time window, in chunks, without parsing JSON."""
+                          chunk_rows: int = 200_000, *, by: str = "created") -> Iterator[pd.DataFrame]:
+        """Predictions in a time window, in chunks, without parsing JSON.
+
+        ``by="created"`` windows on when the prediction was made; ``by="event"`` on the time it is
+        *for* (its event time, else when it was made) — how monitoring windows a forecast.
+        """
+        when = self._when(by)
         query = sa.select(predictions.c.request_id, predictions.c.created_at, predictions.c.model_version,
                           predictions.c.series_key, predictions.c.event_time, predictions.c.output,
                           predictions.c.output_label, predictions.c.latency_ms)
         if since is not None:
-            query = query.where(predictions.c.created_at >= since)
+            query = query.where(when >= since)
         if until is not None:
-            query = query.where(predictions.c.created_at < until)
+            query = query.where(when < until)
         with self.engine.connect() as connection:
-            yield from pd.read_sql_query(query.order_by(predictions.c.created_at), connection, chunksize=chunk_rows)
+            yield from pd.read_sql_query(query.order_by(when), connection, chunksize=chunk_rows)
+
+    @staticmethod
+    def _when(by: str) -> Any:
+        if by == "created":
+            return predictions.c.created_at
+        if by == "event":
+            return sa.func.coalesce(predictions.c.event_time, predictions.c.created_at)
+        raise ValueError(f"by must be 'created' or 'event'. Got {by!r}")
+
+    def prediction_span(self, by: str = "event") -> tuple[datetime | None, datetime | None]:
+        """The first and last time of the logged predictions (None, None when there are none)."""
+        when = self._when(by)
+        with self.engine.connect() as connection:
+            first, last = connection.execute(sa.select(sa.func.min(when), sa.func.max(when))).one()
+        return _datetime(first), _datetime(last)
+
+    # ── failed requests ──────────────────────────────────────────────────────────────
+    def log_errors(self, rows: list[tuple[datetime, str, int]]) -> None:
+        """Record failed scoring requests as (when, route, HTTP status)."""
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(request_errors.insert(),
+                                   [{"created_at": w, "route": r, "status": s} for w, r, s in rows])
+
+    def request_counts(self, since: datetime | None, until: datetime | None) -> tuple[int, int]:
+        """(predictions made, scoring requests failed) between two times of creation."""
+        def count(table: sa.Table) -> int:
+            query = sa.select(sa.func.count()).select_from(table)
+            if since is not None:
+                query = query.where(table.c.created_at >= since)
+            if until is not None:
+                query = query.where(table.c.created_at < until)
+            return int(connection.execute(query).scalar_one())
+
+        with self.engine.connect() as connection:
+            return count(predictions), count(request_errors)
 
     def inputs_frame(self, request_ids: list[str]) -> pd.DataFrame:
         """The inputs of some predictions as one wide frame (one row per request id)."""
@@ -345,6 +396,64 @@ class Store:
             ).values(closed_at=when or utcnow()))
             return bool(done.rowcount)
 
+    # ── monitoring windows ───────────────────────────────────────────────────────────
+    def save_window(self, row: dict[str, Any]) -> None:
+        """Store one window's result; a window computed again (same start) replaces the earlier result."""
+        with self.engine.begin() as connection:
+            connection.execute(windows.delete().where(windows.c.start == row["start"]))
+            connection.execute(windows.insert().values(**row))
+
+    def windows(self, *, last: int | None = None) -> list[dict[str, Any]]:
+        """Stored window results, oldest first (only the ``last`` ones when given)."""
+        query = sa.select(windows).order_by(windows.c.end.desc(), windows.c.id.desc())
+        if last is not None:
+            query = query.limit(last)
+        with self.engine.connect() as connection:
+            rows = [dict(r) for r in connection.execute(query).mappings()]
+        for row in rows:
+            row["details"] = json.loads(row["details"])
+        return rows[::-1]
+
+    # ── reviews ──────────────────────────────────────────────────────────────────────
+    def add_review(self, verdict: str, model_version: str | None, reasons: list[str], numbers: dict[str, Any],
+                   when: datetime | None = None) -> int:
+        with self.engine.begin() as connection:
+            done = connection.execute(reviews.insert().values(
+                at=when or utcnow(), verdict=verdict, model_version=model_version, reasons=json.dumps(reasons),
+                numbers=json.dumps(numbers, default=_plain)))
+            return int(done.inserted_primary_key[0])
+
+    def reviews(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = [dict(r) for r in connection.execute(sa.select(reviews).order_by(reviews.c.id)).mappings()]
+        for row in rows:
+            row["reasons"], row["numbers"] = json.loads(row["reasons"]), json.loads(row["numbers"])
+            row["action_detail"] = json.loads(row["action_detail"]) if row["action_detail"] else None
+        return rows
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        return next((r for r in self.reviews() if r["id"] == review_id), None)
+
+    def record_action(self, review_id: int, action: str, detail: dict[str, Any]) -> None:
+        """Note on a review what was done about it (the link review → retrain → promotion)."""
+        with self.engine.begin() as connection:
+            connection.execute(reviews.update().where(reviews.c.id == review_id).values(
+                action=action, action_at=utcnow(), action_detail=json.dumps(detail, default=_plain)))
+
+    # ── use-case status ──────────────────────────────────────────────────────────────
+    def set_status(self, key: str, value: dict[str, Any] | None) -> None:
+        """Set (or, with None, clear) one piece of use-case-wide state, e.g. ``retired``."""
+        with self.engine.begin() as connection:
+            connection.execute(status.delete().where(status.c.key == key))
+            if value is not None:
+                connection.execute(status.insert().values(key=key, value=json.dumps(value, default=_plain),
+                                                          updated_at=utcnow()))
+
+    def get_status(self, key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            raw = connection.execute(sa.select(status.c.value).where(status.c.key == key)).scalar_one_or_none()
+        return json.loads(raw) if raw else None
+
     # ── retention ────────────────────────────────────────────────────────────────────
     def prune(self, older_than: datetime, *, keep_versions: set[str] | None = None) -> int:
         """Delete predictions (and their inputs) created before ``older_than``; returns how many.
@@ -358,6 +467,12 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(prediction_inputs.delete().where(prediction_inputs.c.request_id.in_(old)))
             return int(connection.execute(predictions.delete().where(condition)).rowcount or 0)
+
+
+def _datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return pd.Timestamp(value).to_pydatetime()
 
 
 def _hash(secret: str) -> str:

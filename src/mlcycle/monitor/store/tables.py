@@ -4,7 +4,10 @@
 explanation); ``prediction_inputs`` repeats the inputs one value per row (request id, column,
 number or text) so monitoring reads millions of values per column without parsing JSON.
 ``feedback`` holds actuals, by request id or by series key and time. ``api_keys`` holds only
-hashes of keys.
+hashes of keys. ``windows`` holds one monitoring result per window (recomputing a window
+replaces it), ``reviews`` each verdict and what was done about it, ``request_errors`` the
+scoring requests that failed (for the error-rate rule), ``status`` use-case-wide state such
+as "retired".
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ predictions = sa.Table(
     sa.Column("explanation", sa.Text, nullable=True),
     sa.Column("latency_ms", sa.Float, nullable=True),
     sa.Index("ix_mlcycle_predictions_series", "series_key", "event_time"),
+    sa.Index("ix_mlcycle_predictions_event_time", "event_time"),
 )
 
 prediction_inputs = sa.Table(
@@ -73,4 +77,54 @@ alerts = sa.Table(
     sa.Column("threshold", sa.Float, nullable=True),
     sa.Column("message", sa.Text, nullable=False),
     sa.Index("ix_mlcycle_alerts_open", "rule", "subject", "closed_at"),
+)
+
+windows = sa.Table(
+    "mlcycle_windows", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("start", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("end", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=True),
+    sa.Column("predictions", sa.Integer, nullable=False),
+    sa.Column("labelled", sa.Integer, nullable=False),
+    sa.Column("metric", sa.String(64), nullable=True),
+    sa.Column("metric_value", sa.Float, nullable=True),
+    sa.Column("baseline_metric_value", sa.Float, nullable=True),
+    sa.Column("realised_value", sa.Float, nullable=True),
+    sa.Column("estimated_value", sa.Float, nullable=True),
+    sa.Column("validated_value", sa.Float, nullable=True),
+    sa.Column("latency_p95_ms", sa.Float, nullable=True),
+    sa.Column("error_rate", sa.Float, nullable=True),
+    sa.Column("drifted", sa.Integer, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),   # JSON: drift rows, the three views, alerts of the window
+    sa.UniqueConstraint("start", name="uq_mlcycle_windows_start"),
+)
+
+reviews = sa.Table(
+    "mlcycle_reviews", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=True),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("numbers", sa.Text, nullable=False),
+    sa.Column("action", sa.String(16), nullable=True),        # retrain | rollback | retire, once acted on
+    sa.Column("action_at", sa.DateTime(timezone=False), nullable=True),
+    sa.Column("action_detail", sa.Text, nullable=True),       # JSON: what the action did (runs, versions)
+)
+
+request_errors = sa.Table(
+    "mlcycle_request_errors", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=False), nullable=False, index=True),
+    sa.Column("route", sa.String(128), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+)
+
+status = sa.Table(
+    "mlcycle_status", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=False), nullable=False),
 )

@@ -1,0 +1,202 @@
+"""The review: is the deployed model still worth it? One of four verdicts, with reasons and numbers.
+
+Read from the stored monitoring windows of the current champion — the last
+``monitoring.review.retire_after_windows`` of them, the review period:
+
+1. too little evidence (fewer labelled predictions than ``min_labelled_rows``) → ``healthy``,
+   saying so: no verdict is drawn from a handful of rows, and there is never a fifth state;
+2. ``rollback`` — the ``previous`` version, scored on the champion's own recent traffic, loses
+   clearly less money than the champion (same rows, same actuals: comparable by construction);
+3. ``retire`` — realised added value has been below zero, i.e. the model saved less than it
+   costs to run, in every window of the review period: the project no longer pays;
+4. ``retrain`` — the latest window has drift, performance or money past the design's
+   thresholds while the process still pays;
+5. otherwise ``healthy``, with the figures that say so.
+
+Exit codes (DESIGN.md §4): 0 healthy, 3 retrain, 4 rollback, 5 retire. Each review is stored;
+acting on it (rollback, retire, retrain) is recorded on the review it answered.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mlcycle.develop import registry
+from mlcycle.develop.tracking import Tracker
+from mlcycle.exceptions import UseCaseError
+from mlcycle.monitor import performance as performance_mod
+from mlcycle.monitor import shadow
+from mlcycle.monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from mlcycle.usecase import UseCase
+
+EXIT_CODES = {"healthy": 0, "retrain": 3, "rollback": 4, "retire": 5}
+ROLLBACK_MARGIN = 0.05  # previous must lose at least 5 % less money on the same rows: noise is not a reason to switch
+
+
+@dataclass
+class Review:
+    verdict: str
+    reasons: list[str]
+    numbers: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    id: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "verdict": self.verdict, "model_version": self.model_version, "reasons": self.reasons,
+                "numbers": self.numbers, "exit_code": self.exit_code}
+
+
+def review(uc: UseCase, store: Store | None = None) -> Review:
+    """Judge the champion from its stored windows; store and return the verdict."""
+    store = store or open_store(uc.state_dir)
+    result = judge(uc, store)
+    result.id = store.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
+    return result
+
+
+def judge(uc: UseCase, store: Store) -> Review:
+    design = uc.spec
+    settings = design.monitoring.review
+    tracker = Tracker(uc.state_dir, uc.name)
+    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    if champion is None:
+        raise UseCaseError(f"no registered model {uc.name!r} has alias 'champion': there is nothing to review yet; "
+                           "run `mlcycle promote`")
+    own = [w for w in store.windows() if w["model_version"] == champion]
+    period = own[-settings.retire_after_windows:]
+    labelled = sum(w["labelled"] for w in period)
+    money = f"{design.value.currency} per {design.value.period}"
+    numbers: dict[str, Any] = {
+        "champion": champion, "windows": len(period), "labelled": labelled,
+        "min_labelled_rows": settings.min_labelled_rows,
+        "realised_by_window": [w["realised_value"] for w in period],
+        "estimated_value": next((w["estimated_value"] for w in reversed(period) if w["estimated_value"] is not None), None),
+        "validated_value": next((w["validated_value"] for w in reversed(period) if w["validated_value"] is not None), None),
+        "running_cost": design.value.running_cost_per_period,
+    }
+    if labelled < settings.min_labelled_rows:
+        return Review("healthy", [f"insufficient evidence: {labelled} labelled predictions, "
+                                  f"{settings.min_labelled_rows} needed (version {champion}, {len(period)} window(s) "
+                                  "monitored); run `mlcycle monitor` once more actuals have come back"],
+                      numbers, champion)
+    realised = _weighted(period, "realised_value")
+    numbers["realised_value"] = realised
+    latest = period[-1]
+
+    previous = registry.alias_version(tracker, uc.name, registry.PREVIOUS)
+    if previous is not None and previous != champion:
+        scores = _versus_previous(uc, store, period, champion, previous)
+        if scores is not None:
+            now, before = scores
+            numbers["shadow"] = {champion: now.__dict__, previous: before.__dict__}
+            if before.money_lost < now.money_lost * (1 - ROLLBACK_MARGIN):
+                cut = 1 - before.money_lost / now.money_lost
+                return Review("rollback", [
+                    f"on the champion's own last {now.rows:,} labelled predictions, version {previous} (previous) would "
+                    f"have lost {before.money_lost:,.0f} {money} against the champion's {now.money_lost:,.0f} — "
+                    f"{cut:.0%} less; move `champion` back with `mlcycle rollback`"], numbers, champion)
+
+    values = [w["realised_value"] for w in period]
+    negative = [v for v in values if v is not None and v < 0]
+    if len(period) >= settings.retire_after_windows and len(negative) == len(period):
+        shown = ", ".join(f"{v:,.0f}" for v in values)
+        return Review("retire", [
+            f"the project no longer pays: in each of the last {len(period)} windows the model saved less than the "
+            f"{design.value.running_cost_per_period:,.0f} {money} it costs to run (realised added value {shown} {money}); "
+            "stop serving it (`mlcycle retire`) and take the use case back to design"], numbers, champion)
+
+    reasons = [c["message"] for c in latest["details"].get("active", [])
+               if c["rule"] in ("drift", "performance", "value")]
+    numbers["latest_window"] = {"start": latest["start"], "end": latest["end"], "metric": latest["metric"],
+                                "metric_value": latest["metric_value"], "drifted": latest["drifted"],
+                                "realised_value": latest["realised_value"]}
+    if negative:
+        reasons.append(f"realised added value was below zero in {len(negative)} of the last {len(period)} windows")
+    if reasons:
+        pays = realised is not None and realised > 0
+        tail = (f"the process still pays ({realised:,.0f} {money} realised over the period), so retrain "
+                "(`mlcycle retrain`)" if pays else "retrain before it stops paying (`mlcycle retrain`)")
+        return Review("retrain", [*reasons, tail], numbers, champion)
+    return Review("healthy", [
+        f"realised added value {realised:,.0f} {money} over the last {len(period)} window(s) "
+        f"({labelled:,} labelled predictions); no drift, performance or money threshold crossed in the latest window"],
+        numbers, champion)
+
+
+def _weighted(windows: list[dict[str, Any]], key: str) -> float | None:
+    pairs = [(w[key], w["labelled"]) for w in windows if w[key] is not None and w["labelled"]]
+    total = sum(n for _, n in pairs)
+    return sum(v * n for v, n in pairs) / total if total else None
+
+
+def _versus_previous(uc: UseCase, store: Store, period: list[dict[str, Any]], champion: str,
+                     previous: str) -> tuple[shadow.ShadowScore, shadow.ShadowScore] | None:
+    """Champion and previous on the champion's labelled traffic of the review period (None if it cannot be done)."""
+    frame = performance_mod.labelled_predictions(uc, store, period[0]["start"], period[-1]["end"], by="event")
+    frame = frame[(frame["model_version"].astype(str) == champion) & frame["actual"].notna()]
+    if frame.empty:
+        return None
+    try:
+        models = {champion: shadow.load_version(uc, champion), previous: shadow.load_version(uc, previous)}
+    except Exception:  # a version that no longer loads cannot be rolled back to; the other verdicts still stand
+        return None
+    metric = period[-1]["metric"]
+    scores = shadow.compare(uc, store, models, frame, metric=metric)
+    now, before = scores[champion], scores[previous]
+    if not (math.isfinite(now.money_lost) and math.isfinite(before.money_lost)) or now.money_lost <= 0:
+        return None
+    return now, before
+
+
+# ── acting on a verdict ──────────────────────────────────────────────────────────────
+def rollback(uc: UseCase, store: Store | None = None) -> tuple[str, str]:
+    """Move ``champion`` back to ``previous``; returns (from, to). A running service follows the alias."""
+    store = store or open_store(uc.state_dir)
+    tracker = Tracker(uc.state_dir, uc.name)
+    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    previous = registry.alias_version(tracker, uc.name, registry.PREVIOUS)
+    if champion is None or previous is None or previous == champion:
+        raise UseCaseError(f"nothing to roll back to: {uc.name!r} has champion {champion or 'none'} and previous "
+                           f"{previous or 'none'}; a rollback needs an earlier champion")
+    client = tracker.client
+    client.set_registered_model_alias(uc.name, registry.CHAMPION, previous)
+    client.delete_registered_model_alias(uc.name, registry.PREVIOUS)
+    client.set_model_version_tag(uc.name, champion, "mlcycle.rolled_back_at", pd.Timestamp.now("UTC").isoformat())
+    _record(store, "rollback", {"from": champion, "to": previous})
+    return champion, previous
+
+
+def retire(uc: UseCase, reason: str, store: Store | None = None) -> dict[str, Any]:
+    """Stop serving the use case: the service answers 410 with ``reason``; every record is kept."""
+    if not reason.strip():
+        raise UseCaseError("retire needs a reason (--reason): the service shows it to every caller")
+    store = store or open_store(uc.state_dir)
+    state = {"reason": reason.strip(), "at": pd.Timestamp.now("UTC").isoformat()}
+    store.set_status("retired", state)
+    _record(store, "retire", state)
+    return state
+
+
+def reinstate(uc: UseCase, store: Store | None = None) -> None:
+    """Serve the use case again after a retirement (the champion alias decides which model)."""
+    (store or open_store(uc.state_dir)).set_status("retired", None)
+
+
+def _record(store: Store, action: str, detail: dict[str, Any]) -> None:
+    """Note the action on the latest review that has none yet (the audit link verdict → action)."""
+    pending = [r for r in store.reviews() if r["action"] is None]
+    if pending:
+        store.record_action(pending[-1]["id"], action, detail)
+
+
+__all__ = ["EXIT_CODES", "Review", "judge", "reinstate", "retire", "review", "rollback"]

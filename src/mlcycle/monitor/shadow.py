@@ -1,0 +1,105 @@
+"""Shadow scoring: any model on the traffic the champion really served, judged by the actuals that came back.
+
+Two models are comparable only on the same rows. The review uses this to ask whether the
+``previous`` version would have done better than the champion on the champion's own recent
+traffic (→ rollback); retraining uses it to ask whether a challenger beats the champion on the
+most recent window before it may be promoted. Lag features are built from every actual known
+now — the training data and the feedback — exactly as the service builds them; lags look
+only backwards, so no row sees its own actual.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mlcycle.design.spec import positive_mask
+from mlcycle.design.value import cost_model, predictions_per_period
+from mlcycle.metrics import catalogue
+from mlcycle.monitor import performance as performance_mod
+from mlcycle.monitor.store import Store
+
+if TYPE_CHECKING:
+    from mlcycle.develop.model import MlcycleModel
+    from mlcycle.usecase import UseCase
+
+
+@dataclass(frozen=True)
+class ShadowScore:
+    rows: int
+    money_lost: float        # per period, on these rows
+    metric: str | None
+    metric_value: float
+
+    def describe(self, currency: str, period: str) -> str:
+        shown = f"{self.metric} {self.metric_value:,.4g}, " if self.metric else ""
+        return f"{shown}money lost {self.money_lost:,.0f} {currency} per {period} on {self.rows:,} rows"
+
+
+def load_version(uc: UseCase, version: str) -> MlcycleModel:
+    return load_uri(uc, f"models:/{uc.name}/{version}")
+
+
+def load_uri(uc: UseCase, uri: str) -> MlcycleModel:
+    import mlflow
+
+    from mlcycle.develop.tracking import Tracker
+
+    tracker = Tracker(uc.state_dir, uc.name)
+    mlflow.set_tracking_uri(tracker.uri)
+    mlflow.set_registry_uri(tracker.uri)
+    return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+
+
+def labelled_rows(uc: UseCase, store: Store, labelled: pd.DataFrame) -> pd.DataFrame:
+    """The logged inputs of labelled predictions, typed as in the training data, with their actuals."""
+    labelled = labelled.dropna(subset=["actual"]).reset_index(drop=True)
+    inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"]).reset_index(drop=True)
+    data = uc.data
+    for column in inputs.columns:
+        if column not in data.columns:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(data[column]):
+            inputs[column] = pd.to_datetime(inputs[column])
+        elif pd.api.types.is_numeric_dtype(data[column]) and not pd.api.types.is_bool_dtype(data[column]):
+            inputs[column] = pd.to_numeric(inputs[column], errors="coerce")
+        else:
+            inputs[column] = inputs[column].astype(data[column].dtype, errors="ignore")
+    return inputs.assign(_actual=labelled["actual"].to_numpy(dtype=float),
+                         _actual_label=labelled["actual_label"].to_numpy(dtype=object))
+
+
+def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
+          metric: str | None = None) -> ShadowScore:
+    """Money lost (per period) and ``metric`` of ``model`` on ``rows`` from :func:`labelled_rows`."""
+    design = uc.spec
+    model = copy.deepcopy(model)  # its history grows here; the caller's copy stays as it was
+    if model.features.needs_history:
+        model.features.extend_history(performance_mod.known_actuals(uc, store))
+    values = np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
+    per_period, _ = predictions_per_period(design, performance_mod.data_history(uc)) if design.time_column else (
+        design.value.predictions_per_period or 1.0, False)
+    costs = cost_model(design, per_period)
+    if design.task == "classification":
+        y = positive_mask(design, rows["_actual_label"].fillna(rows["_actual"])).to_numpy(dtype=float)
+        threshold = model.threshold if model.threshold is not None else 0.5
+        scored = catalogue.Scored(y, (values >= threshold).astype(float), costs, y_score=values)
+    else:
+        scored = catalogue.Scored(rows["_actual"].to_numpy(dtype=float), values, costs)
+    value = catalogue.CATALOGUE[metric](scored) if metric in catalogue.CATALOGUE else math.nan
+    return ShadowScore(len(rows), float(catalogue.CATALOGUE["money_lost"](scored)), metric, float(value))
+
+
+def compare(uc: UseCase, store: Store, models: dict[str, Any], labelled: pd.DataFrame,
+            metric: str | None = None) -> dict[str, ShadowScore]:
+    """Each named model scored on the same labelled traffic."""
+    rows = labelled_rows(uc, store, labelled)
+    return {name: score(uc, store, model, rows, metric=metric) for name, model in models.items()}
+
+
+__all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "score"]
