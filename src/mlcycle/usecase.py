@@ -9,9 +9,11 @@ This is the Python API the CLI is a thin layer over::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -27,8 +29,11 @@ from mlcycle.exceptions import DesignError, UseCaseError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mlcycle.develop.gate import GateReport
+    from mlcycle.develop.gate import GateReport, GateRow
     from mlcycle.develop.search import ExperimentResult
+    from mlcycle.monitor.retrain import RetrainResult
+    from mlcycle.monitor.review import Review
+    from mlcycle.monitor.window import MonitoringResult
 
 DESIGN_FILE = "mlcycle.yaml"
 STATE_DIR = ".mlcycle"
@@ -117,7 +122,7 @@ class UseCase:
 
     def experiment(self, trials: int | None = None, executor: str | None = None, *, address: str | None = None,
                    workers: int | None = None, console: Console | None = None, track: bool = True,
-                   report: bool = True) -> ExperimentResult:
+                   report: bool = True, tags: dict[str, str] | None = None) -> ExperimentResult:
         """Search data variants × algorithms × hyperparameters; every trial tracked in MLflow.
 
         Returns the leaderboard and the best feasible trial; writes the experiment report.
@@ -127,24 +132,84 @@ class UseCase:
 
         result = search.run(self.spec, self.training_data, self.folder, self.state_dir, trials=trials,
                             executor=executor, address=address, workers=workers, track=track, console=console,
-                            design_hash=file_hash(self.folder / DESIGN_FILE))
+                            design_hash=file_hash(self.folder / DESIGN_FILE), tags=tags)
         if report:
             from mlcycle.report import experiment as report_mod
 
             result.report_path = report_mod.experiment(self, result)
         return result
 
-    def promote(self, run_id: str | None = None, *, force: bool = False, reason: str | None = None) -> GateReport:
+    def promote(self, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
+                challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
         """Refit the best (or given) trial, log it, run the promotion gate; register it as champion if it passes.
 
         Raises GateFailed (nothing registered) when a requirement is not met, unless ``force``.
+        ``challenge`` adds a gate row measured on the logged model (retraining: "beats the champion").
         """
         from mlcycle.develop import gate
 
-        return gate.promote(self, run_id, force=force, reason=reason)
+        return gate.promote(self, run_id, force=force, reason=reason, challenge=challenge, tags=tags)
+
+    # ── monitoring and the loop back ─────────────────────────────────────────────────
+    def monitor(self, window: str | None = None, since: str | datetime | None = None,
+                until: str | datetime | None = None) -> MonitoringResult:
+        """Drift, performance, money, latency and errors of the latest window; stores it, fires alerts.
+
+        With ``since``, every window from then on is computed (a backfill); the latest is returned
+        and all are stored. Writes ``.mlcycle/reports/monitoring.html``.
+        """
+        return self.monitor_windows(window, since, until)[-1]
+
+    def monitor_windows(self, window: str | None = None, since: str | datetime | None = None,
+                        until: str | datetime | None = None) -> list[MonitoringResult]:
+        """As :meth:`monitor`, returning every window computed, oldest first."""
+        from mlcycle.monitor import window as window_mod
+
+        return window_mod.monitor(self, window, _when(since), _when(until))
+
+    def review(self) -> Review:
+        """The verdict on the champion — healthy, retrain, rollback or retire — with reasons and numbers."""
+        from mlcycle.monitor import review
+
+        return review.review(self)
+
+    def rollback(self) -> tuple[str, str]:
+        """Move ``champion`` back to ``previous``; returns (from, to) versions."""
+        from mlcycle.monitor import review
+
+        return review.rollback(self)
+
+    def retire(self, reason: str) -> dict[str, object]:
+        """Stop serving this use case (the service answers 410 with the reason); history is kept."""
+        from mlcycle.monitor import review
+
+        return review.retire(self, reason)
+
+    def retrain(self, trials: int | None = None, executor: str | None = None, *, console: Console | None = None,
+                review_id: int | None = None) -> RetrainResult:
+        """A new search on the data including the served period's actuals; the challenger replaces the
+        champion only through the promotion gate and only if it beats the champion on the latest window."""
+        from mlcycle.monitor import retrain
+
+        return retrain.retrain(self, trials=trials, executor=executor, console=console, review_id=review_id)
+
+    def status(self) -> dict[str, object]:
+        """Where the use case stands: design verdict, champion and gate, last window, open alerts, last review."""
+        from mlcycle.monitor import status
+
+        return status.status(self)
 
     def __repr__(self) -> str:
         return f"UseCase({self.name!r}, folder={str(self.folder)!r})"
+
+
+def _when(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return pd.Timestamp(value).to_pydatetime()
+    except ValueError:
+        raise UseCaseError(f"not a date or time: {value!r}; write it as 2011-09-01 or 2011-09-01T12:00") from None
 
 
 def init(folder: str | Path, *, example: str = "sales", overwrite: bool = False) -> UseCase:

@@ -8,6 +8,8 @@ plotted over time. Written as Markdown (for the repository) and HTML (self-conta
 
 from __future__ import annotations
 
+import json
+
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -129,4 +131,10 @@ def write(card: DesignCard, reports: Path) -> DesignCard:
         (reports / "design-target.svg").write_text(card.plot_svg, encoding="utf-8")
     card.markdown_path = html.render("design.md.j2", reports / "design.md", **context)
     card.html_path = html.render("design.html.j2", reports / "design.html", **context)
+    v = card.value
+    summary = {"verdict": v.verdict, "reasons": v.reasons, "currency": v.currency, "period": v.period,
+               "baseline_money_lost_per_period": v.baseline_money_lost_per_period,
+               "estimated_added_value_per_period": v.at_gate.added_value_per_period,
+               "break_even_improvement": v.break_even_improvement, "required_by_design": v.required_by_design}
+    (reports / "design.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")  # read by `mlcycle status`
     return card

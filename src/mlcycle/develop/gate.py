@@ -27,6 +27,7 @@ import json
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -129,7 +130,7 @@ def candidate(tracker: Tracker, run_id: str | None) -> Candidate:
     return Candidate(run_id, spec, metrics, metrics.get("decision_threshold"))
 
 
-def _row(requirement: str, threshold: str, measured: float | str, passed: bool, detail: str = "") -> GateRow:
+def row(requirement: str, threshold: str, measured: float | str, passed: bool, detail: str = "") -> GateRow:
     shown = measured if isinstance(measured, str) else (f"{measured:,.4g}" if math.isfinite(measured) else "—")
     return GateRow(requirement, threshold, shown, bool(passed), detail or ("met" if passed else "not met"))
 
@@ -146,45 +147,46 @@ def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivit
         judged = abs(value) if metric.direction == "zero" else value
         if req.quality.max is not None:
             ok = judged <= req.quality.max
-            rows.append(_row(f"quality: {metric.name}", f"≤ {req.quality.max:g}", value, ok,
+            rows.append(row(f"quality: {metric.name}", f"≤ {req.quality.max:g}", value, ok,
                              "" if ok else f"{judged - req.quality.max:,.4g} above the ceiling"))
         else:
             ok = judged >= (req.quality.min or 0)
-            rows.append(_row(f"quality: {metric.name}", f"≥ {req.quality.min:g}", value, ok,
+            rows.append(row(f"quality: {metric.name}", f"≥ {req.quality.min:g}", value, ok,
                              "" if ok else f"{req.quality.min - judged:,.4g} below the floor"))
     lost, base_lost = m.get("money_lost", math.nan), m.get("baseline_money_lost", math.nan)
     improvement = 1 - lost / base_lost if base_lost and math.isfinite(base_lost) and base_lost > 0 else math.nan
     ok = improvement >= req.beat_baseline_by
-    rows.append(_row("beats the baseline in money lost", f"≥ {req.beat_baseline_by:.0%} less", f"{improvement:.1%} less",
+    rows.append(row("beats the baseline in money lost", f"≥ {req.beat_baseline_by:.0%} less", f"{improvement:.1%} less",
                      ok, "" if ok else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut"))
     net = m.get("net_value", math.nan)
     currency = f"{design.value.currency} per {design.value.period}"
     ok = net > 0
-    rows.append(_row("positive added value after running cost", f"> 0 {currency}", f"{net:,.0f} {currency}", ok,
+    rows.append(row("positive added value after running cost", f"> 0 {currency}", f"{net:,.0f} {currency}", ok,
                      "" if ok else f"loses {-net:,.0f} {currency} against today's process"))
     ok = latency_p95_ms <= req.latency_p95_ms
-    rows.append(_row("single-row latency p95", f"≤ {req.latency_p95_ms:g} ms", f"{latency_p95_ms:.2f} ms", ok,
+    rows.append(row("single-row latency p95", f"≤ {req.latency_p95_ms:g} ms", f"{latency_p95_ms:.2f} ms", ok,
                      "" if ok else f"{latency_p95_ms - req.latency_p95_ms:.1f} ms too slow"))
     if req.explainability == "per_prediction":
         ok = additivity_gap is not None and additivity_gap <= 1e-6 * max(1.0, abs(m.get("mae", 1.0)))
         measured = "unavailable" if additivity_gap is None else f"contributions add up (gap {additivity_gap:.1e})"
-        rows.append(_row("explainability: per prediction", "per-row contributions", measured, ok,
+        rows.append(row("explainability: per prediction", "per-row contributions", measured, ok,
                          "" if ok else "per-row contributions are unavailable or do not add up to the prediction"))
     elif req.explainability == "global":
-        rows.append(_row("explainability: global", "feature importance", "permutation importance", True))
+        rows.append(row("explainability: global", "feature importance", "permutation importance", True))
     forbidden = set(req.compliance.forbidden_features)
     builder = uc.spec.variant_definition(chosen.spec.variant)
     used = set(builder["features"] or uc.training_data.columns) & forbidden
-    rows.append(_row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
+    rows.append(row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
                      ", ".join(sorted(used)) or "none used", not used, "" if not used else f"uses {', '.join(sorted(used))}"))
     budget = req.budget.max_training_minutes
     ok = refit_minutes <= budget
-    rows.append(_row("training time", f"≤ {budget:g} min", f"{refit_minutes:.2f} min", ok,
+    rows.append(row("training time", f"≤ {budget:g} min", f"{refit_minutes:.2f} min", ok,
                      "" if ok else f"{refit_minutes - budget:.1f} min over budget"))
     return rows
 
 
-def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reason: str | None = None) -> GateReport:
+def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
+            challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
     import mlflow
 
     if force and not reason:
@@ -225,16 +227,22 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
         except Exception:  # an explainer that cannot explain this model fails the row; it must not crash promotion
             gap = None
     report.rows = evaluate(uc, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)
+    if challenge is not None:
+        report.rows.append(challenge(loaded.unwrap_python_model()))
     report.figures = {"latency_p95_ms": latency.p95_ms, "refit_minutes": refit_minutes,
                       **{k: v for k, v in chosen.metrics.items() if k in ("money_lost", "baseline_money_lost", "net_value")}}
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate", report.to_json())
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate_passed", str(report.passed).lower())
+    for key, value in (tags or {}).items():
+        tracker.client.set_tag(report.promotion_run_id, key, value)
 
     if report.passed or force:
         report.forced = force and not report.passed
         if report.forced:
             report.forced_by, report.reason = getpass.getuser(), reason
         report.version, report.previous_version = registry.register(tracker, uc.name, report)
+        for key, value in (tags or {}).items():
+            tracker.client.set_model_version_tag(uc.name, report.version, key, value)
     from mlcycle.report import promotion as promotion_report
 
     report.report_path = promotion_report.write(uc, report)
@@ -292,4 +300,4 @@ def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, e
     return info.model_uri, run.info.run_id
 
 
-__all__ = ["Candidate", "GateReport", "GateRow", "evaluate", "promote"]
+__all__ = ["Candidate", "GateReport", "GateRow", "evaluate", "promote", "row"]

@@ -181,7 +181,7 @@ def feasible(result: TrialResult) -> bool:
 def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, trials: int | None = None,
         executor: str | None = None, address: str | None = None, workers: int | None = None,
         track: bool = True, console: Console | None = None, design_hash: str = "",
-        prune: bool = True) -> ExperimentResult:
+        prune: bool = True, tags: dict[str, str] | None = None) -> ExperimentResult:
     """Run the search on the training rows ``frame``; returns every trial and the leaderboard.
 
     ``prune=False`` fits every fold of every trial (benchmarks use it so runs do equal work).
@@ -201,7 +201,7 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
     study, budget = _study(design, direction, bench.context, n_folds if prune else 1)
     deadline = started + 60 * min(search.timeout_minutes, design.requirements.budget.max_training_minutes)
     tracker = Tracker(state_dir, design.name) if track else None
-    tags = {f"{TAG}design_hash": design_hash, f"{TAG}data_hash": frame_hash(frame)}
+    tags = {f"{TAG}design_hash": design_hash, f"{TAG}data_hash": frame_hash(frame), **(tags or {})}
     parent = None
     if tracker is not None:
         parent = tracker.start_search(f"search-{time.strftime('%Y%m%d-%H%M%S')}", tags,

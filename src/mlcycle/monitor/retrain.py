@@ -1,0 +1,158 @@
+"""Retraining: a new search on data that now includes the served period, and a challenger that must earn its place.
+
+1. The data: the design's data up to the start of the latest monitored window, with the served
+   period's actuals from the feedback (they win over the source where both exist) and the served
+   rows the source does not have. The latest window is held out: it is where the two models meet.
+2. A new search (same design, same Optuna space) on that data — tracked like any other, tagged
+   with the review that asked for it.
+3. The best trial goes through the promotion gate with one more row: on the latest window's
+   labelled traffic, the challenger must lose less money than the champion (shadow scoring, same
+   rows, same actuals). Only if every row passes is it registered as champion; the champion it
+   replaces becomes ``previous``. Otherwise nothing changes.
+
+The review, the search run, the promotion run and the model version point at each other:
+``mlcycle.review_id`` on the runs and the version, ``mlcycle.replaces`` on the version, and the
+review row records the action with the run ids and versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mlcycle.develop import registry
+from mlcycle.develop.gate import GateReport, GateRow, row
+from mlcycle.develop.tracking import TAG, Tracker
+from mlcycle.exceptions import GateFailed, UseCaseError
+from mlcycle.monitor import performance as performance_mod
+from mlcycle.monitor import shadow
+from mlcycle.monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlcycle.develop.search import ExperimentResult
+    from mlcycle.usecase import UseCase
+
+
+@dataclass
+class RetrainResult:
+    review_id: int | None
+    window: tuple[datetime, datetime]
+    training_rows: int
+    served_rows: int              # rows of the training data that came from the prediction log and feedback
+    experiment: ExperimentResult
+    gate: GateReport | None       # None when no trial completed
+    champion: str                 # the version challenged
+    promoted: bool
+    scores: dict[str, shadow.ShadowScore]
+
+    @property
+    def summary(self) -> str:
+        if self.gate is None:
+            return "no trial completed: the champion stays"
+        if self.promoted:
+            return f"version {self.gate.version} replaced version {self.champion} as champion"
+        failed = [r.requirement for r in self.gate.rows if not r.passed]
+        return f"the challenger was refused ({'; '.join(failed)}): version {self.champion} stays champion"
+
+
+def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.DataFrame, int]:
+    """The design's data before ``before``, with the served period's actuals; returns (frame, rows from the log)."""
+    design = uc.spec
+    time_column, keys = design.time_column, [*design.group_columns, design.time_column]
+    assert time_column, "retraining on served data needs a time column"
+    base = uc.data[uc.data[time_column] < before]
+    labelled = performance_mod.labelled_predictions(uc, store, None, before, by="event").dropna(subset=["actual"])
+    if labelled.empty:
+        return base.reset_index(drop=True), 0
+    served = shadow.labelled_rows(uc, store, labelled)
+    served = served.rename(columns={"_actual": design.target}).drop(columns=["_actual_label"])
+    served = served.drop_duplicates(subset=keys, keep="last")
+    merged = base.merge(served[[*keys, design.target]], on=keys, how="left", suffixes=("", "__fed"))
+    fed = merged.pop(f"{design.target}__fed")
+    merged[design.target] = fed.combine_first(merged[design.target]).astype(base[design.target].dtype, errors="ignore")
+    known = pd.MultiIndex.from_frame(base[keys])
+    extra = served[~pd.MultiIndex.from_frame(served[keys]).isin(known)]
+    frame = pd.concat([merged, extra[[c for c in extra.columns if c in base.columns]]], ignore_index=True)
+    frame = frame.sort_values([time_column, *design.group_columns], kind="stable").reset_index(drop=True)
+    return frame, int(fed.notna().sum() + len(extra))
+
+
+def _with_data(uc: UseCase, frame: pd.DataFrame, train_until: datetime) -> UseCase:
+    """The same use case, learning from ``frame`` up to ``train_until`` (nothing is written to its folder's data)."""
+    from mlcycle.usecase import UseCase
+
+    spec = uc.spec.model_copy(update={"data": uc.spec.data.model_copy(update={"train_until": train_until.date()})})
+    twin = UseCase(uc.folder, spec)
+    twin.__dict__["raw_data"] = frame
+    twin.__dict__["data"] = frame
+    return twin
+
+
+def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = None, console: Console | None = None,
+            review_id: int | None = None, store: Store | None = None) -> RetrainResult:
+    store = store or open_store(uc.state_dir)
+    tracker = Tracker(uc.state_dir, uc.name)
+    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    if champion is None:
+        raise UseCaseError("no champion to challenge: promote a model first (`mlcycle promote`)")
+    latest = store.windows(last=1)
+    if not latest:
+        raise UseCaseError("no monitored window yet: run `mlcycle monitor` first — retraining holds out the latest "
+                           "window to compare the challenger with the champion")
+    window = latest[0]
+    start, end = window["start"], window["end"]
+    held_out = performance_mod.labelled_predictions(uc, store, start, end, by="event").dropna(subset=["actual"])
+    if held_out.empty:
+        raise UseCaseError(f"the latest window ({start:%Y-%m-%d} → {end:%Y-%m-%d}) has no actuals yet, so a challenger "
+                           "cannot be compared with the champion; load feedback (`mlcycle feedback`) and monitor again")
+    if review_id is None:
+        reviews = store.reviews()
+        review_id = reviews[-1]["id"] if reviews else None
+    link = {f"{TAG}review_id": str(review_id)} if review_id is not None else {}
+
+    frame, served_rows = retraining_data(uc, store, start)
+    twin = _with_data(uc, frame, start - timedelta(days=1))
+    experiment = twin.experiment(trials=trials, executor=executor, console=console,
+                                 tags={**link, f"{TAG}retrain_of": champion})
+    metric = window["metric"]
+    rows = shadow.labelled_rows(uc, store, held_out)
+    champion_score = shadow.score(uc, store, shadow.load_version(uc, champion), rows, metric=metric)
+    scores = {champion: champion_score}
+
+    def beats_champion(model: Any) -> GateRow:
+        challenger = shadow.score(uc, store, model, rows, metric=metric)
+        scores["challenger"] = challenger
+        money = f"{uc.spec.value.currency} per {uc.spec.value.period}"
+        won = challenger.money_lost < champion_score.money_lost
+        gap = champion_score.money_lost - challenger.money_lost
+        return row("beats the champion on the latest window",
+                   f"< {champion_score.money_lost:,.0f} {money} lost (version {champion}, {rows.shape[0]} rows)",
+                   f"{challenger.money_lost:,.0f} {money} lost", won,
+                   f"{gap:,.0f} {money} less than the champion" if won else f"{-gap:,.0f} {money} more than the champion")
+
+    gate: GateReport | None = None
+    if experiment.best is not None:
+        try:
+            gate = twin.promote(experiment.best_run_id, challenge=beats_champion,
+                                tags={**link, f"{TAG}replaces": champion})
+        except GateFailed as failed:
+            gate = failed.report
+    promoted = gate is not None and gate.registered
+    result = RetrainResult(review_id, (start, end), int(len(twin.training_data)), served_rows, experiment, gate,
+                           champion, promoted, scores)
+    if review_id is not None:
+        store.record_action(review_id, "retrain", {
+            "search_run": experiment.parent_run_id, "best_run": experiment.best_run_id,
+            "promotion_run": gate.promotion_run_id if gate else None, "challenged": champion,
+            "new_version": gate.version if promoted and gate else None, "promoted": promoted,
+            "window": [start, end], "money_lost": {k: v.money_lost for k, v in scores.items()},
+            "summary": result.summary})
+    return result
+
+
+__all__ = ["RetrainResult", "retrain", "retraining_data"]
