@@ -368,6 +368,181 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], us
     out.print(f"revoked key {key_id}")
 
 
+# ── monitoring and the loop back ─────────────────────────────────────────────────────
+def render_windows(results: list[Any], uc: UseCase) -> None:
+    design = uc.spec
+    name = design.monitoring.performance.metric if design.monitoring.performance else None
+    table = Table(title=f"Monitoring — {design.name}: {len(results)} window(s) of {design.monitoring.window}",
+                  header_style="bold")
+    for column in ("window", "model", "predictions", "actuals", name or "metric", "today's", "realised", "p95 ms",
+                   "errors", "drifted", "alerts raised"):
+        table.add_column(column, justify="left" if column in ("window", "drifted", "alerts raised") else "right",
+                         no_wrap=column == "window")
+    for r in results:
+        p = r.performance
+        value = p.value(name) if name and p.metrics else float("nan")
+        base = next((v[name] for v in p.baseline.values() if name in v), float("nan")) if name else float("nan")
+        table.add_row(f"{r.start:%d %b} → {r.end:%d %b %y}", r.model_version or "—", f"{p.predictions:,}",
+                      f"{p.labelled:,}", _cell(value), _cell(base), _cell(p.realised_value), _cell(r.latency_p95_ms),
+                      "—" if r.error_rate is None else f"{r.error_rate:.1%}",
+                      ", ".join(d.column for d in r.drift.rows if d.drifted) or "—",
+                      ", ".join(e["subject"] for e in r.alerts.raised) or "—")
+    out.print(table)
+    latest = results[-1]
+    if latest.performance.note:
+        out.print(f"[yellow]{latest.performance.note}[/]")
+    p = latest.performance
+    out.print(f"added value per {design.value.period} ({design.value.currency}): design estimate {_cell(p.estimated_value)}"
+              f" | validated {_cell(p.validated_value)} | realised {_cell(p.realised_value)} in the latest window. "
+              f"today's = {name or 'the metric'} of today's process on the same rows.")
+    for event in [e for r in results for e in r.alerts.raised]:
+        out.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
+    for event in [e for r in results for e in r.alerts.cleared]:
+        out.print(f"[green]cleared[/] {event['at'][:10]}  {event['rule']}: {event['subject']}")
+    for problem in {p for r in results for p in r.alerts.sink_errors}:
+        out.print(f"[yellow]alert sink failed[/] {problem}")
+    if latest.report_path:
+        out.print(f"report: {latest.report_path}")
+
+
+@app.command("monitor")
+@_user_errors
+def monitor_command(
+    use_case: UseCaseOption = Path("."),
+    window: Annotated[str | None, typer.Option(help="Window length: 12h, 7d, 2w (default: the design's).")] = None,
+    since: Annotated[str | None, typer.Option(help="Compute every window from this date on (a backfill).")] = None,
+    every: Annotated[str | None, typer.Option(help="Run again at this interval (e.g. 1h) until stopped.")] = None,
+) -> None:
+    """Drift, performance on delayed ground truth, money realised, latency and errors → alerts and the report.
+
+    Without a scheduler: `--every 1h`. With cron: `5 * * * * cd /srv/usecase && mlcycle monitor`.
+    """
+    import time as time_mod
+
+    from mlcycle.monitor.window import parse_duration
+
+    uc = UseCase.load(use_case)
+    pause = parse_duration(every).total_seconds() if every else None
+    while True:
+        with out.status("monitoring…"):
+            results = uc.monitor_windows(window, since)
+        render_windows(results, uc)
+        if pause is None:
+            return
+        out.print(f"next run in {every} (Ctrl-C to stop)")
+        time_mod.sleep(pause)
+        since = None
+
+
+def render_review(review: Any) -> None:
+    colours = {"healthy": "green", "retrain": "yellow", "rollback": "magenta", "retire": "red"}
+    colour = colours[review.verdict]
+    body = "\n".join(f"• {reason}" for reason in review.reasons)
+    out.print(Panel(body, title=f"[bold {colour}]{review.verdict.upper()}[/] — version {review.model_version} "
+                                f"(exit code {review.exit_code})", border_style=colour, expand=False))
+
+
+@app.command("review")
+@_user_errors
+def review_command(use_case: UseCaseOption = Path(".")) -> None:
+    """The verdict on the champion, with reasons and numbers. Exits 0 healthy, 3 retrain, 4 rollback, 5 retire."""
+    uc = UseCase.load(use_case)
+    with out.status("reviewing…"):
+        review = uc.review()
+    render_review(review)
+    raise typer.Exit(review.exit_code)
+
+
+@app.command("rollback")
+@_user_errors
+def rollback_command(use_case: UseCaseOption = Path(".")) -> None:
+    """Move the alias 'champion' back to 'previous'; a running service follows within seconds."""
+    uc = UseCase.load(use_case)
+    old, new = uc.rollback()
+    out.print(f"rolled back {uc.name}: champion is version {new} again (version {old} stays registered)")
+
+
+@app.command("retire")
+@_user_errors
+def retire_command(
+    reason: Annotated[str, typer.Option(help="Why the use case stops, shown to every caller of the service.")],
+    use_case: UseCaseOption = Path("."),
+) -> None:
+    """Stop serving the use case: the service answers 410 with the reason; every record is kept."""
+    uc = UseCase.load(use_case)
+    uc.retire(reason)
+    out.print(f"retired {uc.name}: the service now answers 410 — {reason}")
+
+
+@app.command("retrain")
+@_user_errors
+def retrain_command(
+    use_case: UseCaseOption = Path("."),
+    trials: Annotated[int | None, typer.Option(help="Trials for the new search (default: the design's).")] = None,
+    executor: Annotated[str | None, typer.Option(help="local or ray (default: the design's).")] = None,
+) -> None:
+    """New search on data with the served period's actuals; the challenger replaces the champion only through
+    the gate and only if it beats the champion on the latest window."""
+    uc = UseCase.load(use_case)
+    result = uc.retrain(trials=trials, executor=executor, console=out)
+    render_retrain(result, uc)
+
+
+def render_retrain(result: Any, uc: UseCase) -> None:
+    start, end = result.window
+    out.print(f"retrained on {result.training_rows:,} rows ({result.served_rows:,} from the served period's "
+              f"feedback), holding out {start:%Y-%m-%d} → {end:%Y-%m-%d}; {result.experiment.count('complete')} "
+              f"trials complete")
+    if result.gate is not None:
+        render_gate(result.gate)
+    colour = "green" if result.promoted else "yellow"
+    out.print(f"[bold {colour}]{result.summary}[/]")
+
+
+def render_status(state: dict[str, Any]) -> None:
+    design, champion, last = state["design"], state["champion"], state["last_window"]
+    lines = [f"design        {design['verdict'].upper() if design else 'not run yet (mlcycle design)'}"]
+    if design:
+        lines.append(f"              estimate {design['estimated_added_value_per_period']:,.0f} {design['currency']} "
+                     f"per {design['period']} at the gate's cut")
+    retired = state["serving"]["retired"]
+    lines.append(f"serving       {'[bold red]RETIRED[/] — ' + retired['reason'] if retired else 'in service'}")
+    if champion["version"]:
+        gate = champion["gate"] or {}
+        lines.append(f"champion      version {champion['version']} (gate {'passed' if gate.get('passed') else 'forced' if gate.get('forced') else '—'})"
+                     f"; previous {champion['previous'] or '—'}")
+    else:
+        lines.append("champion      none (mlcycle promote)")
+    if last:
+        lines.append(f"last window   {last['start']:%Y-%m-%d} → {last['end']:%Y-%m-%d}: {last['predictions']:,} predictions, "
+                     f"{last['labelled']:,} with actuals, {last['metric']} {_cell(last['metric_value'])}, realised "
+                     f"{_cell(last['realised_value'])} vs estimate {_cell(last['estimated_value'])}, {last['drifted']} drifted")
+    else:
+        lines.append("last window   none (mlcycle monitor)")
+    lines.append(f"open alerts   {len(state['open_alerts'])}")
+    lines += [f"              • {a['message']}" for a in state["open_alerts"]]
+    review = state["last_review"]
+    lines.append(f"last review   {review['verdict']} ({review['at']:%Y-%m-%d %H:%M}){' → ' + review['action'] if review['action'] else ''}"
+                 if review else "last review   none (mlcycle review)")
+    out.print(Panel("\n".join(lines), title=f"status — {state['use_case']}", expand=False))
+
+
+@app.command("status")
+@_user_errors
+def status_command(
+    use_case: UseCaseOption = Path("."),
+    json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Where the use case stands: design verdict, champion and its gate, last window, open alerts, last review."""
+    import json as json_mod
+
+    state = UseCase.load(use_case).status()
+    if json:
+        print(json_mod.dumps(state, default=str, indent=1))
+        return
+    render_status(state)
+
+
 @app.command("demo")
 @_user_errors
 def demo_command(

@@ -57,6 +57,7 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
         finally:
             poller.cancel()
             log.close()
+            serving.flush_errors()
 
     app = FastAPI(title=f"mlcycle — {uc.name}", version=__version__, lifespan=lifespan,
                   description=uc.spec.description or "Predictions for one use case, logged for audit.")
@@ -77,6 +78,11 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
         return JSONResponse({"detail": detail}, status_code=422)
 
     return app
+
+
+SCORING_ROUTES = frozenset({"/predict", "/explain", "/invocations", "/v2/models/{name}/infer",
+                            "/v2/models/{name}/versions/{version}/infer"})
+NOT_FAILURES = frozenset({401, 403, 404, 410})  # refused on purpose (auth, unknown model, retired): not the model failing
 
 
 class _Measure:
@@ -118,6 +124,8 @@ class _Measure:
             endpoint = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(endpoint, str(status)).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            if status >= 400 and status not in NOT_FAILURES and endpoint in SCORING_ROUTES:
+                scope["app"].state.serving.note_error(endpoint, status)
 
 
 def _row(loc: tuple[Any, ...]) -> int | None:

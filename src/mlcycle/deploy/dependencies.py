@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from mlcycle.deploy.auth import Auth
 from mlcycle.deploy.metrics import ServiceMetrics
@@ -33,3 +33,11 @@ def require(scope: str) -> Callable[[Request], Any]:
         auth.check(request, scope)
 
     return check
+
+
+def in_service(request: Request) -> None:
+    """Scoring routes answer 410 Gone, with the reason, once the use case is retired (`mlcycle retire`)."""
+    serving: Serving = request.app.state.serving
+    if serving.retired is not None:
+        raise HTTPException(410, detail=f"{serving.uc.name} is retired and no longer serves predictions "
+                                        f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}")

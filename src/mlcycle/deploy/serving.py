@@ -53,6 +53,8 @@ class Serving:
         self._swap = threading.Lock()
         self._feedback_seen = 0
         self._history = threading.Lock()
+        self.retired: dict[str, Any] | None = store.get_status("retired")
+        self._errors: list[tuple[datetime, str, int]] = []  # failed scoring requests, written on each poll
 
     @property
     def ready(self) -> bool:
@@ -112,12 +114,26 @@ class Serving:
             raise
 
     def poll(self) -> None:
-        """Called on an interval by each worker: follow the alias, read feedback other workers received."""
+        """Called on an interval by each worker: follow the alias, read feedback other workers received,
+        notice a retirement, write the failed requests counted since the last poll."""
         try:
             self.load_champion()
         except ReloadRefused as refused:
             self.last_error = str(refused)
         self.refresh_history()
+        self.retired = self.store.get_status("retired")
+        self.flush_errors()
+
+    def note_error(self, route: str, status: int) -> None:
+        """Count a failed scoring request (the error-rate alert reads them); no I/O on the request path."""
+        from mlcycle.monitor.store.sql import utcnow
+
+        self._errors.append((utcnow(), route, status))
+
+    def flush_errors(self) -> None:
+        errors, self._errors = self._errors, []
+        if errors:
+            self.store.log_errors(errors)
 
     # ── retention ────────────────────────────────────────────────────────────────────
     def prune(self) -> int:

@@ -223,12 +223,15 @@ def monitor(uc: UseCase, window: str | None = None, since: datetime | None = Non
     versions = _Versions(uc)
     sinks = alerts_mod.sinks_for(uc.spec, uc.state_dir, store)
     metric = _metric(uc)
+    stored = store.windows(last=1)
+    alerted_until = stored[0]["end"] if stored else None
     results = []
     for done, (start, end) in enumerate(spans):
         result = compute(uc, store, start, end, versions)
         result.conditions = alerts_mod.conditions(uc.spec, result.drift, result.performance, result.latency_p95_ms,
                                                   result.error_rate)
-        result.alerts = alerts_mod.process(uc.name, store, result.conditions, sinks, when=min(end, utcnow()))
+        if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
+            result.alerts = alerts_mod.process(uc.name, store, result.conditions, sinks, when=min(end, utcnow()))
         store.save_window(result.row(metric))
         results.append(result)
         if progress:

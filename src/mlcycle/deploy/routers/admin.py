@@ -21,6 +21,8 @@ def health(serving: Serving = Depends(get_serving)) -> Any:
     """200 when a model is loaded (as MLflow's scoring server answers), 503 before."""
     if not serving.ready:
         return JSONResponse({"status": "loading", "error": serving.last_error}, status_code=503)
+    if serving.retired is not None:
+        return {"status": "retired", "reason": serving.retired.get("reason"), "model": serving.uc.name}
     return {"status": "ok", "model": serving.uc.name, "version": serving.current.version if serving.current else None}
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, require
+from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.scoring import Rejected, score
@@ -54,7 +54,7 @@ def rejected(error: Rejected) -> JSONResponse:
 
 
 @router.post("/predict", response_model=PredictResponse, response_model_exclude_none=True,
-             dependencies=[Depends(require("predict"))])
+             dependencies=[Depends(require("predict")), Depends(in_service)])
 async def predict(body: PredictRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log),
                   metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
     try:
@@ -68,7 +68,7 @@ async def predict(body: PredictRequest, serving: Serving = Depends(get_serving),
             "request_ids": result.request_ids, "explanations": result.explanations}
 
 
-@router.post("/explain", dependencies=[Depends(require("predict"))])
+@router.post("/explain", dependencies=[Depends(require("predict")), Depends(in_service)])
 async def explain(body: ExplainRequest, serving: Serving = Depends(get_serving),
                   log: PredictionLog = Depends(get_log)) -> Any:
     try:

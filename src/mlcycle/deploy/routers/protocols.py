@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from mlcycle import __version__
-from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, require
+from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.scoring import Rejected, score
@@ -83,7 +83,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.to_dict("records")]
 
 
-@router.post("/invocations", dependencies=[Depends(require("predict"))])
+@router.post("/invocations", dependencies=[Depends(require("predict")), Depends(in_service)])
 async def invocations(request: Request, serving: Serving = Depends(get_serving),
                       log: PredictionLog = Depends(get_log)) -> Any:
     body = await request.body()
@@ -125,6 +125,8 @@ def live() -> Any:
 def ready(serving: Serving = Depends(get_serving)) -> Any:
     if not serving.ready:
         return JSONResponse({"ready": False}, status_code=503)
+    if serving.retired is not None:
+        return JSONResponse({"ready": False, "reason": f"retired: {serving.retired.get('reason')}"}, status_code=503)
     return {"ready": True}
 
 
@@ -212,8 +214,8 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
     return header, columns
 
 
-@router.post("/v2/models/{name}/infer", dependencies=[Depends(require("predict"))])
-@router.post("/v2/models/{name}/versions/{version}/infer", dependencies=[Depends(require("predict"))])
+@router.post("/v2/models/{name}/infer", dependencies=[Depends(require("predict")), Depends(in_service)])
+@router.post("/v2/models/{name}/versions/{version}/infer", dependencies=[Depends(require("predict")), Depends(in_service)])
 async def infer(name: str, request: Request, version: str | None = None, serving: Serving = Depends(get_serving),
                 log: PredictionLog = Depends(get_log), metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
     problem = _check_model(serving, name, version)
