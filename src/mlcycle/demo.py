@@ -57,9 +57,11 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
     render_gate(gate)
 
     replayed = None
+    loop: dict[str, Any] = {}
     if gate.registered:
         console.print(Rule("Act 3 — deployment: the champion in the shop's ordering process"))
         replayed = _deploy(uc, console)
+        loop = _monitor_and_review(uc, console, trials)
 
     v = card.value
     blocking = sum(i.blocking for i in issues)
@@ -75,6 +77,7 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
         f"schema             {uc.schema_path}",
         *_development_lines(v, gate, result),
         *_deployment_lines(replayed),
+        *_loop_lines(v, loop),
         f"took               {time.perf_counter() - started:.1f} s",
     ]
     console.print(Panel("\n".join(lines), title=f"mlcycle demo — {uc.name}", expand=False))
@@ -94,7 +97,7 @@ def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
         f"champion           trial {spec.number}: {spec.algorithm} on {spec.variant} — {status}",
         f"money lost / {v.period:<5} baseline {money(base)} vs champion {money(lost)} (validation folds)",
         f"added value        estimate at the gate {money(v.baseline_money_lost_per_period * v.required_by_design - v.running_cost_per_period)}"
-        f" | validated {money(figures.get('net_value', float('nan')))} | realised: after monitoring",
+        f" | validated {money(figures.get('net_value', float('nan')))} | realised: see monitoring below",
     ]
     return lines
 
@@ -141,3 +144,62 @@ def _deployment_lines(result: Any) -> list[str]:
         return ["deployment       skipped: no champion was registered"]
     return [f"deployment         {result.requests:,} predictions served and logged over {result.days} days, "
             f"p50 {result.percentile(50):.1f} ms / p99 {result.percentile(99):.1f} ms; {result.feedback:,} actuals fed back"]
+
+
+def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> dict[str, Any]:
+    """Act 4: monitor the replayed months week by week, review the champion, act on the verdict."""
+    from datetime import timedelta
+
+    from mlcycle.cli import render_retrain, render_review, render_windows
+
+    console.print(Rule("Act 4 — monitoring: is it still worth it?"))
+    since = pd_timestamp(uc.spec.data.train_until) + timedelta(days=1)
+    with console.status("monitoring the served weeks…"):
+        windows = uc.monitor_windows(since=since)
+    render_windows(windows, uc)
+    console.print(Rule("review: healthy, retrain, rollback or retire?"))
+    review = uc.review()
+    render_review(review)
+    loop: dict[str, Any] = {"windows": windows, "review": review, "action": "none: the champion stays"}
+    if review.verdict == "retrain":
+        console.print(Rule("retrain: a challenger on the data that now includes the served months"))
+        result = uc.retrain(trials=trials, console=console, review_id=review.id)
+        render_retrain(result, uc)
+        loop["action"] = f"retrained: {result.summary}"
+    elif review.verdict == "rollback":
+        old, new = uc.rollback()
+        loop["action"] = f"rolled back: version {new} is champion again (version {old} kept)"
+    elif review.verdict == "retire":
+        uc.retire(review.reasons[0])
+        loop["action"] = "retired: the service answers 410; the use case goes back to design"
+    console.print(f"done: {loop['action']}")
+    return loop
+
+
+def pd_timestamp(value: Any) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _loop_lines(v: Any, loop: dict[str, Any]) -> list[str]:
+    if not loop:
+        return []
+    windows = loop["windows"]
+    labelled = sum(w.performance.labelled for w in windows)
+    pairs = [(w.performance.realised_value, w.performance.labelled) for w in windows
+             if w.performance.realised_value is not None]
+    realised = sum(r * n for r, n in pairs) / sum(n for _, n in pairs) if pairs else float("nan")
+    latest = windows[-1].performance
+    alerts = sum(len(w.alerts.raised) for w in windows)
+    drift_alerts = sum(1 for w in windows for e in w.alerts.raised if e["rule"] == "drift")
+    money = lambda x: "—" if x is None or x != x else f"{x:,.0f} {v.currency}"  # noqa: E731
+    review = loop["review"]
+    return [
+        f"added value / {v.period:<3} estimate {money(latest.estimated_value)} | validated {money(latest.validated_value)}"
+        f" | realised {money(realised)} ({labelled:,} predictions with actuals, {len(windows)} weekly windows)",
+        f"monitoring         {alerts} alert(s) raised, {drift_alerts} of them drift; report "
+        f"{windows[-1].report_path}",
+        f"review             [bold]{review.verdict.upper()}[/] — {review.reasons[0]}",
+        f"done               {loop['action']}",
+    ]
