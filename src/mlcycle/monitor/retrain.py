@@ -82,7 +82,7 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     return frame, int(fed.notna().sum() + len(extra))
 
 
-def _with_data(uc: UseCase, frame: pd.DataFrame, train_until: datetime) -> UseCase:
+def with_data(uc: UseCase, frame: pd.DataFrame, train_until: datetime) -> UseCase:
     """The same use case, learning from ``frame`` up to ``train_until`` (nothing is written to its folder's data)."""
     from mlcycle.usecase import UseCase
 
@@ -116,7 +116,7 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
     link = {f"{TAG}review_id": str(review_id)} if review_id is not None else {}
 
     frame, served_rows = retraining_data(uc, store, start)
-    twin = _with_data(uc, frame, start - timedelta(days=1))
+    twin = with_data(uc, frame, start - timedelta(days=1))
     experiment = twin.experiment(trials=trials, executor=executor, console=console,
                                  tags={**link, f"{TAG}retrain_of": champion})
     metric = window["metric"]
@@ -155,4 +155,4 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
     return result
 
 
-__all__ = ["RetrainResult", "retrain", "retraining_data"]
+__all__ = ["RetrainResult", "retrain", "retraining_data", "with_data"]

@@ -183,8 +183,9 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
     return frame
 
 
-def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions) -> MonitoringResult:
-    """One window's figures, before alerts."""
+def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions, *,
+            latest: bool = False) -> MonitoringResult:
+    """One window's figures, before alerts (``latest``: failed requests are counted up to now)."""
     design = uc.spec
     labelled = performance_mod.labelled_predictions(uc, store, start, end, by="event")
     version = str(labelled["model_version"].mode().iloc[0]) if len(labelled) else None
@@ -198,7 +199,8 @@ def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions:
                        categorical=settings.categorical, statistic=settings.statistic, warn=settings.warn,
                        alert=settings.alert, per_feature=settings.per_feature)
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
-    requests, errors = store.request_counts(*_created_span(labelled, start, end))
+    made_from, made_until = _created_span(labelled, start, end)
+    requests, errors = store.request_counts(made_from, max(made_until, utcnow()) if latest else made_until)
     return MonitoringResult(start, end, version, report, performance,
                             float(np.percentile(latencies, 95)) if len(latencies) else None, requests, errors)
 
@@ -227,7 +229,7 @@ def monitor(uc: UseCase, window: str | None = None, since: datetime | None = Non
     alerted_until = stored[0]["end"] if stored else None
     results = []
     for done, (start, end) in enumerate(spans):
-        result = compute(uc, store, start, end, versions)
+        result = compute(uc, store, start, end, versions, latest=done == len(spans) - 1)
         result.conditions = alerts_mod.conditions(uc.spec, result.drift, result.performance, result.latency_p95_ms,
                                                   result.error_rate)
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
