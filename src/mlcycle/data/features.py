@@ -189,6 +189,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         finally:
             self.history_, self._cache = saved, None
 
+    def replace_history(self, actuals: pd.DataFrame) -> None:
+        """Make ``actuals`` (time, series keys, target) the whole history, not only its last ``lookback_days``:
+        scoring a past period needs lags from all of it."""
+        if self.needs_history:
+            known = self._known(actuals).drop_duplicates(subset=[*self._groups, "_day"], keep="last")
+            self.history_ = known.sort_values([*self._groups, "_day"]).reset_index(drop=True)
+            self._cache = None
+
     def extend_history(self, actuals: pd.DataFrame) -> None:
         """Add known actuals (time, series keys, target) to the history the model keeps."""
         if self.needs_history:

@@ -18,7 +18,7 @@ review row records the action with the run ids and versions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -82,11 +82,12 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     return frame, int(fed.notna().sum() + len(extra))
 
 
-def with_data(uc: UseCase, frame: pd.DataFrame, train_until: datetime) -> UseCase:
+def with_data(uc: UseCase, frame: pd.DataFrame, train_until: date | datetime | None) -> UseCase:
     """The same use case, learning from ``frame`` up to ``train_until`` (nothing is written to its folder's data)."""
     from mlcycle.usecase import UseCase
 
-    spec = uc.spec.model_copy(update={"data": uc.spec.data.model_copy(update={"train_until": train_until.date()})})
+    until = train_until.date() if isinstance(train_until, datetime) else train_until
+    spec = uc.spec.model_copy(update={"data": uc.spec.data.model_copy(update={"train_until": until})})
     twin = UseCase(uc.folder, spec)
     twin.__dict__["raw_data"] = frame
     twin.__dict__["data"] = frame

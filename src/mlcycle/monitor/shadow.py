@@ -74,14 +74,19 @@ def labelled_rows(uc: UseCase, store: Store, labelled: pd.DataFrame) -> pd.DataF
                          _actual_label=labelled["actual_label"].to_numpy(dtype=object))
 
 
+def predict(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame) -> np.ndarray:
+    """What ``model`` would have answered for ``rows``, with lags from every actual known now."""
+    model = copy.deepcopy(model)  # its history changes here; the caller's copy stays as it was
+    if model.features.needs_history:
+        model.features.replace_history(performance_mod.known_actuals(uc, store))
+    return np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
+
+
 def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
           metric: str | None = None) -> ShadowScore:
     """Money lost (per period) and ``metric`` of ``model`` on ``rows`` from :func:`labelled_rows`."""
     design = uc.spec
-    model = copy.deepcopy(model)  # its history grows here; the caller's copy stays as it was
-    if model.features.needs_history:
-        model.features.extend_history(performance_mod.known_actuals(uc, store))
-    values = np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
+    values = predict(uc, store, model, rows)
     per_period, _ = predictions_per_period(design, performance_mod.data_history(uc)) if design.time_column else (
         design.value.predictions_per_period or 1.0, False)
     costs = cost_model(design, per_period)
@@ -102,4 +107,4 @@ def compare(uc: UseCase, store: Store, models: dict[str, Any], labelled: pd.Data
     return {name: score(uc, store, model, rows, metric=metric) for name, model in models.items()}
 
 
-__all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "score"]
+__all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "predict", "score"]
