@@ -1,0 +1,87 @@
+"""Retraining: a better challenger replaces the champion through the gate; a worse one is kept out.
+Both with real searches on the served months' actuals, and the review → retrain → promotion links checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from mlcycle.develop import registry
+from mlcycle.develop.tracking import TAG, Tracker
+from mlcycle.exceptions import UseCaseError
+from mlcycle.monitor.retrain import retraining_data
+from mlcycle.monitor.store import open_store
+from tests.deploy.conftest import copy_use_case
+from tests.monitor.conftest import edit_design, serve_period
+from tests.monitor.test_review import bad_champion
+
+
+def test_a_better_challenger_replaces_the_champion(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    tracker = Tracker(uc.state_dir, uc.name)
+    bad = bad_champion(uc)
+    serve_period(uc, "2011-08-31", "2011-10-07")
+    uc.monitor_windows(since="2011-09-01")
+    review = uc.review()
+    result = uc.retrain(trials=4, review_id=review.id)
+    assert result.promoted, [(r.requirement, r.measured, r.passed) for r in result.gate.rows]
+    new = result.gate.version
+    assert registry.alias_version(tracker, uc.name, registry.CHAMPION) == new
+    assert registry.alias_version(tracker, uc.name, registry.PREVIOUS) == bad
+    challenge = result.gate.rows[-1]
+    assert challenge.requirement == "beats the champion on the latest window" and challenge.passed
+    assert result.scores["challenger"].money_lost < result.scores[bad].money_lost
+    # the served months are in the training data: 2011-09-01 up to the held-out latest window
+    assert result.served_rows > 0 and result.window[0].isoformat().startswith("2011-10-03")
+    # the links: review → search run → promotion run → model version, and back
+    version = tracker.client.get_model_version(uc.name, new)
+    assert version.tags[f"{TAG}review_id"] == str(review.id) and version.tags[f"{TAG}replaces"] == bad
+    search = tracker.client.get_run(result.experiment.parent_run_id)
+    assert search.data.tags[f"{TAG}review_id"] == str(review.id) and search.data.tags[f"{TAG}retrain_of"] == bad
+    stored = open_store(uc.state_dir).review(review.id)
+    assert stored["action"] == "retrain" and stored["action_detail"]["new_version"] == new
+    assert stored["action_detail"]["promotion_run"] == result.gate.promotion_run_id
+
+
+def test_a_worse_challenger_is_kept_out(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    tracker = Tracker(uc.state_dir, uc.name)
+    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    serve_period(uc, "2011-08-31", "2011-10-07")
+    uc.monitor_windows(since="2011-09-01")
+    versions_before = len(tracker.client.search_model_versions(f"name='{uc.name}'"))
+
+    def weak_search(design: dict[str, Any]) -> None:  # only a ridge so regularised it predicts nearly a constant
+        design["experiments"]["algorithms"] = {"ridge": {"alpha": {"low": 1e6, "high": 1e7, "log": True}}}
+        design["experiments"]["data_variants"] = {"calendar": design["experiments"]["data_variants"]["calendar"]}
+
+    uc = edit_design(uc.folder, weak_search)
+    result = uc.retrain(trials=2)
+    assert not result.promoted
+    assert registry.alias_version(tracker, uc.name, registry.CHAMPION) == champion
+    assert len(tracker.client.search_model_versions(f"name='{uc.name}'")) == versions_before  # nothing registered
+    challenge = next(r for r in result.gate.rows if r.requirement == "beats the champion on the latest window")
+    assert not challenge.passed and "more than the champion" in challenge.detail
+    assert result.scores["challenger"].money_lost > result.scores[champion].money_lost
+    assert f"version {champion} stays champion" in result.summary
+
+
+def test_retraining_data_takes_the_fed_back_actuals(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    serve_period(uc, "2011-08-31", "2011-09-10", actual=lambda today: today["units"] + 1000)
+    store = open_store(uc.state_dir)
+    frame, served = retraining_data(uc, store, datetime(2011, 9, 8))
+    september = frame[(frame["date"] > "2011-08-31") & (frame["date"] < "2011-09-08")]
+    source = uc.data[(uc.data["date"] > "2011-08-31") & (uc.data["date"] < "2011-09-08")]
+    assert served == len(september) == len(source) > 0
+    assert (september["units"].to_numpy() == source["units"].to_numpy() + 1000).all()  # feedback wins
+    assert frame["date"].max() < pd.Timestamp("2011-09-08")
+
+
+def test_retrain_needs_a_monitored_window(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    with pytest.raises(UseCaseError, match="run `mlcycle monitor` first"):
+        uc.retrain(trials=1)
