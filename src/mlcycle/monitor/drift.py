@@ -57,24 +57,28 @@ class DriftReport:
         return [r.column for r in self.rows if r.drifted]
 
 
-def drift(reference: Profile | dict[str, Any], current: pd.DataFrame, *, numeric: str = "wasserstein",
+def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, *, numeric: str = "wasserstein",
           categorical: str = "jensen_shannon", statistic: str | None = None, warn: float = 0.05, alert: float = 0.1,
           per_feature: dict[str, dict[str, Any]] | None = None, columns: list[str] | None = None) -> DriftReport:
-    """Compare every profiled column present in ``current`` with its reference."""
+    """Compare every profiled column present in ``current`` with its reference.
+
+    ``current`` is a frame, or — for data streamed in chunks through a ``ProfileBuilder`` — its profile.
+    """
     if isinstance(reference, dict):
         reference = Profile.from_dict(reference)
+    if isinstance(current, Profile):
+        return _between(reference, current, numeric=numeric, categorical=categorical, statistic=statistic,
+                        warn=warn, alert=alert, per_feature=per_feature or {}, columns=columns)
     overrides = per_feature or {}
     report = DriftReport()
     for name, ref in reference.columns.items():
         if name not in current.columns or (columns is not None and name not in columns):
             continue
-        own = overrides.get(name, {})
-        own = own.model_dump() if hasattr(own, "model_dump") else dict(own)
-        chosen = own.get("statistic") or statistic or (numeric if ref.kind == "numeric" else categorical)
-        column_alert = own.get("alert") if own.get("alert") is not None else alert
-        column_warn = own.get("warn") if own.get("warn") is not None else min(warn, column_alert)
+        chosen, column_warn, column_alert = _settings(name, ref.kind, overrides, numeric, categorical, statistic, warn,
+                                                      alert)
         series = current[name]
-        values = series.to_numpy(dtype=float, na_value=np.nan) if ref.kind == "numeric" else series.to_numpy(dtype=object)
+        # categorical columns stay a Series: its own dtype (often Arrow strings) counts categories fastest
+        values: Any = series.to_numpy(dtype=float, na_value=np.nan) if ref.kind == "numeric" else series
         present = int(np.isfinite(values).sum()) if ref.kind == "numeric" else int(series.notna().sum())
         if present == 0:
             report.rows.append(DriftRow(name, chosen, math.nan, column_alert, False, column_warn, "no data"))
@@ -85,4 +89,40 @@ def drift(reference: Profile | dict[str, Any], current: pd.DataFrame, *, numeric
         report.rows.append(DriftRow(
             name, chosen, value, column_alert, bool(value > column_alert), column_warn, level, measured.p_value,
             unseen_share(ref, values) if ref.kind == "categorical" else None, present))
+    return report
+
+
+def _settings(name: str, kind: str, overrides: dict[str, Any], numeric: str, categorical: str, statistic: str | None,
+              warn: float, alert: float) -> tuple[str, float, float]:
+    """The column's statistic, warn and alert thresholds: its own override, else the design's defaults."""
+    own = overrides.get(name, {})
+    own = own.model_dump() if hasattr(own, "model_dump") else dict(own)
+    chosen = own.get("statistic") or statistic or (numeric if kind == "numeric" else categorical)
+    column_alert = own.get("alert") if own.get("alert") is not None else alert
+    column_warn = own.get("warn") if own.get("warn") is not None else min(warn, column_alert)
+    return chosen, column_warn, column_alert
+
+
+def _between(reference: Profile, current: Profile, *, numeric: str, categorical: str, statistic: str | None,
+             warn: float, alert: float, per_feature: dict[str, Any], columns: list[str] | None) -> DriftReport:
+    report = DriftReport()
+    for name, ref in reference.columns.items():
+        cur = current.columns.get(name)
+        if cur is None or (columns is not None and name not in columns):
+            continue
+        chosen, column_warn, column_alert = _settings(name, ref.kind, per_feature, numeric, categorical, statistic,
+                                                      warn, alert)
+        present = cur.count - cur.missing
+        if present == 0:
+            report.rows.append(DriftRow(name, chosen, math.nan, column_alert, False, column_warn, "no data"))
+            continue
+        measured = get(chosen, ref.kind).between(ref, cur)
+        value = measured.value
+        level = "alert" if value > column_alert else ("warn" if value > column_warn else "ok")
+        unseen = None
+        if ref.kind == "categorical":
+            known = set(ref.categories or [])
+            unseen = float(sum(s for c, s in zip(cur.categories or [], cur.shares or []) if c not in known))
+        report.rows.append(DriftRow(name, chosen, value, column_alert, bool(value > column_alert), column_warn, level,
+                                    measured.p_value, unseen, present))
     return report

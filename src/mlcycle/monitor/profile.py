@@ -19,6 +19,7 @@ import pandas as pd
 
 BINS = 10
 MAX_CATEGORIES = 100
+QUANTILE_LEVELS = np.linspace(0.01, 0.99, 99)
 
 
 @dataclass
@@ -78,19 +79,25 @@ def profile(frame: pd.DataFrame) -> Profile:
 
 
 def _numeric(series: pd.Series) -> ColumnProfile:
-    values = series.to_numpy(dtype=float)
-    finite = values[np.isfinite(values)]
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.sort(values[np.isfinite(values)])  # one sort serves every quantile, bin count and extreme
     column = ColumnProfile("numeric", int(len(values)), int(len(values) - len(finite)))
     if len(finite) == 0:
         return column
-    inner = np.quantile(finite, np.linspace(0, 1, BINS + 1)[1:-1])
-    edges = np.unique(inner)
-    counts = np.bincount(np.searchsorted(edges, finite, side="right"), minlength=len(edges) + 1)
+    return _fill_numeric(column, finite)
+
+
+def _fill_numeric(column: ColumnProfile, finite: np.ndarray) -> ColumnProfile:
+    from mlcycle.monitor.statistics._base import sorted_quantiles
+
+    edges = np.unique(sorted_quantiles(finite, np.linspace(0, 1, BINS + 1)[1:-1]))
+    cuts = np.searchsorted(finite, edges, side="left")  # x == an edge belongs to the bin above it
+    counts = np.diff(np.concatenate([[0], cuts, [len(finite)]]))
     column.edges = [float(e) for e in edges]
     column.shares = [float(c) / len(finite) for c in counts]
     column.mean, column.std = float(finite.mean()), float(finite.std())
-    column.minimum, column.maximum = float(finite.min()), float(finite.max())
-    column.quantiles = [float(q) for q in np.quantile(finite, np.linspace(0.01, 0.99, 99))]
+    column.minimum, column.maximum = float(finite[0]), float(finite[-1])
+    column.quantiles = [float(q) for q in sorted_quantiles(finite, QUANTILE_LEVELS)]
     return column
 
 
@@ -110,3 +117,128 @@ def _categorical(series: pd.Series) -> ColumnProfile:
     return column
 
 
+
+
+FINE_BINS = 2048  # per numeric column; the percentiles are read from these, to 1/2048 of the first chunk's range
+
+
+class ProfileBuilder:
+    """Profile a table too large for memory, one chunk of rows at a time, into the same :class:`Profile`.
+
+    Numeric columns keep a fixed fine histogram whose range is the first chunk's, widened by half of
+    it on each side; values beyond fall into an under- or overflow bin whose ends are the exact
+    minimum and maximum. Percentiles and bin shares are read from the histogram (linear within a
+    bin); mean and spread from running sums. Categorical columns keep exact counts. Memory does not
+    grow with the number of rows: 3,000,000 × 1,000 columns fit in a few hundred megabytes.
+    """
+
+    def __init__(self, fine_bins: int = FINE_BINS) -> None:
+        self.bins = fine_bins
+        self.rows = 0
+        self._names: list[str] = []
+        self._lo = self._width = None
+        self._counts: np.ndarray | None = None        # columns × (bins + 2): underflow, bins, overflow
+        self._sum = self._sumsq = self._min = self._max = self._missing = None
+        self._categories: dict[str, dict[str, int]] = {}
+        self._category_missing: dict[str, int] = {}
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        """Fold a chunk of rows in (its columns typed as the first chunk's)."""
+        numeric = [c for c in chunk.columns if pd.api.types.is_numeric_dtype(chunk[c])
+                   and not pd.api.types.is_bool_dtype(chunk[c])]
+        if numeric:
+            self.update_array(chunk[numeric].to_numpy(dtype=np.float64, na_value=np.nan), [str(c) for c in numeric],
+                              rows_counted=False)
+        for column in chunk.columns:
+            if column in numeric or pd.api.types.is_datetime64_any_dtype(chunk[column]):
+                continue
+            counts = self._categories.setdefault(str(column), {})
+            for value, count in chunk[column].value_counts(dropna=True).items():
+                counts[str(value)] = counts.get(str(value), 0) + int(count)
+            self._category_missing[str(column)] = self._category_missing.get(str(column), 0) + int(chunk[column].isna().sum())
+        self.rows += len(chunk)
+
+    def update_array(self, block: np.ndarray, names: list[str], *, rows_counted: bool = True) -> None:
+        """Fold in a 2-D block of numbers (rows × ``names``), vectorised across all its columns."""
+        if self._counts is None:
+            self._start(block, names)
+        elif names != self._names:
+            raise ValueError("every chunk must have the same numeric columns, in the same order")
+        assert self._lo is not None and self._width is not None and self._counts is not None
+        finite = np.isfinite(block)
+        position = np.floor((block - self._lo) / self._width)
+        index = np.clip(np.nan_to_num(position, nan=-1.0), -1, self.bins).astype(np.int64) + 1
+        index[~finite] = self.bins + 2                          # a bin of its own, dropped below
+        width = self.bins + 3
+        flat = (index + np.arange(len(names), dtype=np.int64) * width).ravel()
+        counts = np.bincount(flat, minlength=len(names) * width).reshape(len(names), width)
+        self._counts += counts[:, : self.bins + 2]
+        self._missing += counts[:, self.bins + 2]
+        values = np.where(finite, block, 0.0)
+        self._sum += values.sum(axis=0, dtype=np.float64)
+        self._sumsq += np.square(values, dtype=np.float64).sum(axis=0)
+        self._min = np.fmin(self._min, np.where(finite, block, np.inf).min(axis=0))
+        self._max = np.fmax(self._max, np.where(finite, block, -np.inf).max(axis=0))
+        if rows_counted:
+            self.rows += len(block)
+
+    def _start(self, block: np.ndarray, names: list[str]) -> None:
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(block, axis=0).astype(float), np.nanmax(block, axis=0).astype(float)
+        lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        self._names = list(names)
+        self._lo = lo - span / 2
+        self._width = (span * 2) / self.bins
+        k = len(names)
+        self._counts = np.zeros((k, self.bins + 2), dtype=np.int64)
+        self._missing = np.zeros(k, dtype=np.int64)
+        self._sum, self._sumsq = np.zeros(k), np.zeros(k)
+        self._min, self._max = np.full(k, np.inf), np.full(k, -np.inf)
+
+    def result(self) -> Profile:
+        out = Profile(self.rows)
+        if self._counts is not None:
+            for j, name in enumerate(self._names):
+                out.columns[name] = self._numeric_column(j)
+        for name, counts in self._categories.items():
+            total = sum(counts.values())
+            column = ColumnProfile("categorical", self.rows, self._category_missing.get(name, 0))
+            if total:
+                top = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_CATEGORIES]
+                column.categories = [k for k, _ in top]
+                column.shares = [v / total for _, v in top]
+                other = total - sum(v for _, v in top)
+                if other:
+                    column.categories.append("__other__")
+                    column.shares.append(other / total)
+            out.columns[name] = column
+        return out
+
+    def _numeric_column(self, j: int) -> ColumnProfile:
+        assert self._counts is not None and self._lo is not None and self._width is not None
+        counts = self._counts[j].astype(float)
+        n = counts.sum()
+        column = ColumnProfile("numeric", int(n + self._missing[j]), int(self._missing[j]))
+        if n == 0:
+            return column
+        lo, width, minimum, maximum = self._lo[j], self._width[j], float(self._min[j]), float(self._max[j])
+        inner = lo + width * np.arange(self.bins + 1)                    # edges of the fine bins
+        right = np.concatenate([[max(lo, minimum)], inner[1:], [max(maximum, inner[-1])]])
+        left_edges = np.concatenate([[minimum], right])                  # cumulative counts at these points
+        cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+        order = np.maximum.accumulate(left_edges)                        # keep the x-axis non-decreasing
+
+        def quantiles(levels: np.ndarray) -> np.ndarray:
+            return np.interp(levels * n, cumulative, order)
+
+        edges = np.unique(quantiles(np.linspace(0, 1, BINS + 1)[1:-1]))
+        below = np.interp(edges, order, cumulative) / n
+        column.edges = [float(e) for e in edges]
+        column.shares = [float(s) for s in np.diff(np.concatenate([[0.0], below, [1.0]]))]
+        mean = self._sum[j] / n
+        column.mean = float(mean)
+        column.std = float(np.sqrt(max(self._sumsq[j] / n - mean * mean, 0.0)))
+        column.minimum, column.maximum = minimum, maximum
+        column.quantiles = [float(q) for q in quantiles(QUANTILE_LEVELS)]
+        return column

@@ -8,10 +8,11 @@ their own (see ``unseen_share`` in the report).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from mlcycle.monitor.profile import ColumnProfile
-from mlcycle.monitor.statistics._base import EPSILON, Measured, binned_shares
+from mlcycle.monitor.statistics._base import EPSILON, Measured, binned_shares, profile_shares
 
 
 class ChiSquare:
@@ -19,8 +20,14 @@ class ChiSquare:
     kinds = frozenset({"categorical"})
 
     def compute(self, reference: ColumnProfile, current: np.ndarray) -> Measured:
-        ref, cur = binned_shares(reference, current)
-        n = sum(1 for v in current if v is not None and v == v)
+        n = int((current if isinstance(current, pd.Series) else pd.Series(current, dtype=object)).notna().sum())
+        return self.from_shares(*binned_shares(reference, current), n)
+
+    def between(self, reference: ColumnProfile, current: ColumnProfile) -> Measured:
+        return self.from_shares(*profile_shares(reference, current), current.count - current.missing)
+
+    @staticmethod
+    def from_shares(ref: np.ndarray, cur: np.ndarray, n: int) -> Measured:
         if n == 0:
             return Measured(float("nan"))
         expected = np.clip(ref, EPSILON, None)

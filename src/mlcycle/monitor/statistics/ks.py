@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from mlcycle.monitor.profile import ColumnProfile
-from mlcycle.monitor.statistics._base import Measured
+from mlcycle.monitor.statistics._base import Measured, finite_sorted, profile_cdf
 
 LEVELS = np.linspace(0.01, 0.99, 99)
 
@@ -21,13 +21,23 @@ class KS:
     kinds = frozenset({"numeric"})
 
     def compute(self, reference: ColumnProfile, current: np.ndarray) -> Measured:
-        values = np.sort(current[np.isfinite(current)].astype(float))
+        values = finite_sorted(current)
         if len(values) == 0 or reference.quantiles is None:
             return Measured(float("nan"))
         points = np.asarray(reference.quantiles)
         below = np.searchsorted(values, points, side="right") / len(values)
+        return self.from_cdf(reference, below, len(values))
+
+    def between(self, reference: ColumnProfile, current: ColumnProfile) -> Measured:
+        if current.quantiles is None or reference.quantiles is None:
+            return Measured(float("nan"))
+        below = profile_cdf(current, np.asarray(reference.quantiles))
+        return self.from_cdf(reference, below, current.count - current.missing)
+
+    @staticmethod
+    def from_cdf(reference: ColumnProfile, below: np.ndarray, m: int) -> Measured:
         statistic = float(np.max(np.abs(below - LEVELS)))
-        n, m = reference.count - reference.missing, len(values)
+        n = reference.count - reference.missing
         effective = n * m / (n + m)
         return Measured(statistic, float(stats.kstwo.sf(statistic, max(1, round(effective)))))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcycle.monitor.profile import ColumnProfile
-from mlcycle.monitor.statistics._base import Measured
+from mlcycle.monitor.statistics._base import Measured, finite_sorted, sorted_quantiles
 
 LEVELS = np.linspace(0.01, 0.99, 99)
 
@@ -20,9 +20,18 @@ class Wasserstein:
     kinds = frozenset({"numeric"})
 
     def compute(self, reference: ColumnProfile, current: np.ndarray) -> Measured:
-        values = current[np.isfinite(current)].astype(float)
+        values = finite_sorted(current)
         if len(values) == 0 or reference.quantiles is None:
             return Measured(float("nan"))
-        gap = np.mean(np.abs(np.quantile(values, LEVELS) - np.asarray(reference.quantiles)))
+        return self.from_quantiles(reference, sorted_quantiles(values, LEVELS))
+
+    def between(self, reference: ColumnProfile, current: ColumnProfile) -> Measured:
+        if current.quantiles is None or reference.quantiles is None:
+            return Measured(float("nan"))
+        return self.from_quantiles(reference, np.asarray(current.quantiles))
+
+    @staticmethod
+    def from_quantiles(reference: ColumnProfile, quantiles: np.ndarray) -> Measured:
+        gap = np.mean(np.abs(quantiles - np.asarray(reference.quantiles)))
         spread = reference.std if reference.std else 1.0
         return Measured(float(gap / spread))
