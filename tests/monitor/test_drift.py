@@ -113,3 +113,48 @@ def test_profile_round_trips_through_json(reference: pd.DataFrame, tmp_path) -> 
     again = Profile.load(tmp_path / "p.json")
     current = pd.DataFrame({"x": np.random.default_rng(9).normal(11, 2, 1000), "c": ["b"] * 1000})
     pd.testing.assert_frame_equal(drift(ref, current).to_frame(), drift(again, current).to_frame())
+
+
+def test_profile_quantiles_are_numpys(reference: pd.DataFrame) -> None:
+    """One sort per column gives exactly what np.quantile gives (linear interpolation)."""
+    column = profile(reference).columns["x"]
+    expected = np.quantile(reference["x"], np.linspace(0.01, 0.99, 99))
+    np.testing.assert_allclose(column.quantiles, expected, rtol=0, atol=1e-12)
+    edges = np.quantile(reference["x"], np.linspace(0, 1, 11)[1:-1])
+    np.testing.assert_allclose(column.edges, edges, rtol=0, atol=1e-12)
+    counts = np.bincount(np.searchsorted(edges, reference["x"], side="right"), minlength=10)
+    np.testing.assert_allclose(column.shares, counts / len(reference), atol=1e-12)
+
+
+def test_integer_ties_fall_in_the_bin_above_their_edge() -> None:
+    ref = profile(pd.DataFrame({"n": np.repeat(np.arange(10), 100)})).columns["n"]
+    shares = REGISTRY["psi"].compute(ref, np.repeat(np.arange(10), 100).astype(float))
+    assert shares.value == pytest.approx(0.0, abs=1e-12)  # the same data reads as no drift, ties and all
+
+
+@pytest.mark.parametrize("chunk", [997, 20_000])
+def test_streamed_profile_matches_the_in_memory_one(reference: pd.DataFrame, chunk: int) -> None:
+    from mlcycle.monitor.profile import ProfileBuilder
+
+    rng = np.random.default_rng(11)
+    current = pd.DataFrame({"x": rng.normal(10.5, 2.4, 50_000), "c": rng.choice(["a", "b", "z"], 50_000, p=[0.4, 0.4, 0.2])})
+    current.loc[::50, "x"] = np.nan
+    streamed: dict[str, ProfileBuilder] = {"ref": ProfileBuilder(), "cur": ProfileBuilder()}
+    for name, frame in (("ref", reference), ("cur", current)):
+        for start in range(0, len(frame), chunk):
+            streamed[name].update(frame.iloc[start:start + chunk])
+    ref, cur = streamed["ref"].result(), streamed["cur"].result()
+    exact = profile(reference)
+    assert ref.columns["x"].count == exact.columns["x"].count and ref.columns["c"].shares == exact.columns["c"].shares
+    assert cur.columns["x"].missing == 1000
+    assert ref.columns["x"].mean == pytest.approx(exact.columns["x"].mean, rel=1e-12)
+    assert ref.columns["x"].std == pytest.approx(exact.columns["x"].std, rel=1e-9)
+    spread = exact.columns["x"].maximum - exact.columns["x"].minimum
+    np.testing.assert_allclose(ref.columns["x"].quantiles, exact.columns["x"].quantiles, atol=spread / 1000)
+    choices: list[dict[str, str]] = [{"numeric": "wasserstein"}, {"numeric": "ks"}, {"statistic": "psi"},
+                                     {"statistic": "jensen_shannon"}, {"categorical": "chi2"}]
+    for options in choices:
+        in_memory = drift(exact, current, **options).to_frame().set_index("column")
+        from_profiles = drift(ref, cur, **options).to_frame().set_index("column")
+        np.testing.assert_allclose(from_profiles["value"], in_memory["value"], atol=0.01)
+        assert list(from_profiles["drifted"]) == list(in_memory["drifted"])
