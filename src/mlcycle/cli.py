@@ -482,10 +482,12 @@ def retrain_command(
     executor: Annotated[str | None, typer.Option(help="local or ray (default: the design's).")] = None,
 ) -> None:
     """New search on data with the served period's actuals; the challenger replaces the champion only through
-    the gate and only if it beats the champion on the latest window."""
+    the gate and only if it beats the champion on the latest window. Exits 1 when the champion stays."""
     uc = UseCase.load(use_case)
     result = uc.retrain(trials=trials, executor=executor, console=out)
     render_retrain(result, uc)
+    if not result.promoted:
+        raise typer.Exit(1)
 
 
 def render_retrain(result: Any, uc: UseCase) -> None:

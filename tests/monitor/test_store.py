@@ -116,3 +116,29 @@ def test_concurrent_writers_lose_nothing(store: Store) -> None:
 def test_unreachable_store_says_where(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot reach the monitoring store"):
         open_store(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_windows_reviews_errors_and_status(store: Store) -> None:
+    store.log_predictions([_record(i, when=datetime(2026, 1, 1, 12) + timedelta(minutes=i)) for i in range(5)])
+    assert store.prediction_span("event") == (datetime(2011, 9, 1), datetime(2011, 9, 5))
+    assert store.prediction_span("created") == (datetime(2026, 1, 1, 12), datetime(2026, 1, 1, 12, 4))
+    by_event = next(store.predictions_frame(datetime(2011, 9, 2), datetime(2011, 9, 4), by="event"))
+    assert list(by_event["request_id"]) == ["req-00001", "req-00002"]
+    store.log_errors([(datetime(2026, 1, 1, 12, 1), "/predict", 422), (datetime(2026, 1, 2), "/predict", 500)])
+    assert store.request_counts(datetime(2026, 1, 1), datetime(2026, 1, 1, 23)) == (5, 1)
+    row = {"start": datetime(2011, 8, 29), "end": datetime(2011, 9, 5), "computed_at": datetime(2026, 1, 1),
+           "model_version": "1", "predictions": 5, "labelled": 0, "metric": "mae", "metric_value": None,
+           "baseline_metric_value": None, "realised_value": None, "estimated_value": 2927.0, "validated_value": None,
+           "latency_p95_ms": 1.5, "error_rate": 0.2, "drifted": 1, "details": '{"drift": []}'}
+    store.save_window(row)
+    store.save_window({**row, "end": datetime(2011, 9, 4), "predictions": 4})  # the same window, recomputed
+    windows = store.windows()
+    assert len(windows) == 1 and windows[0]["predictions"] == 4 and windows[0]["details"] == {"drift": []}
+    review = store.add_review("retrain", "1", ["price drifted"], {"labelled": 300})
+    store.record_action(review, "retrain", {"new_version": "2"})
+    assert store.review(review)["action_detail"] == {"new_version": "2"} and store.reviews()[0]["numbers"] == {"labelled": 300}
+    assert store.get_status("retired") is None
+    store.set_status("retired", {"reason": "back to design"})
+    assert store.get_status("retired") == {"reason": "back to design"}
+    store.set_status("retired", None)
+    assert store.get_status("retired") is None

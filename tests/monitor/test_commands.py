@@ -1,0 +1,38 @@
+"""The monitoring commands through Typer's runner: monitor, status --json, retrain's exit code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from typer.testing import CliRunner
+
+from mlcycle.cli import app
+from tests.deploy.conftest import copy_use_case
+from tests.monitor.conftest import serve_period
+
+runner = CliRunner()
+
+
+def test_monitor_then_status_then_retrain(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    folder = str(uc.folder)
+    empty = runner.invoke(app, ["monitor", "-u", folder])
+    assert empty.exit_code == 2 and "nothing to monitor" in empty.stderr
+    serve_period(uc, "2011-08-31", "2011-09-21")
+    result = runner.invoke(app, ["monitor", "-u", folder, "--since", "2011-09-01"])
+    assert result.exit_code == 0, result.output
+    assert "4 window(s) of 7d" in result.output and "report:" in result.output
+    assert (uc.reports_dir / "monitoring.html").is_file()
+    bad = runner.invoke(app, ["monitor", "-u", folder, "--window", "a week"])
+    assert bad.exit_code == 2 and "such as 12h, 7d or 2w" in bad.stderr
+    state = json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)
+    assert state["champion"]["version"] == "1" and state["champion"]["gate"]["passed"] is True
+    assert state["last_window"]["start"].startswith("2011-09-19") and state["serving"]["retired"] is None
+    assert runner.invoke(app, ["status", "-u", folder]).exit_code == 0
+    retrained = runner.invoke(app, ["retrain", "-u", folder, "--trials", "2"])
+    assert retrained.exit_code in (0, 1), retrained.output
+    promoted = "replaced version 1 as champion" in retrained.output
+    assert (retrained.exit_code == 0) == promoted  # exit 1 exactly when the champion stays
+    assert json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)["champion"]["version"] == (
+        "2" if promoted else "1")
