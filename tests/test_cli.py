@@ -102,6 +102,11 @@ def test_demo_runs_design_and_development(tmp_path: Path) -> None:
     assert "Act 2 — development" in result.output and "Promotion gate" in result.output
     assert (folder / ".mlcycle/reports/design.html").is_file()
     assert (folder / ".mlcycle/reports/experiment.html").is_file()
+    if "registered store-sales version 1" in result.output:  # then the loop runs to its end
+        assert "Act 3 — deployment" in result.output and "Act 4 — monitoring" in result.output
+        assert "review             " in result.output and (folder / ".mlcycle/reports/monitoring.html").is_file()
+    else:
+        assert "skipped: no champion was registered" in result.output
     rerun = invoke("demo", str(folder), "--trials", "2")  # reuses the use case already there
     assert rerun.exit_code == 0 and "reusing use case store-sales" in rerun.output
 

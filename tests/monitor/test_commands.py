@@ -8,6 +8,8 @@ from typing import Any
 from typer.testing import CliRunner
 
 from mlcycle.cli import app
+from mlcycle.develop import registry
+from mlcycle.develop.tracking import Tracker
 from tests.deploy.conftest import copy_use_case
 from tests.monitor.conftest import serve_period
 
@@ -17,6 +19,7 @@ runner = CliRunner()
 def test_monitor_then_status_then_retrain(promoted_example: Any, tmp_path: Any) -> None:
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     folder = str(uc.folder)
+    champion = registry.alias_version(Tracker(uc.state_dir, uc.name), uc.name, registry.CHAMPION)
     empty = runner.invoke(app, ["monitor", "-u", folder])
     assert empty.exit_code == 2 and "nothing to monitor" in empty.stderr
     serve_period(uc, "2011-08-31", "2011-09-21")
@@ -27,12 +30,12 @@ def test_monitor_then_status_then_retrain(promoted_example: Any, tmp_path: Any) 
     bad = runner.invoke(app, ["monitor", "-u", folder, "--window", "a week"])
     assert bad.exit_code == 2 and "such as 12h, 7d or 2w" in bad.stderr
     state = json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)
-    assert state["champion"]["version"] == "1" and state["champion"]["gate"]["passed"] is True
+    assert state["champion"]["version"] == champion and state["champion"]["gate"]["passed"] is True
     assert state["last_window"]["start"].startswith("2011-09-19") and state["serving"]["retired"] is None
     assert runner.invoke(app, ["status", "-u", folder]).exit_code == 0
     retrained = runner.invoke(app, ["retrain", "-u", folder, "--trials", "2"])
     assert retrained.exit_code in (0, 1), retrained.output
-    promoted = "replaced version 1 as champion" in retrained.output
+    promoted = f"replaced version {champion} as champion" in retrained.output
     assert (retrained.exit_code == 0) == promoted  # exit 1 exactly when the champion stays
-    assert json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)["champion"]["version"] == (
-        "2" if promoted else "1")
+    now = json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)["champion"]
+    assert (now["version"] != champion and now["previous"] == champion) if promoted else now["version"] == champion

@@ -1,6 +1,7 @@
-"""Monitoring: the reference profile saved with each model, drift against it, and the monitoring store."""
+"""Monitoring: the reference profile saved with each model, drift against it, the monitoring store,
+windows, the review and the loop back (see ``window``, ``review``, ``retrain``)."""
 
 from mlcycle.monitor.drift import DriftReport, drift
-from mlcycle.monitor.profile import Profile, profile
+from mlcycle.monitor.profile import Profile, ProfileBuilder, profile
 
-__all__ = ["DriftReport", "Profile", "drift", "profile"]
+__all__ = ["DriftReport", "Profile", "ProfileBuilder", "drift", "profile"]
