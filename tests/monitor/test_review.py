@@ -64,6 +64,7 @@ def test_healthy_when_nothing_crosses_a_threshold(promoted_example: Any, tmp_pat
     assert "realised added value" in review.reasons[0]
     stored = open_store(uc.state_dir).reviews()[-1]
     assert stored["verdict"] == "healthy" and stored["model_version"] == review.model_version
+    assert "<strong>healthy</strong>" in (uc.reports_dir / "monitoring.html").read_text(encoding="utf-8")
 
 
 def test_a_price_change_calls_for_retraining(promoted_example: Any, tmp_path: Any) -> None:

@@ -153,6 +153,9 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
             "new_version": gate.version if promoted and gate else None, "promoted": promoted,
             "window": [start, end], "money_lost": {k: v.money_lost for k, v in scores.items()},
             "summary": result.summary})
+    from mlcycle.monitor.review import refresh_report
+
+    refresh_report(uc, store)
     return result
 
 

@@ -61,7 +61,16 @@ def review(uc: UseCase, store: Store | None = None) -> Review:
     store = store or open_store(uc.state_dir)
     result = judge(uc, store)
     result.id = store.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
+    refresh_report(uc, store)
     return result
+
+
+def refresh_report(uc: UseCase, store: Store) -> None:
+    """Rewrite the monitoring report so it shows the latest review and what was done about it."""
+    from mlcycle.report import monitoring as monitoring_report
+
+    if store.windows(last=1):
+        monitoring_report.write(uc, store)
 
 
 def judge(uc: UseCase, store: Store) -> Review:
@@ -173,6 +182,7 @@ def rollback(uc: UseCase, store: Store | None = None) -> tuple[str, str]:
     client.delete_registered_model_alias(uc.name, registry.PREVIOUS)
     client.set_model_version_tag(uc.name, champion, "mlcycle.rolled_back_at", pd.Timestamp.now("UTC").isoformat())
     _record(store, "rollback", {"from": champion, "to": previous})
+    refresh_report(uc, store)
     return champion, previous
 
 
@@ -184,6 +194,7 @@ def retire(uc: UseCase, reason: str, store: Store | None = None) -> dict[str, An
     state = {"reason": reason.strip(), "at": pd.Timestamp.now("UTC").isoformat()}
     store.set_status("retired", state)
     _record(store, "retire", state)
+    refresh_report(uc, store)
     return state
 
 
@@ -199,4 +210,4 @@ def _record(store: Store, action: str, detail: dict[str, Any]) -> None:
         store.record_action(pending[-1]["id"], action, detail)
 
 
-__all__ = ["EXIT_CODES", "Review", "judge", "reinstate", "retire", "review", "rollback"]
+__all__ = ["EXIT_CODES", "Review", "judge", "refresh_report", "reinstate", "retire", "review", "rollback"]
