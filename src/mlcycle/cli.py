@@ -424,9 +424,14 @@ def monitor_command(
     uc = UseCase.load(use_case)
     pause = parse_duration(every).total_seconds() if every else None
     while True:
-        with out.status("monitoring…"):
-            results = uc.monitor_windows(window, since)
-        render_windows(results, uc)
+        try:
+            with out.status("monitoring…"):
+                results = uc.monitor_windows(window, since)
+            render_windows(results, uc)
+        except MlcycleError as exc:
+            if pause is None:
+                raise
+            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)  # a repeating run keeps going
         if pause is None:
             return
         out.print(f"next run in {every} (Ctrl-C to stop)")

@@ -3,6 +3,7 @@ a crafted price change raising a drift alert, the error-rate rule, and the repor
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,13 @@ def test_a_price_change_raises_one_drift_alert_and_the_report_shows_it(promoted_
     assert log.count('"subject": "price"') == 1
     html = results[-1].report_path.read_text(encoding="utf-8")
     assert 'id="drift"' in html and 'class="alert"' in html and "price drifted" in html and "<svg" in html
+    latest = next(d for d in results[-1].drift.rows if d.column == "price")
+    with TestClient(create_app(uc, poll_seconds=0.05)) as client:  # the service shows the latest window's drift
+        deadline = time.monotonic() + 10
+        while 'mlcycle_drift{column="price"' not in client.get("/metrics").text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = next(x for x in client.get("/metrics").text.splitlines() if x.startswith('mlcycle_drift{column="price"'))
+        assert float(line.split()[-1]) == pytest.approx(latest.value)
 
 
 def test_failed_requests_raise_the_error_rate_alert(promoted_example: Any, tmp_path: Any) -> None:

@@ -136,14 +136,25 @@ def _row(loc: tuple[Any, ...]) -> int | None:
 PRUNE_EVERY_SECONDS = 24 * 3600
 
 
+DRIFT_EVERY_SECONDS = 60
+
+
 async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> None:
-    """Follow the champion alias and other workers' feedback, off the event loop; prune daily."""
+    """Follow the champion alias and other workers' feedback, off the event loop; prune daily; drift gauges."""
     pruned = time.monotonic()
+    drift_read = -float("inf")
     while True:
         await asyncio.sleep(seconds)
         if time.monotonic() - pruned > PRUNE_EVERY_SECONDS:
             pruned = time.monotonic()
             await asyncio.to_thread(serving.prune)
+        if time.monotonic() - drift_read > DRIFT_EVERY_SECONDS:
+            drift_read = time.monotonic()
+            try:
+                latest = await asyncio.to_thread(serving.store.windows, last=1)
+                metrics.show_drift(latest[0] if latest else None)
+            except Exception as exc:  # gauges are a convenience; they never take the service down
+                serving.last_error = f"reading the latest window failed: {exc}"
         before = serving.current.version if serving.current else None
         try:
             await asyncio.to_thread(serving.poll)

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the service: requests by endpoint and status, latency, predictions, model version.
+"""Prometheus metrics of the service: requests by endpoint and status, latency, predictions, model version,
+and the drift of each column in the latest monitored window (read from the store once a minute).
 
 With several workers (``mlcycle serve --workers N``) prometheus-client's multiprocess mode
 is on (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``), and ``/metrics`` adds up every worker.
@@ -27,6 +28,17 @@ class ServiceMetrics:
                                      registry=registry)
         self.model = Gauge("mlcycle_model_version_info", "The model version being served (1 = serving)",
                            ["name", "version"], registry=registry, multiprocess_mode="liveall")
+        self.drift = Gauge("mlcycle_drift", "Drift statistic per column in the latest monitored window (`mlcycle monitor`)",
+                           ["column", "statistic"], registry=registry, multiprocess_mode="mostrecent")
+        self.drift_threshold = Gauge("mlcycle_drift_alert_threshold", "The design's alert threshold per column",
+                                     ["column", "statistic"], registry=registry, multiprocess_mode="mostrecent")
+
+    def show_drift(self, window: dict | None) -> None:
+        """Set the drift gauges from a stored monitoring window (see ``Store.windows``)."""
+        for cell in (window or {}).get("details", {}).get("drift", []):
+            if cell.get("value") is not None:
+                self.drift.labels(cell["column"], cell["statistic"]).set(cell["value"])
+                self.drift_threshold.labels(cell["column"], cell["statistic"]).set(cell["threshold"])
 
     def render(self) -> tuple[bytes, str]:
         if self.multiprocess:

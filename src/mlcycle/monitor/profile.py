@@ -138,7 +138,7 @@ class ProfileBuilder:
         self._names: list[str] = []
         self._lo = self._width = None
         self._counts: np.ndarray | None = None        # columns × (bins + 2): underflow, bins, overflow
-        self._sum = self._sumsq = self._min = self._max = self._missing = None
+        self._sum = self._sumsq = self._min = self._max = self._missing = self._centre = None
         self._categories: dict[str, dict[str, int]] = {}
         self._category_missing: dict[str, int] = {}
 
@@ -159,26 +159,41 @@ class ProfileBuilder:
         self.rows += len(chunk)
 
     def update_array(self, block: np.ndarray, names: list[str], *, rows_counted: bool = True) -> None:
-        """Fold in a 2-D block of numbers (rows × ``names``), vectorised across all its columns."""
+        """Fold in a 2-D block of numbers (rows × ``names``), vectorised across all its columns.
+
+        float32 blocks stay float32 (half the memory traffic); sums are taken around the first chunk's
+        centre and added up in float64, so the spread keeps its precision whatever the column's level.
+        """
         if self._counts is None:
             self._start(block, names)
         elif names != self._names:
             raise ValueError("every chunk must have the same numeric columns, in the same order")
         assert self._lo is not None and self._width is not None and self._counts is not None
+        dtype = block.dtype if block.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        block = np.asarray(block, dtype=dtype)
         finite = np.isfinite(block)
-        position = np.floor((block - self._lo) / self._width)
-        index = np.clip(np.nan_to_num(position, nan=-1.0), -1, self.bins).astype(np.int64) + 1
-        index[~finite] = self.bins + 2                          # a bin of its own, dropped below
+        complete = bool(finite.all())
+        deviation = block - self._centre.astype(dtype)
+        if not complete:
+            deviation[~finite] = 0.0
+        present = finite.sum(axis=0) if not complete else np.full(len(names), len(block))
+        self._sum += deviation.sum(axis=0, dtype=np.float64)
+        self._sumsq += np.einsum("ij,ij->j", deviation, deviation).astype(np.float64)
+        self._min = np.fmin(self._min, (block if complete else np.where(finite, block, np.inf)).min(axis=0))
+        self._max = np.fmax(self._max, (block if complete else np.where(finite, block, -np.inf)).max(axis=0))
+        # the deviation becomes the fine-bin position, in place: (x − lo) / width + 1, clipped to the two end bins
+        inverse = (1.0 / self._width).astype(dtype)
+        deviation *= inverse
+        deviation += ((self._centre - self._lo) / self._width + 1.0).astype(dtype)
+        np.clip(deviation, 0, self.bins + 1, out=deviation)
+        if not complete:
+            deviation[~finite] = self.bins + 2                    # a bin of its own, dropped below
+        index = deviation.astype(np.int32)
         width = self.bins + 3
-        flat = (index + np.arange(len(names), dtype=np.int64) * width).ravel()
-        counts = np.bincount(flat, minlength=len(names) * width).reshape(len(names), width)
+        index += (np.arange(len(names), dtype=np.int32) * width)
+        counts = np.bincount(index.ravel(), minlength=len(names) * width).reshape(len(names), width)
         self._counts += counts[:, : self.bins + 2]
-        self._missing += counts[:, self.bins + 2]
-        values = np.where(finite, block, 0.0)
-        self._sum += values.sum(axis=0, dtype=np.float64)
-        self._sumsq += np.square(values, dtype=np.float64).sum(axis=0)
-        self._min = np.fmin(self._min, np.where(finite, block, np.inf).min(axis=0))
-        self._max = np.fmax(self._max, np.where(finite, block, -np.inf).max(axis=0))
+        self._missing += len(block) - present
         if rows_counted:
             self.rows += len(block)
 
@@ -188,6 +203,7 @@ class ProfileBuilder:
         lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
         span = np.where(hi > lo, hi - lo, 1.0)
         self._names = list(names)
+        self._centre = (lo + hi) / 2
         self._lo = lo - span / 2
         self._width = (span * 2) / self.bins
         k = len(names)
@@ -236,9 +252,9 @@ class ProfileBuilder:
         below = np.interp(edges, order, cumulative) / n
         column.edges = [float(e) for e in edges]
         column.shares = [float(s) for s in np.diff(np.concatenate([[0.0], below, [1.0]]))]
-        mean = self._sum[j] / n
-        column.mean = float(mean)
-        column.std = float(np.sqrt(max(self._sumsq[j] / n - mean * mean, 0.0)))
+        shift = self._sum[j] / n                                          # the mean's distance from the centre
+        column.mean = float(self._centre[j] + shift)
+        column.std = float(np.sqrt(max(self._sumsq[j] / n - shift * shift, 0.0)))
         column.minimum, column.maximum = minimum, maximum
         column.quantiles = [float(q) for q in quantiles(QUANTILE_LEVELS)]
         return column
