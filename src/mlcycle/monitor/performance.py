@@ -65,7 +65,8 @@ def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = Non
     if len(by_key) and len(frame):
         keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
         actual = actual.fillna(pd.Series(by_key["actual"].reindex(keys).to_numpy(), index=frame.index))
-        label = label.fillna(pd.Series(by_key["actual_label"].reindex(keys).to_numpy(), index=frame.index))
+        fill = pd.Series(by_key["actual_label"].reindex(keys).to_numpy(dtype=object), index=frame.index)
+        label = label.astype(object).where(label.notna(), fill)
     return frame.assign(actual=actual.astype(float), actual_label=label)
 
 
@@ -83,8 +84,12 @@ def known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
 
 def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: datetime | None = None,
              *, validated_value: float | None = None, by: str = "created",
-             frame: pd.DataFrame | None = None) -> Performance:
-    """The window's three views, realised money and coverage (``frame``: its labelled predictions, if read already)."""
+             frame: pd.DataFrame | None = None, known: pd.DataFrame | None = None) -> Performance:
+    """The window's three views, realised money and coverage.
+
+    ``frame``: the window's labelled predictions and ``known``: every actual known now, when the caller has read
+    them already (monitoring many windows reads the actuals once, not once per window).
+    """
     design = uc.spec
     frame = labelled_predictions(uc, store, since, until, by=by) if frame is None else frame
     history = data_history(uc)
@@ -110,7 +115,7 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
         scored = catalogue.Scored(y, decided, costs, y_score=labelled["output"].to_numpy(dtype=float))
     else:
         y = labelled["actual"].to_numpy(dtype=float)
-        base = _baseline(uc, store, labelled)
+        base = _baseline(uc, store, labelled, known)
         keep = ~np.isnan(base)
         scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], costs,
                                   baseline_pred=base[keep])
@@ -137,14 +142,14 @@ def _series_columns(uc: UseCase, logged: pd.DataFrame) -> pd.DataFrame:
     return columns.astype({g: uc.data[g].dtype for g in groups})
 
 
-def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame) -> np.ndarray:
+def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame, known: pd.DataFrame | None = None) -> np.ndarray:
     """Today's process on the served rows, from the actuals known now (what the shop would have ordered)."""
     design = uc.spec
     if not design.time_column or labelled["series_key"].isna().all() and design.group_columns:
         return np.full(len(labelled), np.nan)
     rows = _series_columns(uc, labelled)
     rows[design.time_column] = labelled["event_time"]
-    return baseline_mod.predict(design, known_actuals(uc, store), rows)
+    return baseline_mod.predict(design, known_actuals(uc, store) if known is None else known, rows)
 
 
 __all__ = ["Performance", "data_history", "evaluate", "known_actuals", "labelled_predictions"]

@@ -184,12 +184,13 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
 
 
 def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions, *,
-            latest: bool = False) -> MonitoringResult:
-    """One window's figures, before alerts (``latest``: failed requests are counted up to now)."""
+            latest: bool = False, known: pd.DataFrame | None = None) -> MonitoringResult:
+    """One window's figures, before alerts (``latest``: failed requests are counted up to now;
+    ``known``: every actual known now, read once for many windows)."""
     design = uc.spec
     labelled = performance_mod.labelled_predictions(uc, store, start, end, by="event")
     version = str(labelled["model_version"].mode().iloc[0]) if len(labelled) else None
-    performance = performance_mod.evaluate(uc, store, start, end, by="event", frame=labelled,
+    performance = performance_mod.evaluate(uc, store, start, end, by="event", frame=labelled, known=known,
                                            validated_value=versions.validated_value(version))
     reference = versions.profile(version)
     report = DriftReport()
@@ -227,9 +228,10 @@ def monitor(uc: UseCase, window: str | None = None, since: datetime | None = Non
     metric = _metric(uc)
     stored = store.windows(last=1)
     alerted_until = stored[0]["end"] if stored else None
+    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None
     results = []
     for done, (start, end) in enumerate(spans):
-        result = compute(uc, store, start, end, versions, latest=done == len(spans) - 1)
+        result = compute(uc, store, start, end, versions, latest=done == len(spans) - 1, known=known)
         result.conditions = alerts_mod.conditions(uc.spec, result.drift, result.performance, result.latency_p95_ms,
                                                   result.error_rate)
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
