@@ -13,15 +13,16 @@ Vectorised over each column; the reference is never re-read.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlcycle.monitor.profile import Profile
+from mlcycle.monitor.profile import ColumnProfile, Profile
 from mlcycle.monitor.statistics import get
-from mlcycle.monitor.statistics._base import unseen_share
+from mlcycle.monitor.statistics._base import Measured, Statistic, unseen_share
 
 
 @dataclass(frozen=True)
@@ -66,30 +67,49 @@ def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, 
     """
     if isinstance(reference, dict):
         reference = Profile.from_dict(reference)
-    if isinstance(current, Profile):
-        return _between(reference, current, numeric=numeric, categorical=categorical, statistic=statistic,
-                        warn=warn, alert=alert, per_feature=per_feature or {}, columns=columns)
     overrides = per_feature or {}
     report = DriftReport()
     for name, ref in reference.columns.items():
-        if name not in current.columns or (columns is not None and name not in columns):
+        if columns is not None and name not in columns:
             continue
+        found = _column(ref, current, name)
+        if found is None:
+            continue
+        present, measure, unseen = found
         chosen, column_warn, column_alert = _settings(name, ref.kind, overrides, numeric, categorical, statistic, warn,
                                                       alert)
-        series = current[name]
-        # categorical columns stay a Series: its own dtype (often Arrow strings) counts categories fastest
-        values: Any = series.to_numpy(dtype=float, na_value=np.nan) if ref.kind == "numeric" else series
-        present = int(np.isfinite(values).sum()) if ref.kind == "numeric" else int(series.notna().sum())
         if present == 0:
             report.rows.append(DriftRow(name, chosen, math.nan, column_alert, False, column_warn, "no data"))
             continue
-        measured = get(chosen, ref.kind).compute(ref, values)
+        measured = measure(get(chosen, ref.kind))
         value = measured.value
         level = "alert" if value > column_alert else ("warn" if value > column_warn else "ok")
-        report.rows.append(DriftRow(
-            name, chosen, value, column_alert, bool(value > column_alert), column_warn, level, measured.p_value,
-            unseen_share(ref, values) if ref.kind == "categorical" else None, present))
+        report.rows.append(DriftRow(name, chosen, value, column_alert, bool(value > column_alert), column_warn, level,
+                                    measured.p_value, unseen() if ref.kind == "categorical" else None, present))
     return report
+
+
+def _column(ref: ColumnProfile, current: pd.DataFrame | Profile, name: str
+            ) -> tuple[int, Callable[[Statistic], Measured], Callable[[], float]] | None:
+    """A current column as the loop needs it: how many values it has, how to measure it, its unseen share.
+
+    From a frame the statistic reads the values; from a profile (data streamed through a ``ProfileBuilder``)
+    it compares the two profiles. None when ``current`` lacks the column.
+    """
+    if isinstance(current, Profile):
+        cur = current.columns.get(name)
+        if cur is None:
+            return None
+        known = set(ref.categories or [])
+        return (cur.count - cur.missing, lambda statistic: statistic.between(ref, cur),
+                lambda: float(sum(s for c, s in zip(cur.categories or [], cur.shares or []) if c not in known)))
+    if name not in current.columns:
+        return None
+    series = current[name]
+    # categorical columns stay a Series: its own dtype (often Arrow strings) counts categories fastest
+    values: Any = series.to_numpy(dtype=float, na_value=np.nan) if ref.kind == "numeric" else series
+    present = int(np.isfinite(values).sum()) if ref.kind == "numeric" else int(series.notna().sum())
+    return present, lambda statistic: statistic.compute(ref, values), lambda: unseen_share(ref, values)
 
 
 def _settings(name: str, kind: str, overrides: dict[str, Any], numeric: str, categorical: str, statistic: str | None,
@@ -102,27 +122,3 @@ def _settings(name: str, kind: str, overrides: dict[str, Any], numeric: str, cat
     column_warn = own.get("warn") if own.get("warn") is not None else min(warn, column_alert)
     return chosen, column_warn, column_alert
 
-
-def _between(reference: Profile, current: Profile, *, numeric: str, categorical: str, statistic: str | None,
-             warn: float, alert: float, per_feature: dict[str, Any], columns: list[str] | None) -> DriftReport:
-    report = DriftReport()
-    for name, ref in reference.columns.items():
-        cur = current.columns.get(name)
-        if cur is None or (columns is not None and name not in columns):
-            continue
-        chosen, column_warn, column_alert = _settings(name, ref.kind, per_feature, numeric, categorical, statistic,
-                                                      warn, alert)
-        present = cur.count - cur.missing
-        if present == 0:
-            report.rows.append(DriftRow(name, chosen, math.nan, column_alert, False, column_warn, "no data"))
-            continue
-        measured = get(chosen, ref.kind).between(ref, cur)
-        value = measured.value
-        level = "alert" if value > column_alert else ("warn" if value > column_warn else "ok")
-        unseen = None
-        if ref.kind == "categorical":
-            known = set(ref.categories or [])
-            unseen = float(sum(s for c, s in zip(cur.categories or [], cur.shares or []) if c not in known))
-        report.rows.append(DriftRow(name, chosen, value, column_alert, bool(value > column_alert), column_warn, level,
-                                    measured.p_value, unseen, present))
-    return report

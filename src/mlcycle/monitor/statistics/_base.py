@@ -134,3 +134,17 @@ def profile_shares(reference: ColumnProfile, current: ColumnProfile) -> tuple[np
     else:
         cur, ref = np.append(cur, unseen), np.append(ref, 0.0)
     return ref, cur
+
+
+class SharesStatistic:
+    """A statistic of two share vectors (the reference's bins or categories): the same measure from raw
+    values and from a profile. Subclasses give ``from_shares``."""
+
+    def compute(self, reference: ColumnProfile, current: np.ndarray) -> Measured:
+        return self.from_shares(*binned_shares(reference, current))
+
+    def between(self, reference: ColumnProfile, current: ColumnProfile) -> Measured:
+        return self.from_shares(*profile_shares(reference, current))
+
+    def from_shares(self, ref: np.ndarray, cur: np.ndarray) -> Measured:
+        raise NotImplementedError
