@@ -381,7 +381,7 @@ def render_windows(results: list[Any], uc: UseCase) -> None:
     for r in results:
         p = r.performance
         value = p.value(name) if name and p.metrics else float("nan")
-        base = next((v[name] for v in p.baseline.values() if name in v), float("nan")) if name else float("nan")
+        base = p.baseline_value(name) if name else float("nan")
         table.add_row(f"{r.start:%d %b} → {r.end:%d %b %y}", r.model_version or "—", f"{p.predictions:,}",
                       f"{p.labelled:,}", _cell(value), _cell(base), _cell(p.realised_value), _cell(r.latency_p95_ms),
                       "—" if r.error_rate is None else f"{r.error_rate:.1%}",

@@ -148,12 +148,12 @@ def _deployment_lines(result: Any) -> list[str]:
 
 def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> dict[str, Any]:
     """Act 4: monitor the replayed months week by week, review the champion, act on the verdict."""
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from mlcycle.cli import render_retrain, render_review, render_windows
 
     console.print(Rule("Act 4 — monitoring: is it still worth it?"))
-    since = pd_timestamp(uc.spec.data.train_until) + timedelta(days=1)
+    since = datetime.combine(uc.spec.data.train_until, datetime.min.time()) + timedelta(days=1)
     with console.status("monitoring the served weeks…"):
         windows = uc.monitor_windows(since=since)
     render_windows(windows, uc)
@@ -174,12 +174,6 @@ def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> di
         loop["action"] = "retired: the service answers 410; the use case goes back to design"
     console.print(f"done: {loop['action']}")
     return loop
-
-
-def pd_timestamp(value: Any) -> Any:
-    import pandas as pd
-
-    return pd.Timestamp(value).to_pydatetime()
 
 
 def _loop_lines(v: Any, loop: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.monitor.store import Store, series_key, series_values
+from mlcycle.monitor.store.sql import utcnow
 
 if TYPE_CHECKING:
     from mlcycle.develop.model import MlcycleModel
@@ -126,8 +127,6 @@ class Serving:
 
     def note_error(self, route: str, status: int) -> None:
         """Count a failed scoring request (the error-rate alert reads them); no I/O on the request path."""
-        from mlcycle.monitor.store.sql import utcnow
-
         self._errors.append((utcnow(), route, status))
 
     def flush_errors(self) -> None:
@@ -142,10 +141,6 @@ class Serving:
         With ``compliance.audit_log`` on, rows of model versions still in the registry are kept:
         a decision stays explainable as long as the model that made it exists.
         """
-        from datetime import timedelta
-
-        from mlcycle.monitor.store.sql import utcnow
-
         design = self.uc.spec
         keep: set[str] = set()
         if design.requirements.compliance.audit_log:

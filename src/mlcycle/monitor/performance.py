@@ -21,6 +21,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.spec import positive_mask
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
+from mlcycle.metrics.cost import CostModel
 from mlcycle.monitor.store import Store, series_values
 
 if TYPE_CHECKING:
@@ -43,10 +44,27 @@ class Performance:
         return self.labelled / self.predictions if self.predictions else 0.0
 
     def value(self, name: str) -> float:
-        for view in self.metrics.values():
-            if name in view:
-                return view[name]
-        return math.nan
+        """The model's figure for metric ``name`` (NaN when not measured)."""
+        return _find(self.metrics, name)
+
+    def baseline_value(self, name: str) -> float:
+        """Today's process's figure for metric ``name`` on the same rows (NaN when not measured)."""
+        return _find(self.baseline, name)
+
+
+def _find(views: dict[str, dict[str, float]], name: str) -> float:
+    for view in views.values():
+        if name in view:
+            return view[name]
+    return math.nan
+
+
+def costs(uc: UseCase) -> CostModel:
+    """The design's costs per prediction, scaled to its period (predictions per period from the design or data)."""
+    design = uc.spec
+    per_period, _ = predictions_per_period(design, data_history(uc)) if design.time_column else (
+        design.value.predictions_per_period or 1.0, False)
+    return cost_model(design, per_period)
 
 
 def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = None,
@@ -92,10 +110,7 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
     """
     design = uc.spec
     frame = labelled_predictions(uc, store, since, until, by=by) if frame is None else frame
-    history = data_history(uc)
-    per_period, _ = predictions_per_period(design, history) if design.time_column else (
-        design.value.predictions_per_period or 1.0, False)
-    design_estimate = estimate(design, history).at_gate.added_value_per_period
+    design_estimate = estimate(design, data_history(uc)).at_gate.added_value_per_period
     result = Performance(len(frame), int(frame["actual"].notna().sum()), estimated_value=design_estimate,
                          validated_value=validated_value)
     if result.predictions == 0:
@@ -106,20 +121,20 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
                        "performance and money wait for feedback; drift is shown alone")
         return result
     labelled = frame.dropna(subset=["actual"])
-    costs = cost_model(design, per_period)
+    money = costs(uc)
     views = {view: [catalogue.resolve(n, uc.folder) for n in names] for view, names in design.views.items()}
     if design.task == "classification":
         y = positive_mask(design, labelled["actual_label"].fillna(labelled["actual"])).to_numpy(dtype=float)
         decided = positive_mask(design, labelled["output_label"]).to_numpy(dtype=float)
         base = np.full(len(labelled), np.nan)
-        scored = catalogue.Scored(y, decided, costs, y_score=labelled["output"].to_numpy(dtype=float))
+        scored = catalogue.Scored(y, decided, money, y_score=labelled["output"].to_numpy(dtype=float))
     else:
         y = labelled["actual"].to_numpy(dtype=float)
         base = _baseline(uc, store, labelled, known)
         keep = ~np.isnan(base)
-        scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], costs,
+        scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], money,
                                   baseline_pred=base[keep])
-        base_scored = catalogue.Scored(y[keep], base[keep], costs)
+        base_scored = catalogue.Scored(y[keep], base[keep], money)
         result.baseline = catalogue.evaluate(base_scored, views)
     result.metrics = catalogue.evaluate(scored, views)
     net = catalogue.CATALOGUE["net_value"](scored)
@@ -152,4 +167,4 @@ def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame, known: pd.DataF
     return baseline_mod.predict(design, known_actuals(uc, store) if known is None else known, rows)
 
 
-__all__ = ["Performance", "data_history", "evaluate", "known_actuals", "labelled_predictions"]
+__all__ = ["Performance", "costs", "data_history", "evaluate", "known_actuals", "labelled_predictions"]

@@ -84,10 +84,6 @@ def _numeric(series: pd.Series) -> ColumnProfile:
     column = ColumnProfile("numeric", int(len(values)), int(len(values) - len(finite)))
     if len(finite) == 0:
         return column
-    return _fill_numeric(column, finite)
-
-
-def _fill_numeric(column: ColumnProfile, finite: np.ndarray) -> ColumnProfile:
     from mlcycle.monitor.statistics._base import sorted_quantiles
 
     edges = np.unique(sorted_quantiles(finite, np.linspace(0, 1, BINS + 1)[1:-1]))

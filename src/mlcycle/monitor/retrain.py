@@ -122,11 +122,12 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
                                  tags={**link, f"{TAG}retrain_of": champion})
     metric = window["metric"]
     rows = shadow.labelled_rows(uc, store, held_out)
-    champion_score = shadow.score(uc, store, shadow.load_version(uc, champion), rows, metric=metric)
+    known = performance_mod.known_actuals(uc, store)  # read once for both models
+    champion_score = shadow.score(uc, store, shadow.load_version(uc, champion), rows, metric=metric, known=known)
     scores = {champion: champion_score}
 
     def beats_champion(model: Any) -> GateRow:
-        challenger = shadow.score(uc, store, model, rows, metric=metric)
+        challenger = shadow.score(uc, store, model, rows, metric=metric, known=known)
         scores["challenger"] = challenger
         money = f"{uc.spec.value.currency} per {uc.spec.value.period}"
         won = challenger.money_lost < champion_score.money_lost

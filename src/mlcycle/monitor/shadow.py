@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.design.spec import positive_mask
-from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.store import Store
@@ -74,37 +73,38 @@ def labelled_rows(uc: UseCase, store: Store, labelled: pd.DataFrame) -> pd.DataF
                          _actual_label=labelled["actual_label"].to_numpy(dtype=object))
 
 
-def predict(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame) -> np.ndarray:
-    """What ``model`` would have answered for ``rows``, with lags from every actual known now."""
+def predict(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
+            known: pd.DataFrame | None = None) -> np.ndarray:
+    """What ``model`` would have answered for ``rows``, with lags from every actual known now
+    (``known``: those actuals, when the caller has read them already)."""
     model = copy.deepcopy(model)  # its history changes here; the caller's copy stays as it was
     if model.features.needs_history:
-        model.features.replace_history(performance_mod.known_actuals(uc, store))
+        model.features.replace_history(performance_mod.known_actuals(uc, store) if known is None else known)
     return np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
 
 
 def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
-          metric: str | None = None) -> ShadowScore:
+          metric: str | None = None, known: pd.DataFrame | None = None) -> ShadowScore:
     """Money lost (per period) and ``metric`` of ``model`` on ``rows`` from :func:`labelled_rows`."""
     design = uc.spec
-    values = predict(uc, store, model, rows)
-    per_period, _ = predictions_per_period(design, performance_mod.data_history(uc)) if design.time_column else (
-        design.value.predictions_per_period or 1.0, False)
-    costs = cost_model(design, per_period)
+    values = predict(uc, store, model, rows, known=known)
+    money = performance_mod.costs(uc)
     if design.task == "classification":
         y = positive_mask(design, rows["_actual_label"].fillna(rows["_actual"])).to_numpy(dtype=float)
         threshold = model.threshold if model.threshold is not None else 0.5
-        scored = catalogue.Scored(y, (values >= threshold).astype(float), costs, y_score=values)
+        scored = catalogue.Scored(y, (values >= threshold).astype(float), money, y_score=values)
     else:
-        scored = catalogue.Scored(rows["_actual"].to_numpy(dtype=float), values, costs)
+        scored = catalogue.Scored(rows["_actual"].to_numpy(dtype=float), values, money)
     value = catalogue.CATALOGUE[metric](scored) if metric in catalogue.CATALOGUE else math.nan
     return ShadowScore(len(rows), float(catalogue.CATALOGUE["money_lost"](scored)), metric, float(value))
 
 
 def compare(uc: UseCase, store: Store, models: dict[str, Any], labelled: pd.DataFrame,
             metric: str | None = None) -> dict[str, ShadowScore]:
-    """Each named model scored on the same labelled traffic."""
+    """Each named model scored on the same labelled traffic, with the actuals known now read once."""
     rows = labelled_rows(uc, store, labelled)
-    return {name: score(uc, store, model, rows, metric=metric) for name, model in models.items()}
+    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None
+    return {name: score(uc, store, model, rows, metric=metric, known=known) for name, model in models.items()}
 
 
 __all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "predict", "score"]

@@ -78,7 +78,7 @@ class MonitoringResult:
         """The window as the store keeps it."""
         perf = self.performance
         value = perf.value(metric) if metric and perf.metrics else math.nan
-        base = next((v[metric] for v in perf.baseline.values() if metric in v), math.nan) if metric else math.nan
+        base = perf.baseline_value(metric) if metric else math.nan
         details = {
             "drift": [{"column": r.column, "statistic": r.statistic, "value": _finite(r.value), "threshold": r.threshold,
                        "warn": r.warn, "level": r.level, "rows": r.rows} for r in self.drift.rows],
