@@ -370,8 +370,10 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], us
 
 # ── monitoring and the loop back ─────────────────────────────────────────────────────
 def render_windows(results: list[Any], uc: UseCase) -> None:
+    from mlcycle.monitor.window import watched_metric
+
     design = uc.spec
-    name = design.monitoring.performance.metric if design.monitoring.performance else None
+    name = watched_metric(uc)
     table = Table(title=f"Monitoring — {design.name}: {len(results)} window(s) of {design.monitoring.window}",
                   header_style="bold")
     for column in ("window", "model", "predictions", "actuals", name or "metric", "today's", "realised", "p95 ms",

@@ -225,7 +225,7 @@ def monitor(uc: UseCase, window: str | None = None, since: datetime | None = Non
                            "(`mlcycle serve`) or score a batch (`mlcycle predict`) first")
     versions = _Versions(uc)
     sinks = alerts_mod.sinks_for(uc.spec, uc.state_dir, store)
-    metric = _metric(uc)
+    metric = watched_metric(uc)
     stored = store.windows(last=1)
     alerted_until = stored[0]["end"] if stored else None
     known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None
@@ -249,7 +249,7 @@ def monitor(uc: UseCase, window: str | None = None, since: datetime | None = Non
     return results
 
 
-def _metric(uc: UseCase) -> str | None:
+def watched_metric(uc: UseCase) -> str | None:
     """The metric the windows track: the monitoring rule's, else the quality requirement's."""
     design = uc.spec
     if design.monitoring.performance is not None:
@@ -257,4 +257,4 @@ def _metric(uc: UseCase) -> str | None:
     return design.requirements.quality.metric if design.requirements.quality else None
 
 
-__all__ = ["MonitoringResult", "compute", "monitor", "parse_duration", "windows"]
+__all__ = ["MonitoringResult", "compute", "monitor", "parse_duration", "watched_metric", "windows"]
