@@ -45,7 +45,7 @@ def test_every_readme_command_and_python_block_runs(tmp_path: Path, monkeypatch:
 
 def _serve_for_real(args: list[str]) -> None:
     """`serve` runs until stopped: start it as shown (on a free port), check it answers, stop it."""
-    from tests.deploy.test_server import free_port, post, running
+    from tests.servers import free_port, post, running
 
     folder = Path(args[args.index("--use-case") + 1])
     with running(folder.resolve()) as (port, _):

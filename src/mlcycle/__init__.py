@@ -8,6 +8,7 @@
 
 
 from mlcycle.exceptions import (
+    AlertNotDelivered,
     BadInput,
     CheckFailed,
     DataCheckFailed,
@@ -15,6 +16,10 @@ from mlcycle.exceptions import (
     DesignError,
     GateFailed,
     MlcycleError,
+    ModelError,
+    RequestRejected,
+    StoreError,
+    UsageError,
     UseCaseError,
 )
 from mlcycle.usecase import UseCase, init
@@ -22,6 +27,7 @@ from mlcycle.usecase import UseCase, init
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlertNotDelivered",
     "BadInput",
     "CheckFailed",
     "DataCheckFailed",
@@ -29,6 +35,10 @@ __all__ = [
     "DesignError",
     "GateFailed",
     "MlcycleError",
+    "ModelError",
+    "RequestRejected",
+    "StoreError",
+    "UsageError",
     "UseCase",
     "UseCaseError",
     "__version__",

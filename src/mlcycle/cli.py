@@ -11,6 +11,7 @@ import functools
 import math
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -369,12 +370,12 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], us
 
 
 # ── monitoring and the loop back ─────────────────────────────────────────────────────
-def render_windows(results: list[Any], uc: UseCase) -> None:
+def render_windows(results: list[Any], uc: UseCase, window: str | None = None) -> None:
     from mlcycle.monitor.window import watched_metric
 
     design = uc.spec
     name = watched_metric(uc)
-    table = Table(title=f"Monitoring — {design.name}: {len(results)} window(s) of {design.monitoring.window}",
+    table = Table(title=f"Monitoring — {design.name}: {len(results)} window(s) of {window or design.monitoring.window}",
                   header_style="bold")
     for column in ("window", "model", "predictions", "actuals", name or "metric", "today's", "realised", "p95 ms",
                    "errors", "drifted", "alerts raised"):
@@ -384,7 +385,9 @@ def render_windows(results: list[Any], uc: UseCase) -> None:
         p = r.performance
         value = p.value(name) if name and p.metrics else float("nan")
         base = p.baseline_value(name) if name else float("nan")
-        table.add_row(f"{r.start:%d %b} → {r.end:%d %b %y}", r.model_version or "—", f"{p.predictions:,}",
+        span = f"{r.start:%d %b %H:%M} → {r.end:%d %b %H:%M}" if r.end - r.start < timedelta(days=1) \
+            else f"{r.start:%d %b} → {r.end:%d %b %y}"
+        table.add_row(span, r.model_version or "—", f"{p.predictions:,}",
                       f"{p.labelled:,}", _cell(value), _cell(base), _cell(p.realised_value), _cell(r.latency_p95_ms),
                       "—" if r.error_rate is None else f"{r.error_rate:.1%}",
                       ", ".join(d.column for d in r.drift.rows if d.drifted) or "—",
@@ -429,7 +432,7 @@ def monitor_command(
         try:
             with out.status("monitoring…"):
                 results = uc.monitor_windows(window, since)
-            render_windows(results, uc)
+            render_windows(results, uc, window)
         except MlcycleError as exc:
             if pause is None:
                 raise

@@ -7,14 +7,23 @@ The tree, and what the command line does with each branch::
     │   ├── DesignError           mlcycle.yaml is malformed or contradicts its data
     │   ├── DataError             a data source cannot be read or lacks what the design needs
     │   ├── UseCaseError          the use-case folder is missing, or not a use case
-    │   └── StoreError            the monitoring store cannot be reached or refuses a request
-    └── CheckFailed               the input is fine, but a check or gate said no  → exit code 1
-        ├── DataCheckFailed       `mlcycle data check` found blocking problems
-        └── GateFailed            the promotion gate refused a model
+    │   ├── StoreError            the monitoring store cannot be reached or refuses a request
+    │   ├── ModelError            a registered model cannot be loaded, or fails its smoke prediction
+    │   ├── RequestRejected       the service refuses a request (HTTP status, and a message per field)
+    │   └── UsageError            the Python API was called in a way it cannot serve
+    ├── CheckFailed               the input is fine, but a check or gate said no  → exit code 1
+    │   ├── DataCheckFailed       `mlcycle data check` found blocking problems
+    │   └── GateFailed            the promotion gate refused a model
+    └── AlertNotDelivered         an alert sink (a webhook) did not take an alert; monitoring reports it, goes on
 
 Messages are written for the person who will read them: what was expected, what came,
 and how to fix it. DesignError carries the YAML path of each problem so callers (and
 tests) can tell exactly which key was wrong.
+
+Nothing else is raised on purpose: a design or data that a user can write reaches one of
+these, never a bare ``ValueError`` or ``KeyError`` (``tests/test_exceptions.py`` walks the
+source to keep it so). The one exception is inside Pydantic validators of the design, whose
+contract is ``ValueError``; :func:`mlcycle.design.spec.parse` turns those into DesignError.
 """
 
 from __future__ import annotations
@@ -92,6 +101,29 @@ class StoreError(BadInput):
     """The monitoring store cannot be reached, or refuses what was asked (an unknown key id …)."""
 
 
+class ModelError(BadInput):
+    """A registered model version cannot be loaded, is not an mlcycle model, or fails its smoke prediction."""
+
+
+class RequestRejected(BadInput):
+    """The service refuses a request: ``status`` (400, 413, 422 …) and ``detail``, a list of {row, field, message}."""
+
+    def __init__(self, status: int, detail: list[dict[str, Any]] | str, *, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.plain = isinstance(detail, str)  # one message for the whole request (401, 410 …), not per field
+        self.headers = headers or {}
+        self.detail = detail if isinstance(detail, list) else [{"row": None, "field": None, "message": detail}]
+        super().__init__(detail if isinstance(detail, str) else "; ".join(str(d.get("message")) for d in self.detail))
+
+
+class UsageError(BadInput):
+    """A function of the Python API was called in a way it cannot serve (explaining before fitting, …)."""
+
+
+class AlertNotDelivered(MlcycleError):
+    """An alert sink did not take an alert after its retries. Monitoring reports it and carries on."""
+
+
 class DataCheckFailed(CheckFailed):
     """`mlcycle data check` found problems that block training. ``issues`` lists them all."""
 
@@ -115,6 +147,7 @@ class GateFailed(CheckFailed):
 
 
 __all__ = [
+    "AlertNotDelivered",
     "BadInput",
     "CheckFailed",
     "DataCheckFailed",
@@ -122,7 +155,10 @@ __all__ = [
     "DesignError",
     "GateFailed",
     "MlcycleError",
+    "ModelError",
     "Problem",
+    "RequestRejected",
     "StoreError",
+    "UsageError",
     "UseCaseError",
 ]

@@ -80,7 +80,7 @@ def test_new_rows_use_the_kept_history_only() -> None:
         expected = _brute_force(train, row["item"], row["date"], lag=1) if row["date"] == first_day else np.nan
         assert online.iloc[j]["units_lag_1"] == pytest.approx(expected, nan_ok=True)
         assert online.iloc[j]["units_mean_7"] == pytest.approx(_brute_force(train, row["item"], row["date"], window=7))
-    kept = builder.history_.groupby("item")["_day"].agg(["min", "max"])
+    kept = builder.history_.groupby("item")["_step"].agg(["min", "max"])
     assert ((kept["max"] - kept["min"]) <= pd.Timedelta(days=7)).all()  # only each series' tail is kept
 
 

@@ -11,6 +11,7 @@ import pytest
 from mlcycle.design import spec
 from mlcycle.develop.executors import Executor, get_executor
 from mlcycle.develop.trial import TrialSpec, Workbench, fit_folds
+from mlcycle.exceptions import UsageError
 from tests.conftest import minimal_design, small_sales
 
 EXECUTORS = ["local", "ray"]
@@ -63,5 +64,5 @@ def test_runs_tasks_concurrently(executor: Executor) -> None:
 
 
 def test_unknown_executor_is_refused() -> None:
-    with pytest.raises(ValueError, match="valid: local, ray"):
+    with pytest.raises(UsageError, match="valid: local, ray"):
         get_executor("dask")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.deploy.test_server import free_port, process_serving
+from tests.servers import free_port, process_serving
 
 
 def test_mlflow_models_serve_scores_the_champion(promoted_example: Any) -> None:

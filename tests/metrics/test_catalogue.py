@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from mlcycle.exceptions import DesignError
 from mlcycle.metrics import CATALOGUE, CostModel, Scored, names, resolve
 from mlcycle.metrics.catalogue import load_user_metric
 
@@ -126,15 +127,15 @@ def test_user_metric_from_the_use_case_folder(tmp_path: Path) -> None:
 
 def test_user_metric_errors_name_what_is_wrong(tmp_path: Path) -> None:
     (tmp_path / "metrics.py").write_text("def other(y, p):\n    return 0.0\n")
-    with pytest.raises(ValueError, match="has no function 'missing'; functions there: other"):
+    with pytest.raises(DesignError, match="has no function 'missing'; functions there: other"):
         load_user_metric("metrics.py:missing", tmp_path)
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(DesignError, match="does not exist"):
         load_user_metric("nope.py:f", tmp_path)
 
 
 def test_user_metric_in_a_design_is_checked(make_use_case) -> None:  # type: ignore[no-untyped-def]
     from mlcycle.design import spec
-    from mlcycle.exceptions import DesignError
+
     from tests.conftest import minimal_design
 
     folder = make_use_case({**minimal_design(), "metrics": {"domain_expert": ["metrics.py:hit_rate"]}})

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from mlcycle.exceptions import DesignError
 from mlcycle.monitor import drift, profile
 from mlcycle.monitor.statistics import REGISTRY, get, ks_raw
 
@@ -99,7 +100,7 @@ def test_report_frame_overrides_and_errors(reference: pd.DataFrame) -> None:
     relaxed = drift(ref, current, per_feature={"x": {"alert": 0.5}}).to_frame().set_index("column")
     assert relaxed.loc["x", "threshold"] == 0.5 and not relaxed.loc["x", "drifted"]
     assert set(drift(ref, current, statistic="psi").to_frame()["statistic"]) == {"psi"}
-    with pytest.raises(ValueError, match="wasserstein is for numeric columns"):
+    with pytest.raises(DesignError, match="wasserstein is for numeric columns"):
         get("wasserstein", "categorical")
     empty = drift(ref, pd.DataFrame({"x": [np.nan, np.nan]})).details()
     assert empty.loc[0, "level"] == "no data" and not empty.loc[0, "drifted"]

@@ -4,18 +4,20 @@ One transformer, :class:`FeatureBuilder`, builds the features at training, at ba
 scoring and online, so the three can never disagree. It is the first step of every
 trial's scikit-learn Pipeline and is saved inside the model.
 
-No leakage, by construction: a lag or rolling mean at time t reads only target values
-strictly before t's day, within its own series. Where the values come from:
+Lags and windows count *time steps* of the time column: days, or hours when the design says
+``time_unit: hour`` (lag 24 = the same hour yesterday). No leakage, by construction: a lag or
+rolling mean at time t reads only target values strictly before t's step, within its own
+series. Where the values come from:
 
 - at ``fit`` the transformer keeps, per series, the tail of the target it was trained
-  on (as many days as the longest lag or window) — the *history*;
+  on (as many steps as the longest lag or window) — the *history*;
 - at ``transform`` the rows may carry their own target column (known actuals, as in
   validation folds or replayed production data); those values join the history, each
-  one usable only by rows of later days;
+  one usable only by rows of later steps;
 - online, the caller sends raw columns only (time, series keys, listed features) and the
   service adds actuals to the history as feedback arrives (``extend_history``).
 
-A row whose lag day is absent (the shop was closed, or the history does not reach that
+A row whose lag step is absent (the shop was closed, or the history does not reach that
 far) gets NaN, never a silent zero; the models handle missing values, and
 :meth:`FeatureBuilder.missing_history` tells a caller which rows lack it.
 """
@@ -29,15 +31,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from mlcycle.design.spec import CALENDAR_FEATURES, Design
+from mlcycle.design.spec import CALENDAR_FEATURES, TIME_UNITS, Design
+from mlcycle.exceptions import DataError
 
 
-def lag_name(target: str, days: int) -> str:
-    return f"{target}_lag_{days}"
+def lag_name(target: str, steps: int) -> str:
+    return f"{target}_lag_{steps}"
 
 
-def mean_name(target: str, days: int) -> str:
-    return f"{target}_mean_{days}"
+def mean_name(target: str, steps: int) -> str:
+    return f"{target}_mean_{steps}"
 
 
 @lru_cache(maxsize=32)
@@ -58,6 +61,7 @@ _CALENDAR: dict[str, Any] = {
     "quarter": lambda t: t.dt.quarter,
     "year": lambda t: t.dt.year,
     "is_weekend": lambda t: (t.dt.day_of_week >= 5).astype("int64"),
+    "hour": lambda t: t.dt.hour,
 }
 
 
@@ -85,7 +89,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def __init__(self, *, target: str, features: list[str], time_column: str | None = None,
                  group_columns: list[str] | None = None, lags: list[int] | None = None,
-                 rolling_means: list[int] | None = None, holidays: str | None = None) -> None:
+                 rolling_means: list[int] | None = None, holidays: str | None = None,
+                 time_unit: str = "day") -> None:
         self.target = target
         self.features = features
         self.time_column = time_column
@@ -93,6 +98,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         self.lags = lags
         self.rolling_means = rolling_means
         self.holidays = holidays
+        self.time_unit = time_unit
 
     # ── what the variant needs ───────────────────────────────────────────────────────
     @property
@@ -112,8 +118,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return bool(self._lags or self._means)
 
     @property
-    def lookback_days(self) -> int:
+    def lookback(self) -> int:
+        """Time steps of history the longest lag or window reads."""
         return max([*self._lags, *self._means, 0])
+
+    @property
+    def _unit(self) -> str:
+        """numpy / pandas code of one time step: D (day) or h (hour)."""
+        return TIME_UNITS[getattr(self, "time_unit", "day")]
 
     @property
     def raw_columns(self) -> list[str]:
@@ -142,7 +154,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in self.raw_columns if c not in X.columns]
         if missing:
-            raise KeyError(f"missing input column(s): {', '.join(missing)}")
+            raise DataError(f"missing input column(s): {', '.join(missing)}; the data variant reads "
+                            f"{', '.join(self.raw_columns)}")
         out = {name: X[name] for name in self.features if name not in CALENDAR_FEATURES}
         if self._calendar:
             calendar = calendar_features(X[self.time_column], self._calendar, self.holidays)
@@ -150,21 +163,21 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         built = pd.DataFrame({name: out[name] for name in self.features}, index=X.index)
         if self.needs_history:
             keys, values, cumulative, ids = self._table(X)
-            query = _combined(self._series_ids(X, ids, grow=False), _days(X[self.time_column]))
+            query = _combined(self._series_ids(X, ids, grow=False), _steps(X[self.time_column], self._unit))
             for name, column in self._derived(keys, values, cumulative, query).items():
                 built[name] = column
         return built
 
-    def derived_for(self, series: list[Any], days: np.ndarray) -> dict[str, np.ndarray]:
+    def derived_for(self, series: list[Any], times: np.ndarray) -> dict[str, np.ndarray]:
         """Lags and window means for new rows from the kept history alone (the service's lean path).
 
         ``series`` holds each row's series key (a value, or a tuple for several group columns);
-        ``days`` the row's day as ``datetime64[D]``. Same arrays, same searches as ``transform``.
+        ``times`` the row's time as any ``datetime64``. Same arrays, same searches as ``transform``.
         """
         keys, values, cumulative, ids = self._table(None)
         series_ids = np.fromiter((ids.get(k, -1) for k in series), dtype=np.int64, count=len(series)) \
             if self._groups else np.zeros(len(series), dtype=np.int64)
-        query = _combined(series_ids, days.astype("datetime64[D]").astype(np.int64) + _DAY_OFFSET)
+        query = _combined(series_ids, times.astype(f"datetime64[{self._unit}]").astype(np.int64) + _offset(self._unit))
         return self._derived(keys, values, cumulative, query)
 
     def _derived(self, keys: np.ndarray, values: np.ndarray, cumulative: np.ndarray,
@@ -176,25 +189,25 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def transform_in_sample(self, X: pd.DataFrame, y: Any) -> pd.DataFrame:
         """Features of rows whose targets are known, lags read from those rows themselves.
 
-        The fitted history keeps only the last ``lookback_days``, so ``transform`` on old training
+        The fitted history keeps only the last ``lookback`` steps, so ``transform`` on old training
         rows finds no lags; the reference profile of the model's output needs them as production will.
         """
         if not self.needs_history:
             return self.transform(X)
         saved = self.history_
-        known = self._known(X, y).drop_duplicates(subset=[*self._groups, "_day"], keep="last")
+        known = self._known(X, y).drop_duplicates(subset=[*self._groups, "_step"], keep="last")
         try:
-            self.history_, self._cache = known.sort_values([*self._groups, "_day"]).reset_index(drop=True), None
+            self.history_, self._cache = known.sort_values([*self._groups, "_step"]).reset_index(drop=True), None
             return self.transform(X)
         finally:
             self.history_, self._cache = saved, None
 
     def replace_history(self, actuals: pd.DataFrame) -> None:
-        """Make ``actuals`` (time, series keys, target) the whole history, not only its last ``lookback_days``:
+        """Make ``actuals`` (time, series keys, target) the whole history, not only its last ``lookback`` steps:
         scoring a past period needs lags from all of it."""
         if self.needs_history:
-            known = self._known(actuals).drop_duplicates(subset=[*self._groups, "_day"], keep="last")
-            self.history_ = known.sort_values([*self._groups, "_day"]).reset_index(drop=True)
+            known = self._known(actuals).drop_duplicates(subset=[*self._groups, "_step"], keep="last")
+            self.history_ = known.sort_values([*self._groups, "_step"]).reset_index(drop=True)
             self._cache = None
 
     def extend_history(self, actuals: pd.DataFrame) -> None:
@@ -222,21 +235,21 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         elif self.target in X.columns:
             values = pd.to_numeric(X[self.target], errors="coerce").astype(float)
         else:
-            return pd.DataFrame({**{g: [] for g in self._groups}, "_day": pd.Series([], dtype="datetime64[ns]"),
+            return pd.DataFrame({**{g: [] for g in self._groups}, "_step": pd.Series([], dtype="datetime64[ns]"),
                                  "_y": pd.Series([], dtype=float)})
         known = X[self._groups].copy()
-        known["_day"] = pd.to_datetime(X[self.time_column]).dt.normalize()
+        known["_step"] = pd.to_datetime(X[self.time_column]).dt.floor(self._unit)
         known["_y"] = values
-        return known.dropna(subset=["_y", "_day"])
+        return known.dropna(subset=["_y", "_step"])
 
     def _tail(self, known: pd.DataFrame) -> pd.DataFrame:
-        """One value per (series, day), the last ``lookback_days`` of each series only."""
-        known = known.drop_duplicates(subset=[*self._groups, "_day"], keep="last")
+        """One value per (series, step), the last ``lookback`` steps of each series only."""
+        known = known.drop_duplicates(subset=[*self._groups, "_step"], keep="last")
         if known.empty:
             return known.reset_index(drop=True)
-        last = known.groupby(self._groups)["_day"].transform("max") if self._groups else known["_day"].max()
-        keep = known["_day"] >= last - pd.Timedelta(days=self.lookback_days)
-        return known[keep].sort_values([*self._groups, "_day"]).reset_index(drop=True)
+        last = known.groupby(self._groups)["_step"].transform("max") if self._groups else known["_step"].max()
+        keep = known["_step"] >= last - pd.Timedelta(self.lookback, unit=self._unit)
+        return known[keep].sort_values([*self._groups, "_step"]).reset_index(drop=True)
 
     def _series_ids(self, frame: pd.DataFrame, ids: dict[Any, int], *, grow: bool) -> np.ndarray:
         if not self._groups:
@@ -254,14 +267,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         if cache is None or cache[3] is not history:  # built from this very history, or rebuilt (thread-safe)
             ids: dict[Any, int] = {}
             table = history if history is not None else self._known(pd.DataFrame(columns=[*self._groups, self.time_column]))
-            keys = _combined(self._series_ids(table, ids, grow=True), _days(table["_day"]))
+            keys = _combined(self._series_ids(table, ids, grow=True), _steps(table["_step"], self._unit))
             cache = (keys, table["_y"].to_numpy(dtype=float), ids, history)
             self._cache = cache
         keys, values, ids, _ = cache
         if X is not None and self.target in X.columns:
             ids = dict(ids)
             known = self._known(X)
-            keys = np.concatenate([keys, _combined(self._series_ids(known, ids, grow=True), _days(known["_day"]))])
+            keys = np.concatenate([keys, _combined(self._series_ids(known, ids, grow=True),
+                                                   _steps(known["_step"], self._unit))])
             values = np.concatenate([values, known["_y"].to_numpy(dtype=float)])
         order = np.argsort(keys, kind="stable")
         keys, values = keys[order], values[order]
@@ -276,21 +290,26 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return state
 
 
-_SERIES_STRIDE = 10_000_000  # days per series id in the combined key: far more than any lookback
-_DAY_OFFSET = 5_000_000  # keeps days before 1970 positive
+_SERIES_STRIDE = 10**12  # steps per series id in the combined key: more than any date range, in hours too
+_DAY_OFFSET = 5_000_000  # keeps days before 1970 positive (about 13,000 years)
 
 
-def _days(times: pd.Series) -> np.ndarray:
-    days = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-    return days + _DAY_OFFSET
+def _offset(unit: str) -> int:
+    return _DAY_OFFSET * (24 if unit == "h" else 1)
 
 
-def _combined(series_ids: np.ndarray, days: np.ndarray) -> np.ndarray:
-    return np.where(series_ids < 0, -1, series_ids * _SERIES_STRIDE + days)
+def _steps(times: pd.Series, unit: str) -> np.ndarray:
+    """Whole time steps (days or hours) since a fixed origin, for the combined (series, step) key."""
+    steps = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]").astype(np.int64)
+    return steps + _offset(unit)
 
 
-def _lag(keys: np.ndarray, values: np.ndarray, query: np.ndarray, days: int) -> np.ndarray:
-    wanted = query - days
+def _combined(series_ids: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    return np.where(series_ids < 0, -1, series_ids * _SERIES_STRIDE + steps)
+
+
+def _lag(keys: np.ndarray, values: np.ndarray, query: np.ndarray, steps: int) -> np.ndarray:
+    wanted = query - steps
     pos = np.searchsorted(keys, wanted)
     found = (pos < len(keys)) & (query >= 0)
     found[found] = keys[pos[found]] == wanted[found]
@@ -299,9 +318,9 @@ def _lag(keys: np.ndarray, values: np.ndarray, query: np.ndarray, days: int) -> 
     return out
 
 
-def _window_mean(keys: np.ndarray, cumulative: np.ndarray, query: np.ndarray, days: int) -> np.ndarray:
-    """Mean of the values on days [t − days, t − 1] of the row's series: strictly before t."""
-    lo = np.searchsorted(keys, query - days, side="left")
+def _window_mean(keys: np.ndarray, cumulative: np.ndarray, query: np.ndarray, steps: int) -> np.ndarray:
+    """Mean of the values on steps [t − steps, t − 1] of the row's series: strictly before t."""
+    lo = np.searchsorted(keys, query - steps, side="left")
     hi = np.searchsorted(keys, query, side="left")
     count = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -320,5 +339,5 @@ def builder_for(design: Design, variant: str, frame_columns: list[str] | None = 
     return FeatureBuilder(
         target=design.target, features=list(features), time_column=design.time_column,
         group_columns=list(design.group_columns), lags=definition["lags"], rolling_means=definition["rolling_means"],
-        holidays=design.data.holidays,
+        holidays=design.data.holidays, time_unit=design.time_unit,
     )

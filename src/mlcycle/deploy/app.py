@@ -25,7 +25,8 @@ from mlcycle.deploy.auth import Auth
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.routers import admin, predict, protocols
-from mlcycle.deploy.serving import ReloadRefused, Serving
+from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import ModelError, RequestRejected
 from mlcycle.monitor.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
         try:
             loaded = serving.load_champion()
             metrics.model.labels(uc.name, loaded.version).set(1)
-        except ReloadRefused as refused:
+        except ModelError as refused:
             serving.last_error = str(refused)  # /health says 503 with the reason; the poller keeps trying
         await asyncio.to_thread(serving.prune)  # retention, once per start (and daily by the poller)
         log = PredictionLog(store)
@@ -70,6 +71,12 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
     app.include_router(admin.router)
 
     app.add_middleware(_Measure, metrics=metrics, max_body=max_body, limit_mb=uc.spec.deployment.max_body_mb)
+
+    @app.exception_handler(RequestRejected)
+    async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
+        """Refusals raised by dependencies (keys, retirement): one message, or one per field."""
+        return JSONResponse({"detail": str(error) if error.plain else error.detail}, status_code=error.status,
+                            headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

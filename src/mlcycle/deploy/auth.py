@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
+from mlcycle.exceptions import RequestRejected
 from mlcycle.monitor.store import Store
 
 CACHE_SECONDS = 5.0
@@ -41,20 +42,20 @@ class Auth:
     def check(self, request: Request, scope: str) -> None:
         any_key, admin_key = self._configured()
         if scope == "admin" and not admin_key:
-            raise HTTPException(403, "admin endpoints are closed: no admin key exists. "
-                                     "Create one with `mlcycle keys create --scope admin`")
+            raise RequestRejected(403, "admin endpoints are closed: no admin key exists. "
+                                       "Create one with `mlcycle keys create --scope admin`")
         if not any_key:
             return
         header = request.headers.get("authorization", "")
         secret = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key")
         if not secret:
-            raise HTTPException(401, "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise RequestRejected(401, "an API key is required: send `Authorization: Bearer <key>` or "
+                                       "`X-API-Key: <key>`", headers={"WWW-Authenticate": "Bearer"})
         granted = self._scope(secret)
         if granted is None:
-            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+            raise RequestRejected(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
         if granted not in (scope, "admin"):
-            raise HTTPException(403, f"this key has scope {granted!r}; this endpoint needs {scope!r}")
+            raise RequestRejected(403, f"this key has scope {granted!r}; this endpoint needs {scope!r}")
 
     def forget(self) -> None:
         self._scopes.clear()

@@ -17,9 +17,9 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
-from mlcycle.deploy.scoring import Rejected, score
-from mlcycle.deploy.serving import ReloadRefused, Serving
-from mlcycle.exceptions import DataError, UseCaseError
+from mlcycle.deploy.scoring import score
+from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
 from mlcycle.monitor.store import open_store
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def run(uc: UseCase, input_path: Path, output_path: Path, *, explain: bool = Fal
     serving = Serving(uc, store)
     try:
         serving.load_champion()
-    except ReloadRefused as refused:
+    except ModelError as refused:
         raise UseCaseError(f"cannot score: {refused}") from None
     frame = read_table(input_path)
     chunk = uc.spec.deployment.max_batch_rows
@@ -89,7 +89,7 @@ def run(uc: UseCase, input_path: Path, output_path: Path, *, explain: bool = Fal
                     break
                 try:
                     result = score(serving, [rows[i] for i in keep], explain=explain, source="batch", max_rows=chunk)
-                except Rejected as error:
+                except RequestRejected as error:
                     if error.status != 422 or any(d.get("row") is None for d in error.detail):
                         raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
                     for d in error.detail:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from mlcycle.deploy.auth import Auth
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import RequestRejected
 
 
 def get_serving(request: Request) -> Serving:
@@ -39,5 +40,5 @@ def in_service(request: Request) -> None:
     """Scoring routes answer 410 Gone, with the reason, once the use case is retired (`mlcycle retire`)."""
     serving: Serving = request.app.state.serving
     if serving.retired is not None:
-        raise HTTPException(410, detail=f"{serving.uc.name} is retired and no longer serves predictions "
+        raise RequestRejected(410, f"{serving.uc.name} is retired and no longer serves predictions "
                                         f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}")

@@ -26,12 +26,15 @@ from mlcycle.design.spec import CALENDAR_FEATURES
 TOLERANCE = 1e-6
 
 
-class Unsupported(Exception):
-    pass
+# Calendar features the lean path computes itself; a pipeline using another takes the Pipeline path.
+SUPPORTED_CALENDAR = {"day_of_week", "month", "year", "quarter", "day_of_month", "day_of_year", "is_weekend",
+                      "is_holiday", "week_of_year", "hour"}
 
 
-def _calendar(name: str, days: np.ndarray, holidays: str | None) -> np.ndarray:
-    d = days.astype("datetime64[D]")
+def _calendar(name: str, times: np.ndarray, holidays: str | None) -> np.ndarray:
+    d = times.astype("datetime64[D]")
+    if name == "hour":
+        return (times.astype("datetime64[h]").astype(np.int64) % 24).astype(float)
     if name == "day_of_week":
         return ((d.astype(np.int64) + 3) % 7).astype(float)  # 1970-01-01 was a Thursday; Monday = 0
     if name == "month":
@@ -53,22 +56,22 @@ def _calendar(name: str, days: np.ndarray, holidays: str | None) -> np.ndarray:
         known = np.array([np.datetime64(t.date(), "D") for t in _holiday_days(holidays, int(years.min()), int(years.max()))],
                          dtype="datetime64[D]")
         return np.isin(d, known).astype(float)
-    if name == "week_of_year":
-        return np.array([pd.Timestamp(x).isocalendar()[1] for x in d], dtype=float)
-    raise Unsupported(name)
+    return np.array([pd.Timestamp(x).isocalendar()[1] for x in d], dtype=float)  # week_of_year
 
 
 class FastPath:
-    def __init__(self, builder: FeatureBuilder, prepare: ColumnTransformer, model: Any, task: str) -> None:
+    def __init__(self, builder: FeatureBuilder, steps: list[tuple[str, Any, list[str]]], model: Any, task: str) -> None:
         self.builder = builder
         self.model = model
         self.task = task
         self.features = list(builder.get_feature_names_out())
-        self.steps = self._plan(prepare)
+        self.steps = steps
         self.booster = getattr(model, "booster_", None) if type(model).__name__.startswith("LGBM") else None
 
     # ── compiling the ColumnTransformer into plain steps ─────────────────────────────
-    def _plan(self, prepare: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:
+    @staticmethod
+    def plan(prepare: ColumnTransformer) -> list[tuple[str, Any, list[str]]] | None:
+        """The fitted ColumnTransformer as plain steps, or None when it holds a part this module does not know."""
         steps = []
         for name, transformer, columns in prepare.transformers_:
             if name == "remainder":
@@ -85,12 +88,12 @@ class FastPath:
             elif type(transformer).__name__ == "Pipeline":
                 imputer, scaler = transformer.steps[0][1], transformer.steps[1][1]
                 if type(imputer).__name__ != "SimpleImputer" or type(scaler).__name__ != "StandardScaler":
-                    raise Unsupported(str(transformer))
+                    return None
                 indicator = imputer.indicator_.features_ if imputer.indicator_ is not None else np.array([], dtype=int)
                 steps.append(("impute_scale", (imputer.statistics_, indicator, scaler.mean_, scaler.scale_),
                               list(columns)))
             else:
-                raise Unsupported(type(transformer).__name__)
+                return None
         return steps
 
     # ── predicting ───────────────────────────────────────────────────────────────────
@@ -99,12 +102,12 @@ class FastPath:
         builder = self.builder
         n = len(records)
         out: dict[str, Any] = {}
-        days = None
+        times = None
         if builder.time_column and (builder.needs_history or any(f in CALENDAR_FEATURES for f in builder.features)):
-            days = np.array([str(r[builder.time_column]) for r in records], dtype="datetime64[s]").astype("datetime64[D]")
+            times = np.array([str(r[builder.time_column]) for r in records], dtype="datetime64[s]")
         for name in builder.features:
             if name in CALENDAR_FEATURES:
-                out[name] = _calendar(name, days, builder.holidays)  # type: ignore[arg-type]
+                out[name] = _calendar(name, times, builder.holidays)  # type: ignore[arg-type]
             else:
                 out[name] = [r.get(name) for r in records]
         missing = np.zeros(n, dtype=bool)
@@ -112,7 +115,7 @@ class FastPath:
             groups = builder.group_columns or []
             series = [tuple(str(r[g]) for g in groups) if len(groups) > 1 else str(r[groups[0]]) for r in records] \
                 if groups else [None] * n
-            derived = builder.derived_for(series, days)  # type: ignore[arg-type]
+            derived = builder.derived_for(series, times)  # type: ignore[arg-type]
             out.update(derived)
             missing = np.all(np.isnan(np.column_stack(list(derived.values()))), axis=1)
         return out, missing
@@ -160,14 +163,16 @@ class FastPath:
     @classmethod
     def compile(cls, model: Any, rows: pd.DataFrame) -> FastPath | None:
         """A verified fast path for ``model`` (an MlcycleModel), or None to use its Pipeline."""
-        pipeline = model.pipeline
-        try:
-            fast = cls(pipeline.named_steps["features"], pipeline.named_steps["prepare"],
-                       pipeline.named_steps["model"], model.task)
-        except (Unsupported, AttributeError, KeyError):
+        steps = getattr(model.pipeline, "named_steps", {})
+        builder, prepare = steps.get("features"), steps.get("prepare")
+        if not isinstance(builder, FeatureBuilder) or not isinstance(prepare, ColumnTransformer) or rows.empty:
             return None
-        if rows.empty:
+        if any(f in CALENDAR_FEATURES and f not in SUPPORTED_CALENDAR for f in builder.features):
             return None
+        plan = cls.plan(prepare)
+        if plan is None:
+            return None
+        fast = cls(builder, plan, steps.get("model"), model.task)
         records = rows.assign(**{c: rows[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in rows.columns
                                  if pd.api.types.is_datetime64_any_dtype(rows[c])}).to_dict("records")
         try:

@@ -29,10 +29,10 @@ def items_from_frame(uc: UseCase, frame: pd.DataFrame) -> list[FeedbackItem]:
     if missing or not keys:
         raise DataError(f"feedback needs request_id, or the columns {', '.join(keys) or '(series keys and time)'}; "
                         f"missing {', '.join(missing) or 'request_id'}")
-    times = pd.to_datetime(frame[design.time_column]).dt.normalize()
+    times = pd.to_datetime(frame[design.time_column]).dt.floor(design.time_step)
     items = []
     for i in range(len(frame)):
-        key = series_key(frame[g].iloc[i] for g in design.group_columns) if design.group_columns else None
+        key = series_key(frame[g].iloc[i] for g in design.group_columns)
         items.append(FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key,
                                   event_time=times.iloc[i].to_pydatetime()))
     return items

@@ -2,7 +2,7 @@
 
 Validate against the served model's input schema → refuse rows whose lags have no history →
 predict → explain when asked → build the audit records the prediction log writes before any
-response is sent. Bad input raises :class:`Rejected` with the status and one entry per bad
+response is sent. Bad input raises :class:`RequestRejected` with the status and one entry per bad
 row and field; nothing here answers 500 for bad input.
 """
 
@@ -19,16 +19,8 @@ import pandas as pd
 from mlcycle.data.schema import validate_records
 from mlcycle.deploy.explain import sentence
 from mlcycle.deploy.serving import Loaded, Serving
+from mlcycle.exceptions import RequestRejected
 from mlcycle.monitor.store import PredictionRecord
-
-
-class Rejected(Exception):
-    """Bad input: ``status`` (413 or 422) and ``detail``, a list of {row, field, message}."""
-
-    def __init__(self, status: int, detail: list[dict[str, Any]] | str) -> None:
-        self.status = status
-        self.detail = detail if isinstance(detail, list) else [{"row": None, "field": None, "message": detail}]
-        super().__init__(str(self.detail))
 
 
 @dataclass
@@ -47,29 +39,29 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     started = time.perf_counter()
     loaded = serving.current
     if loaded is None:
-        raise Rejected(503, serving.last_error or "no model is loaded yet")
+        raise RequestRejected(503, serving.last_error or "no model is loaded yet")
     limit = max_rows if max_rows is not None else serving.uc.spec.deployment.max_batch_rows
     if len(rows) > limit:
-        raise Rejected(413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
+        raise RequestRejected(413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
     if not rows:
-        raise Rejected(422, "no rows to score: send at least one record")
+        raise RequestRejected(422, "no rows to score: send at least one record")
     model = loaded.model
     lean = loaded.fast is not None and not explain
     frame, errors = validate_records(loaded.schema, rows, model.input_columns, build=not lean)
     if errors:
-        raise Rejected(422, errors)
+        raise RequestRejected(422, errors)
     if lean:
         assert loaded.fast is not None
         values, lacking_rows = loaded.fast.predict(rows)
         if lacking_rows.any():
             frame, _ = validate_records(loaded.schema, rows, model.input_columns)
-            raise Rejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
+            raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
     else:
         built = model.features.transform(frame)  # once: history check, prediction and explanation share it
         if model.features.needs_history:
             lacking = np.flatnonzero(model.features.missing_history(frame, built))
             if len(lacking):
-                raise Rejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
+                raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
         values = model.predict_built(built)
     if model.task == "classification":
         negative, positive = model.labels
@@ -86,7 +78,7 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
             request_id=ids[i], model_name=serving.uc.name, model_version=loaded.version, inputs=kept,
             output=float(values[i]), output_label=None if model.task == "regression" else str(outputs[i]),
             explanation=explanations[i] if explanations else None, latency_ms=elapsed, source=source,
-            series_key=serving.series_key(row) if serving.series else None, event_time=serving.event_time(row)))
+            series_key=serving.series_key(row), event_time=serving.event_time(row)))
     return Result(outputs, values, ids, records, loaded.version, explanations, frame)
 
 
@@ -94,7 +86,7 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
                  outputs: list[Any]) -> list[dict[str, Any]]:
     model = loaded.model
     if model.explainer is None:
-        raise Rejected(422, "this model version was promoted without an explainer")
+        raise RequestRejected(422, "this model version was promoted without an explainer")
     explanation = model.explainer.explain(frame, built)
     design = serving.uc.spec
     out = []
@@ -102,9 +94,13 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
         contributions = explanation.contributions.iloc[i]
         out.append({
             "prediction": outputs[i], "base": float(explanation.base[i]), "space": explanation.space,
+            **({"probability": float(values[i])} if model.task == "classification" else {}),
             "contributions": {k: float(v) for k, v in contributions.items()},
             "sentence": sentence(outputs[i] if model.task == "classification" else values[i], built.iloc[i],
-                                 contributions, labels=design.labels, target=design.target, task=model.task),
+                                 contributions, labels=design.labels, target=design.target, task=model.task,
+                                 space=explanation.space,
+                                 probability=float(values[i]) if model.task == "classification" else None,
+                                 unit=design.time_unit),
         })
     return out
 
@@ -112,8 +108,9 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
 def _no_history(serving: Serving, frame: pd.DataFrame, i: int) -> dict[str, Any]:
     design = serving.uc.spec
     keys = ", ".join(f"{g} {frame.iloc[i][g]}" for g in design.group_columns)
-    day = pd.Timestamp(frame.iloc[i][design.time_column]).date()
-    days = serving.current.model.features.lookback_days if serving.current else 0
+    at = pd.Timestamp(frame.iloc[i][design.time_column]).floor(design.time_step)
+    when = at.date() if design.time_unit == "day" else f"{at:%Y-%m-%d %H:%M}"
+    steps = serving.current.model.features.lookback if serving.current else 0
     return {"row": i, "field": design.time_column,
-            "message": f"no history for {keys or 'the series'} in the {days} days before {day}: the model builds "
-                       f"lag features from actuals — send them to /feedback first"}
+            "message": f"no history for {keys or 'the series'} in the {steps} {design.time_unit}s before {when}: the "
+                       f"model builds lag features from actuals — send them to /feedback first"}

@@ -21,18 +21,16 @@ import pandas as pd
 
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
+from mlcycle.design.spec import positive_mask
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
+from mlcycle.exceptions import ModelError
 from mlcycle.monitor.store import Store, series_key, series_values
 from mlcycle.monitor.store.sql import utcnow
 
 if TYPE_CHECKING:
     from mlcycle.develop.model import MlcycleModel
     from mlcycle.usecase import UseCase
-
-
-class ReloadRefused(Exception):
-    """A new model could not be taken into service; the old one keeps serving."""
 
 
 @dataclass
@@ -66,7 +64,9 @@ class Serving:
         return list(self.uc.spec.group_columns)
 
     def series_key(self, row: dict[str, Any] | pd.Series) -> str | None:
-        if not self.series:
+        """The row's series identity in the store; a use case with a time column and no group columns is
+        one series (``[]``), so its feedback by time finds its predictions and feeds its lags."""
+        if not self.series and not self.uc.spec.time_column:
             return None
         return series_key(row[g] for g in self.series)
 
@@ -80,16 +80,16 @@ class Serving:
             loaded = mlflow.pyfunc.load_model(f"models:/{self.uc.name}/{version}")
             model = loaded.unwrap_python_model()
         except Exception as exc:  # any failure to load is a refusal, never a crash
-            raise ReloadRefused(f"version {version} failed to load: {type(exc).__name__}: {exc}") from None
+            raise ModelError(f"version {version} failed to load: {type(exc).__name__}: {exc}") from None
         if getattr(model, "schema", None) is None or not hasattr(model, "predict_value"):
-            raise ReloadRefused(f"version {version} is not an mlcycle model (no input schema logged with it)")
+            raise ModelError(f"version {version} is not an mlcycle model (no input schema logged with it)")
         example = pd.DataFrame(model.meta.get("input_example") or [])
         try:
             values = np.asarray(model.predict_value(example), dtype=float)
             if len(example) == 0 or not np.isfinite(values).all():
-                raise ValueError("no finite prediction on the input example")
+                raise ModelError("no finite prediction on the input example")
         except Exception as exc:
-            raise ReloadRefused(f"version {version} failed its smoke prediction on the input example: {exc}") from None
+            raise ModelError(f"version {version} failed its smoke prediction on the input example: {exc}") from None
         self._replay_feedback(model)
         fast = FastPath.compile(model, _typed(example, model.input_columns))
         return Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast)
@@ -97,7 +97,7 @@ class Serving:
     def load_champion(self) -> Loaded:
         version = registry.alias_version(self.tracker, self.uc.name, registry.CHAMPION)
         if version is None:
-            raise ReloadRefused(f"no registered model {self.uc.name!r} has alias 'champion'; run `mlcycle promote`")
+            raise ModelError(f"no registered model {self.uc.name!r} has alias 'champion'; run `mlcycle promote`")
         with self._swap:
             if self.current is not None and self.current.version == version:
                 return self.current
@@ -107,10 +107,10 @@ class Serving:
             return loaded
 
     def reload(self) -> Loaded:
-        """Re-read the champion alias; on any failure keep the current model and raise ReloadRefused."""
+        """Re-read the champion alias; on any failure keep the current model and raise ModelError."""
         try:
             return self.load_champion()
-        except ReloadRefused as refused:
+        except ModelError as refused:
             self.last_error = str(refused)
             raise
 
@@ -119,7 +119,7 @@ class Serving:
         notice a retirement, write the failed requests counted since the last poll."""
         try:
             self.load_champion()
-        except ReloadRefused as refused:
+        except ModelError as refused:
             self.last_error = str(refused)
         self.refresh_history()
         self.retired = self.store.get_status("retired")
@@ -178,11 +178,14 @@ class Serving:
             key, when = item.series_key, item.event_time
             if item.request_id and item.request_id in found:
                 key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
-            if key is None or when is None or item.actual is None or item.actual != item.actual:
+            value = item.actual
+            if design.task == "classification" and item.actual_label is not None:
+                value = float(positive_mask(design, pd.Series([item.actual_label])).iloc[0])
+            if key is None or when is None or value is None or value != value:
                 continue
             values = series_values(key)
             rows.append({**dict(zip(design.group_columns, values)), design.time_column: when,
-                         design.target: float(item.actual)})
+                         design.target: float(value)})
         return pd.DataFrame(rows)
 
     def refresh_history(self) -> None:
@@ -193,7 +196,7 @@ class Serving:
         column = self.uc.spec.time_column
         if not column or row.get(column) is None:
             return None
-        return pd.Timestamp(row[column]).normalize().to_pydatetime()
+        return pd.Timestamp(row[column]).floor(self.uc.spec.time_step).to_pydatetime()
 
 
 def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

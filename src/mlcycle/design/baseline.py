@@ -1,8 +1,9 @@
 """Today's process, as a forecaster: what every model is judged against, in money too.
 
 A baseline predicts ``rows`` from ``history``. For the methods that look back in time
-(``seasonal_naive``, ``last_value``) the actuals of ``rows`` themselves count as history
-once their day has passed — a shop ordering for tomorrow knows what sold last week — so
+(``seasonal_naive``, ``last_value``), counted in steps of the time column (days, or hours
+with ``time_unit: hour``), the actuals of ``rows`` themselves count as history once their
+step has passed — a shop ordering for tomorrow knows what sold last week — so
 each row is predicted only from values strictly before it, within its own group.
 Rows a method cannot predict (no value a season earlier yet) get NaN; callers score the
 rest and say how many were skipped.
@@ -23,6 +24,10 @@ MAX_SEASONS_BACK = 3
 def describe(design: Design) -> str:
     baseline = design.value.baseline
     if baseline.method == "seasonal_naive":
+        if design.time_unit == "hour":
+            if baseline.season == 24:
+                return "same hour yesterday (seasonal naive, 24 hours)"
+            return f"the value {baseline.season} hours earlier (seasonal naive)"
         if baseline.season == 7:
             return "same weekday last week (seasonal naive, 7 days)"
         return f"the value {baseline.season} days earlier (seasonal naive)"
@@ -71,22 +76,22 @@ def _lookup_table(design: Design, history: pd.DataFrame, rows: pd.DataFrame) -> 
     if design.target in rows.columns and rows is not history:
         parts.append(rows[[*keys, design.target]])
     table = pd.concat(parts, ignore_index=True).dropna(subset=[design.target])
-    table = table.assign(_y=_target(design, table), _day=table[design.time_column].dt.normalize())
-    return table.drop_duplicates(subset=[*design.group_columns, "_day"], keep="last")
+    table = table.assign(_y=_target(design, table), _step=pd.to_datetime(table[design.time_column]).dt.floor(design.time_step))
+    return table.drop_duplicates(subset=[*design.group_columns, "_step"], keep="last")
 
 
 def _seasonal(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     groups = design.group_columns
     wanted = rows[groups].copy()
-    day = rows[design.time_column].dt.normalize()
-    values = table.set_index([*groups, "_day"])["_y"]
+    step = pd.to_datetime(rows[design.time_column]).dt.floor(design.time_step)
+    values = table.set_index([*groups, "_step"])["_y"]
     result = np.full(len(rows), np.nan)
     for k in range(1, MAX_SEASONS_BACK + 1):
         todo = np.isnan(result)
         if not todo.any():
             break
-        lookup = wanted.assign(_day=day - pd.Timedelta(days=k * design.value.baseline.season))
-        index = pd.MultiIndex.from_frame(lookup[[*groups, "_day"]]) if groups else pd.Index(lookup["_day"])
+        lookup = wanted.assign(_step=step - pd.Timedelta(k * design.value.baseline.season, unit=design.time_step))
+        index = pd.MultiIndex.from_frame(lookup[[*groups, "_step"]]) if groups else pd.Index(lookup["_step"])
         found = values.reindex(index).to_numpy(dtype=float)
         result = np.where(todo, found, result)
     return result
@@ -94,10 +99,11 @@ def _seasonal(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.nda
 
 def _last_value(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     groups = design.group_columns
-    left = rows[groups].assign(_day=rows[design.time_column].dt.normalize(), _order=np.arange(len(rows)))
+    left = rows[groups].assign(_step=pd.to_datetime(rows[design.time_column]).dt.floor(design.time_step),
+                               _order=np.arange(len(rows)))
     merged = pd.merge_asof(
-        left.sort_values("_day"), table[[*groups, "_day", "_y"]].sort_values("_day"),
-        on="_day", by=groups or None, allow_exact_matches=False,
+        left.sort_values("_step"), table[[*groups, "_step", "_y"]].sort_values("_step"),
+        on="_step", by=groups or None, allow_exact_matches=False,
     )
     return merged.sort_values("_order")["_y"].to_numpy(dtype=float)
 

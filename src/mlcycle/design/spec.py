@@ -37,7 +37,11 @@ CALENDAR_FEATURES: dict[str, str] = {
     "year": "year",
     "is_weekend": "Saturday or Sunday",
     "is_holiday": "public holiday (needs data.holidays)",
+    "hour": "hour of the day (0–23), for hourly data",
 }
+# One time step of the time column, as numpy and pandas write it: lags, rolling means and the
+# seasonal baseline count these steps, feedback and predictions are matched on them.
+TIME_UNITS: dict[str, str] = {"day": "D", "hour": "h"}
 
 
 class _Strict(BaseModel):
@@ -83,7 +87,8 @@ class BaselineSpec(_Strict):
         "seasonal_naive",
         description="Today's process. seasonal_naive: the value `season` days earlier in the same group; "
         "mean / last_value of the history; majority_class; or an existing `column` with today's predictions.")
-    season: int = Field(7, ge=1, description="seasonal_naive: days of the time column to look back.")
+    season: int = Field(7, ge=1, description="seasonal_naive: time steps to look back (days, or hours with "
+                        "time_unit: hour): 7 = same weekday last week, 24 hourly = same hour yesterday.")
     column: str | None = Field(None, description="method: column — the column holding today's predictions.")
 
 
@@ -177,15 +182,17 @@ class DataVariant(_Strict):
     features: list[str] | None = Field(None, description="Columns and calendar features. Default: every column "
                                        "but the target, time column and forbidden features.")
     extends: str | None = Field(None, description="Another variant whose features, lags and means this one adds to.")
-    lags: list[int] = Field(default_factory=list, description="Days of the time column: lag 7 = the value 7 days earlier.")
-    rolling_means: list[int] = Field(default_factory=list, description="Mean over the previous N days (strictly before).")
+    lags: list[int] = Field(default_factory=list, description="Time steps of the time column (days, or hours with "
+                            "time_unit: hour): lag 7 = the value 7 steps earlier.")
+    rolling_means: list[int] = Field(default_factory=list, description="Mean over the previous N time steps "
+                                     "(strictly before).")
 
     @field_validator("lags", "rolling_means")
     @classmethod
     def _positive_days(cls, values: list[int]) -> list[int]:
         bad = [v for v in values if v < 1]
         if bad:
-            raise ValueError(f"must be whole numbers of days ≥ 1. Got {bad}")
+            raise ValueError(f"must be whole numbers of time steps ≥ 1. Got {bad}")
         return values
 
 
@@ -278,6 +285,8 @@ class Drift(_Strict):
     warn: float = Field(0.05, ge=0, description="A column past this is reported as drifting.")
     alert: float = Field(0.1, ge=0, description="A column past this raises an alert.")
     per_feature: dict[str, DriftThreshold] = Field(default_factory=dict, description="Overrides per column.")
+    min_rows: int = Field(100, ge=1, description="A column with fewer values in a window is shown but not judged: "
+                          "on a handful of rows every statistic crosses a fixed threshold by chance.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Drift:
@@ -327,7 +336,7 @@ class Monitoring(_Strict):
     window: str = Field("7d", description="A duration: 12h, 7d, 2w.")
     drift: Drift = Field(default_factory=lambda: Drift.model_validate({}), description="Data drift per column.")
     performance: PerformanceAlert | None = Field(
-        None, description="Alert on a metric of labelled predictions. Default: the quality metric, no threshold.")
+        None, description="Alert on a metric of labelled predictions. Default: the quality metric, else the first data-scientist metric (mae / roc_auc when none is listed), no threshold.")
     value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}),
                               description="Alert when the money realised falls short of the estimate.")
     errors: ErrorAlert = Field(default_factory=lambda: ErrorAlert.model_validate({}),
@@ -357,6 +366,9 @@ class Design(_Strict):
         None, description="Classification: the label that counts as positive. Required unless labels are 0/1 or booleans.")
     time_column: str | None = Field(None, description="Makes every split time-ordered; needed for lags and the "
                                     "seasonal baseline.")
+    time_unit: Literal["day", "hour"] = Field(
+        "day", description="One step of the time column: lags, rolling means and the seasonal baseline count "
+        "days, or hours for hourly data (lag 24 = the same hour yesterday). Needs time_column.")
     group_columns: list[str] = Field(default_factory=list, description="Columns identifying one series (for lags).")
     labels: dict[str, str] = Field(default_factory=dict, description="Human names of columns for explanations and reports.")
     data: DataSpec = Field(description="Where the data comes from.")
@@ -399,11 +411,17 @@ class Design(_Strict):
         if "method" not in self.value.baseline.model_fields_set and not (regression and self.time_column):
             self.value.baseline.method = "mean" if regression else "majority_class"
         if self.monitoring.performance is None:
-            metric = self.requirements.quality.metric if self.requirements.quality else self.metrics.data_scientist[0]
+            listed = self.metrics.data_scientist or ["mae" if regression else "roc_auc"]
+            metric = self.requirements.quality.metric if self.requirements.quality else listed[0]
             known = catalogue.CATALOGUE.get(metric)
             if known is not None and self.task in known.tasks:
                 self.monitoring.performance = PerformanceAlert(metric=metric)
         return self
+
+    @property
+    def time_step(self) -> str:
+        """The time column's step as pandas and numpy write it: ``D`` or ``h``."""
+        return TIME_UNITS[self.time_unit]
 
     @property
     def views(self) -> dict[str, list[str]]:
@@ -568,6 +586,8 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
         add("positive_class", "only a classification task has a positive class; remove it")
     if design.data.train_until is not None and not design.time_column:
         add("data.train_until", "needs a time_column to cut on")
+    if design.time_unit != "day" and not design.time_column:
+        add("time_unit", "counts steps of the time column; set time_column or remove time_unit")
     if design.data.is_database and not design.data.query:
         add("data.query", "a database source needs the SQL to run, e.g. query: SELECT * FROM sales")
     if not design.data.is_database and not _supported_file(design.data.source):
@@ -588,8 +608,8 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
                 elif folder is not None:
                     try:
                         catalogue.load_user_metric(name, folder)
-                    except ValueError as exc:
-                        add(path, str(exc))
+                    except DesignError as exc:
+                        add(path, exc.problems[0].message)
                 continue
             problem = _metric_problem(name, task, view)
             if problem:
@@ -728,6 +748,8 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
         if bad:
             example = frame[design.time_column][parsed.isna() & frame[design.time_column].notna()].iloc[0]
             problems.append(Problem("time_column", f"{bad} value(s) of {design.time_column!r} are not dates, e.g. {example!r}"))
+        else:
+            problems += _time_unit_problems(design, frame, parsed)
     for i, column in enumerate(design.group_columns):
         if column not in frame.columns:
             missing(f"group_columns[{i}]", column, "group column")
@@ -753,6 +775,22 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+def _time_unit_problems(design: Design, frame: pd.DataFrame, times: pd.Series) -> list[Problem]:
+    """Hourly data under ``time_unit: day`` would let lags and the seasonal baseline read one value per day
+    out of many: refuse it when the design counts time steps at all."""
+    counts_steps = any(v.lags or v.rolling_means for v in design.experiments.data_variants.values()) or \
+        design.value.baseline.method in ("seasonal_naive", "last_value")
+    if design.time_unit != "day" or not counts_steps or any(g not in frame.columns for g in design.group_columns):
+        return []
+    keys = frame[design.group_columns].assign(_day=times.dt.normalize(), _t=times)
+    per_day = keys.drop_duplicates().groupby([*design.group_columns, "_day"], dropna=False).size()
+    if len(per_day) and int(per_day.max()) > 1:
+        return [Problem("time_unit", f"{design.time_column!r} holds up to {int(per_day.max())} different times on one "
+                        f"day of one series, but lags, rolling means and the baseline count days; for hourly data "
+                        f"set time_unit: hour (and count lags in hours: 24 = the same hour yesterday)")]
+    return []
+
+
 def _label_problems(design: Design, target: pd.Series) -> list[Problem]:
     labels = list(pd.unique(target.dropna()))
     if len(labels) != 2:
@@ -770,13 +808,33 @@ def _label_problems(design: Design, target: pd.Series) -> list[Problem]:
                     f"say which one counts as positive, e.g. positive_class: {labels[0]!r}")]
 
 
+def positive_mask(design: Design, target: pd.Series) -> pd.Series:
+    """True where the target is the positive class (the design's, or 1/True); False where it is not or missing.
+
+    Labels arrive as the data holds them (``"Yes"``, ``1``, ``True``) and as text from feedback
+    and logs (``"True"``, ``"1.0"``); both mean the same label.
+    """
+    if design.positive_class is None:
+        if pd.api.types.is_bool_dtype(target) or pd.api.types.is_numeric_dtype(target):
+            return target.fillna(0).astype(bool)
+        return target.map(_truthy).astype(bool)
+    return target.map(lambda v: _same_label(design.positive_class, v)).astype(bool)
+
+
+def _truthy(value: Any) -> bool:
+    """A 0/1 or boolean label, however it was written."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "1.0", "true")
+    return bool(value)
+
+
 def _same_label(wanted: Any, label: Any) -> bool:
     value = label.item() if hasattr(label, "item") else label
-    return value == wanted or str(value) == str(wanted)
-
-
-def positive_mask(design: Design, target: pd.Series) -> pd.Series:
-    """True where the target is the positive class (the design's, or 1/True)."""
-    if design.positive_class is None:
-        return target.astype(bool)
-    return target.map(lambda v: _same_label(design.positive_class, v)).astype(bool)
+    if value == wanted or str(value) == str(wanted):
+        return True
+    try:  # 1 and "1.0", True and "True": the same label written two ways
+        return isinstance(wanted, (int, float)) and not isinstance(wanted, bool) and float(value) == float(wanted)
+    except (TypeError, ValueError):
+        return str(value).strip().lower() == str(wanted).strip().lower()

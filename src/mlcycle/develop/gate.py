@@ -27,6 +27,7 @@ import json
 import math
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mlcycle.data.features import builder_for
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.explain import Explainer, check_additivity
 from mlcycle.develop import registry
@@ -174,8 +176,7 @@ def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivit
     elif req.explainability == "global":
         rows.append(row("explainability: global", "feature importance", "permutation importance", True))
     forbidden = set(req.compliance.forbidden_features)
-    builder = uc.spec.variant_definition(chosen.spec.variant)
-    used = set(builder["features"] or uc.training_data.columns) & forbidden
+    used = set(builder_for(design, chosen.spec.variant, list(uc.training_data.columns)).features) & forbidden
     rows.append(row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
                      ", ".join(sorted(used)) or "none used", not used, "" if not used else f"uses {', '.join(sorted(used))}"))
     budget = req.budget.max_training_minutes
@@ -289,7 +290,13 @@ def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, e
                               tags={f"{TAG}kind": "promotion", f"{TAG}source_run": chosen.run_id}) as run:
             mlflow.log_params({"variant": chosen.spec.variant, "algorithm": chosen.spec.algorithm,
                                **{k: str(v) for k, v in chosen.spec.params.items()}})
-            signature = infer_signature(example, model.predict(None, example))
+            with warnings.catch_warnings():
+                # MLflow hints that integer columns cannot hold missing values. mlcycle's own schema (logged
+                # beside the signature) says which columns may be null and is what the service enforces, so
+                # the hint means nothing to the user; declaring them as doubles instead would make MLflow
+                # refuse integer input ("cannot safely convert int64 to float64").
+                warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer column")
+                signature = infer_signature(example, model.predict(None, example))
             info = mlflow.pyfunc.log_model(
                 name="model", python_model=model, signature=signature, input_example=example,
                 artifacts={"schema": str(schema_path), "profile": str(profile_path)},

@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mlcycle.deploy.explain import Explainer
+from mlcycle.exceptions import DataError
 
 
 class MlcycleModel(mlflow.pyfunc.PythonModel):
@@ -59,7 +60,7 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         missing = [c for c in self.input_columns if c not in frame.columns]
         if missing:
-            raise ValueError(f"missing input column(s): {', '.join(missing)}; the model reads "
+            raise DataError(f"missing input column(s): {', '.join(missing)}; the model reads "
                              f"{', '.join(self.input_columns)}")
         return frame
 

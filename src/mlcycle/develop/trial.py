@@ -35,6 +35,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.spec import Design, positive_mask
 from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.develop import algorithms
+from mlcycle.exceptions import DataError
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
 
@@ -141,7 +142,9 @@ def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np
         days = pd.to_datetime(frame[design.time_column]).dt.normalize()
         unique = np.sort(days.unique())
         if len(unique) < n + 1:
-            raise ValueError(f"{len(unique)} distinct days cannot make {n} time-ordered folds")
+            raise DataError(f"the training data has {len(unique)} distinct day(s) of {design.time_column!r}, too few "
+                            f"for {n} time-ordered folds (experiments.validation.folds: {n} needs at least {n + 1}); "
+                            f"lower the folds, use more history (data.train_until), or drop time_column for kfold")
         folds = []
         for train_days, valid_days in TimeSeriesSplit(n_splits=n).split(unique):
             train = np.flatnonzero(days.isin(unique[train_days]).to_numpy())
@@ -200,7 +203,8 @@ def measure(predict_one: Callable[[pd.DataFrame], Any], rows: pd.DataFrame, call
 
 # ── in the parent ────────────────────────────────────────────────────────────────────
 def views(design: Design, folder: Path) -> dict[str, list[catalogue.Metric]]:
-    return {view: [catalogue.resolve(name, folder) for name in names] for view, names in design.views.items()}
+    """What every fold measures: the design's views and every figure the gate judges."""
+    return catalogue.measured(design, folder)
 
 
 def best_threshold(costs: CostModel, y_true: np.ndarray, probability: np.ndarray) -> float:

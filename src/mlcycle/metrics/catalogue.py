@@ -25,12 +25,16 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from sklearn import metrics as skm
 
+from mlcycle.exceptions import DesignError, UsageError
 from mlcycle.metrics.cost import CostModel
+
+if TYPE_CHECKING:
+    from mlcycle.design.spec import Design
 
 View = Literal["data_scientist", "domain_expert", "business"]
 Direction = Literal["lower", "higher", "zero"]
@@ -69,7 +73,7 @@ class Scored:
         if self.baseline_pred is not None:
             object.__setattr__(self, "baseline_pred", np.asarray(self.baseline_pred, dtype=float))
         if len(self.y_true) != len(self.y_pred):
-            raise ValueError(f"{len(self.y_true)} actuals but {len(self.y_pred)} predictions")
+            raise UsageError(f"{len(self.y_true)} actuals but {len(self.y_pred)} predictions")
 
     @property
     def score(self) -> np.ndarray:
@@ -217,25 +221,25 @@ def load_user_metric(reference: str, folder: Path) -> Metric:
 
     The function takes ``(y_true, y_pred)`` numpy arrays and returns a float; lower is
     better unless it has an attribute ``greater_is_better = True`` (as scikit-learn's scorers).
-    Raises ValueError with a message fit to show the user.
+    Raises DesignError with a message fit to show the user.
     """
     file_part, _, func_name = reference.partition(":")
     path = (folder / file_part).resolve()
     if not file_part.endswith(".py") or not func_name:
-        raise ValueError(f"a user metric is written 'file.py:function'. Got {reference!r}")
+        raise DesignError(f"a user metric is written 'file.py:function'. Got {reference!r}")
     if not path.is_file():
-        raise ValueError(f"{file_part} does not exist in the use-case folder {folder}")
+        raise DesignError(f"{file_part} does not exist in the use-case folder {folder}")
     spec = importlib.util.spec_from_file_location(f"mlcycle_user_metrics_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's file: any error is theirs to see
-        raise ValueError(f"{file_part} failed to import: {type(exc).__name__}: {exc}") from exc
+        raise DesignError(f"{file_part} failed to import: {type(exc).__name__}: {exc}") from exc
     fn = getattr(module, func_name, None)
     if not callable(fn):
         available = [n for n, v in vars(module).items() if inspect.isfunction(v) and not n.startswith("_")]
-        raise ValueError(f"{file_part} has no function {func_name!r}; functions there: {', '.join(available) or 'none'}")
+        raise DesignError(f"{file_part} has no function {func_name!r}; functions there: {', '.join(available) or 'none'}")
     direction: Direction = "higher" if getattr(fn, "greater_is_better", False) else "lower"
     return Metric(reference, "domain_expert", BOTH, direction, lambda s: fn(s.y_true, s.y_pred), fn.__doc__ or reference)
 
@@ -244,12 +248,36 @@ def resolve(name: str, folder: Path | None = None) -> Metric:
     """The metric called ``name``: built-in, or a user function in ``folder``."""
     if is_user_metric(name):
         if folder is None:
-            raise ValueError(f"user metric {name!r} needs the use-case folder to load from")
+            raise DesignError(f"user metric {name!r} needs the use-case folder to load from")
         return load_user_metric(name, folder)
     try:
         return CATALOGUE[name]
     except KeyError:
-        raise ValueError(f"unknown metric {name!r}; known: {', '.join(CATALOGUE)}") from None
+        raise DesignError(f"unknown metric {name!r}; known: {', '.join(CATALOGUE)}") from None
+
+
+# Figures the promotion gate and the review judge on every use case, listed or not.
+JUDGED = ("money_lost", "net_value")
+
+
+def measured(design: Design, folder: Path | None = None) -> dict[str, list[Metric]]:
+    """The design's three views plus every metric something judges: the gate's money figures,
+    the primary metric, the quality requirement and the monitoring rule.
+
+    ``metrics:`` says what the design wants to *see*; a gate or an alert must still compute
+    every figure it judges, or it would judge NaN. The extras join their own view, after the
+    listed ones, so tables that show the listed metrics are unchanged.
+    """
+    names = {view: list(listed) for view, listed in design.views.items()}
+    wanted = [*JUDGED, design.metrics.primary]
+    if design.requirements.quality is not None:
+        wanted.append(design.requirements.quality.metric)
+    if design.monitoring.performance is not None:
+        wanted.append(design.monitoring.performance.metric)
+    for name in wanted:
+        if not any(name in listed for listed in names.values()):
+            names[resolve(name, folder).view].append(name)
+    return {view: [resolve(name, folder) for name in listed] for view, listed in names.items()}
 
 
 def evaluate(scored: Scored, views: dict[str, list[Metric]]) -> dict[str, dict[str, float]]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlcycle.exceptions import UsageError
+
 
 @dataclass(frozen=True)
 class CostModel:
@@ -47,7 +49,7 @@ class CostModel:
     def money_gained(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         """Classification: money each decision earns relative to doing nothing."""
         if self.task != "classification":
-            raise ValueError("money_gained is defined by a payoff matrix, which only classification has")
+            raise UsageError("money_gained is defined by a payoff matrix, which only classification has")
         return self._payoff(np.asarray(y_true) == 1, np.asarray(y_pred) == 1)
 
     def _payoff(self, positive: np.ndarray, decided: np.ndarray) -> np.ndarray:

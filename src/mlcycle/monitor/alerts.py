@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlcycle.design.spec import AlertSink, Design
+from mlcycle.exceptions import AlertNotDelivered
 from mlcycle.metrics import catalogue
 from mlcycle.monitor.drift import DriftReport
 from mlcycle.monitor.performance import Performance
@@ -53,8 +54,8 @@ def conditions(design: Design, drifted: DriftReport | None, performance: Perform
     """Every rule of the design, evaluated on one window (inactive ones clear open episodes)."""
     out: list[Condition] = []
     for row in (drifted.rows if drifted else []):
-        if row.level == "no data":
-            continue
+        if row.level in ("no data", "too few rows"):
+            continue  # no evidence either way: an open episode neither grows nor clears
         out.append(Condition("drift", row.column, row.drifted, row.value, row.threshold,
                              f"{row.column} drifted: {row.statistic} {row.value:.3f} > {row.threshold:g}"))
     rule = design.monitoring.performance
@@ -122,12 +123,12 @@ class WebhookSink:
                 with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                     if 200 <= answer.status < 300:
                         return
-                    last = RuntimeError(f"HTTP {answer.status}")
+                    last = AlertNotDelivered(f"HTTP {answer.status}")
             except (urllib.error.URLError, OSError) as exc:
                 last = exc
             if attempt < self.retries:
                 time.sleep(min(2.0, 0.2 * 2**attempt))
-        raise RuntimeError(f"{self.url} did not take the alert after {self.retries + 1} attempts: {last}")
+        raise AlertNotDelivered(f"{self.url} did not take the alert after {self.retries + 1} attempts: {last}")
 
 
 class PrometheusSink:

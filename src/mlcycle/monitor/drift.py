@@ -33,7 +33,7 @@ class DriftRow:
     threshold: float
     drifted: bool
     warn: float
-    level: str  # "ok" | "warn" | "alert" | "no data"
+    level: str  # "ok" | "warn" | "alert" | "too few rows" | "no data"
     p_value: float | None = None
     unseen_share: float | None = None
     rows: int = 0
@@ -60,10 +60,14 @@ class DriftReport:
 
 def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, *, numeric: str = "wasserstein",
           categorical: str = "jensen_shannon", statistic: str | None = None, warn: float = 0.05, alert: float = 0.1,
-          per_feature: dict[str, dict[str, Any]] | None = None, columns: list[str] | None = None) -> DriftReport:
+          per_feature: dict[str, dict[str, Any]] | None = None, columns: list[str] | None = None,
+          min_rows: int = 1) -> DriftReport:
     """Compare every profiled column present in ``current`` with its reference.
 
     ``current`` is a frame, or — for data streamed in chunks through a ``ProfileBuilder`` — its profile.
+    A column with fewer than ``min_rows`` values is measured and shown but judged "too few rows",
+    never drifted: on a handful of rows every statistic moves by chance past any fixed threshold
+    (a week of one daily series holds seven values).
     """
     if isinstance(reference, dict):
         reference = Profile.from_dict(reference)
@@ -84,7 +88,9 @@ def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, 
         measured = measure(get(chosen, ref.kind))
         value = measured.value
         level = "alert" if value > column_alert else ("warn" if value > column_warn else "ok")
-        report.rows.append(DriftRow(name, chosen, value, column_alert, bool(value > column_alert), column_warn, level,
+        if present < min_rows:
+            level = "too few rows"
+        report.rows.append(DriftRow(name, chosen, value, column_alert, level == "alert", column_warn, level,
                                     measured.p_value, unseen() if ref.kind == "categorical" else None, present))
     return report
 

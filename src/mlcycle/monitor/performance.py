@@ -69,33 +69,47 @@ def costs(uc: UseCase) -> CostModel:
 
 def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = None,
                          until: datetime | None = None, *, by: str = "created") -> pd.DataFrame:
-    """Predictions of a window with their actual where one came back (by request id, else by series and day)."""
+    """Predictions of a window with their actual where one came back (by request id, else by series and time).
+
+    ``actual`` is a number on every labelled row: the value itself for regression, 1.0 or 0.0
+    (the design's positive class or not) for classification, however the label was sent —
+    ``"Yes"``, ``1``, ``true``. ``actual_label`` keeps the label as it was given.
+    """
     parts = list(store.predictions_frame(since, until, by=by))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"])
     feedback = store.feedback_frame()
+    # a label sent as text has no number; one sent as a number has no text: either way, this is what came
+    feedback = feedback.assign(given=feedback["actual_label"].astype(object).where(feedback["actual_label"].notna(),
+                                                                                  feedback["actual"]))
     by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
     by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
     by_key = by_key.assign(event_time=pd.to_datetime(by_key["event_time"])).set_index(["series_key", "event_time"])
     frame["event_time"] = pd.to_datetime(frame["event_time"])
-    actual = frame["request_id"].map(by_id["actual"]) if len(by_id) else pd.Series(np.nan, index=frame.index)
-    label = frame["request_id"].map(by_id["actual_label"]) if len(by_id) else pd.Series(None, index=frame.index)
+    given = (frame["request_id"].map(by_id["given"]) if len(by_id) else pd.Series(None, index=frame.index)).astype(object)
     if len(by_key) and len(frame):
         keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
-        actual = actual.fillna(pd.Series(by_key["actual"].reindex(keys).to_numpy(), index=frame.index))
-        fill = pd.Series(by_key["actual_label"].reindex(keys).to_numpy(dtype=object), index=frame.index)
-        label = label.astype(object).where(label.notna(), fill)
-    return frame.assign(actual=actual.astype(float), actual_label=label)
+        fill = pd.Series(by_key["given"].reindex(keys).to_numpy(dtype=object), index=frame.index)
+        given = given.where(given.notna(), fill)
+    known = given.notna()
+    if uc.spec.task == "classification":
+        actual = positive_mask(uc.spec, given).astype(float).where(known)
+    else:
+        actual = pd.to_numeric(given, errors="coerce").astype(float)
+    return frame.assign(actual=actual, actual_label=given.where(known, None))
 
 
 def known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
     """Every actual known now: the training data and the feedback, one row per series and day."""
     design = uc.spec
     known = [uc.data[[*design.group_columns, design.time_column, design.target]]]
-    labelled = labelled_predictions(uc, store).dropna(subset=["actual", "series_key", "event_time"])
+    labelled = labelled_predictions(uc, store).dropna(subset=["actual", "event_time"])
+    if design.group_columns:
+        labelled = labelled.dropna(subset=["series_key"])
     if len(labelled):
         keys = _series_columns(uc, labelled)
-        known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: labelled["actual"]}))
+        value = labelled["actual_label"] if design.task == "classification" else labelled["actual"]
+        known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: value}))
     frame = pd.concat(known, ignore_index=True)
     return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
 
@@ -122,20 +136,24 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
         return result
     labelled = frame.dropna(subset=["actual"])
     money = costs(uc)
-    views = {view: [catalogue.resolve(n, uc.folder) for n in names] for view, names in design.views.items()}
+    views = catalogue.measured(design, uc.folder)
+    y = labelled["actual"].to_numpy(dtype=float)
+    base = _baseline(uc, store, labelled, known)
+    # the model and today's process are compared on the same rows: those today's process has an answer for
+    keep = ~np.isnan(base) if not np.isnan(base).all() else np.ones(len(labelled), dtype=bool)
+    compared = base[keep] if not np.isnan(base).all() else None
     if design.task == "classification":
-        y = positive_mask(design, labelled["actual_label"].fillna(labelled["actual"])).to_numpy(dtype=float)
         decided = positive_mask(design, labelled["output_label"]).to_numpy(dtype=float)
-        base = np.full(len(labelled), np.nan)
-        scored = catalogue.Scored(y, decided, money, y_score=labelled["output"].to_numpy(dtype=float))
+        scored = catalogue.Scored(y[keep], decided[keep], money, y_score=labelled["output"].to_numpy(dtype=float)[keep],
+                                  baseline_pred=compared)
     else:
-        y = labelled["actual"].to_numpy(dtype=float)
-        base = _baseline(uc, store, labelled, known)
-        keep = ~np.isnan(base)
         scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], money,
-                                  baseline_pred=base[keep])
-        base_scored = catalogue.Scored(y[keep], base[keep], money)
-        result.baseline = catalogue.evaluate(base_scored, views)
+                                  baseline_pred=compared)
+    if compared is not None:
+        result.baseline = catalogue.evaluate(catalogue.Scored(y[keep], compared, money), views)
+    else:
+        result.note = (f"today's process ({baseline_mod.describe(design)}) cannot be scored on the served rows, "
+                       "so realised added value is unknown")
     result.metrics = catalogue.evaluate(scored, views)
     net = catalogue.CATALOGUE["net_value"](scored)
     result.realised_value = None if math.isnan(net) else net
@@ -158,13 +176,31 @@ def _series_columns(uc: UseCase, logged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame, known: pd.DataFrame | None = None) -> np.ndarray:
-    """Today's process on the served rows, from the actuals known now (what the shop would have ordered)."""
+    """Today's process on the served rows (NaN where it has no answer), as development scored it:
+    the seasonal and last-value methods from every actual known now (what the shop would have
+    ordered), the mean and the majority class from the training history, a column from the
+    logged inputs."""
     design = uc.spec
-    if not design.time_column or labelled["series_key"].isna().all() and design.group_columns:
-        return np.full(len(labelled), np.nan)
-    rows = _series_columns(uc, labelled)
-    rows[design.time_column] = labelled["event_time"]
-    return baseline_mod.predict(design, known_actuals(uc, store) if known is None else known, rows)
+    method = design.value.baseline.method
+    nothing = np.full(len(labelled), np.nan)
+    if method in ("seasonal_naive", "last_value"):
+        if not design.time_column or (design.group_columns and labelled["series_key"].isna().all()):
+            return nothing
+        rows = _series_columns(uc, labelled)
+        rows[design.time_column] = labelled["event_time"].to_numpy()
+        return baseline_mod.predict(design, known_actuals(uc, store) if known is None else known, rows)
+    if method == "column":
+        column = str(design.value.baseline.column)
+        inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"])
+        if column not in inputs.columns:
+            return nothing
+        rows = pd.DataFrame({column: inputs[column].to_numpy()}, index=labelled.index)
+        if design.task == "regression":
+            rows[column] = pd.to_numeric(rows[column], errors="coerce")
+        return baseline_mod.predict(design, data_history(uc), rows)
+    rows = _series_columns(uc, labelled.dropna(subset=["series_key"])).reindex(labelled.index) \
+        if design.group_columns else pd.DataFrame(index=labelled.index)
+    return baseline_mod.predict(design, data_history(uc), rows)
 
 
 __all__ = ["Performance", "costs", "data_history", "evaluate", "known_actuals", "labelled_predictions"]

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcycle.exceptions import DataError, UsageError
+
 BINS = 10
 MAX_CATEGORIES = 100
 QUANTILE_LEVELS = np.linspace(0.01, 0.99, 99)
@@ -63,7 +65,7 @@ def _plain(value: Any) -> Any:
         return value.item()
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
-    raise TypeError(type(value))
+    raise UsageError(f"a profile holds numbers, text and times; got a {type(value).__name__}")
 
 
 def profile(frame: pd.DataFrame) -> Profile:
@@ -163,7 +165,7 @@ class ProfileBuilder:
         if self._counts is None:
             self._start(block, names)
         elif names != self._names:
-            raise ValueError("every chunk must have the same numeric columns, in the same order")
+            raise DataError("every chunk must have the same numeric columns, in the same order")
         assert self._lo is not None and self._width is not None and self._counts is not None
         dtype = block.dtype if block.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         block = np.asarray(block, dtype=dtype)

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from mlcycle.design.spec import positive_mask
 from mlcycle.develop import registry
 from mlcycle.develop.gate import GateReport, GateRow, row
 from mlcycle.develop.tracking import TAG, Tracker
@@ -61,16 +63,25 @@ class RetrainResult:
 
 
 def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.DataFrame, int]:
-    """The design's data before ``before``, with the served period's actuals; returns (frame, rows from the log)."""
+    """The design's data before ``before``, with the served period's actuals; returns (frame, rows from the log).
+
+    With a time column, served actuals replace or extend the rows of the same series and time; without
+    one, every labelled prediction logged before ``before`` joins the data as a new row.
+    """
     design = uc.spec
-    time_column, keys = design.time_column, [*design.group_columns, design.time_column]
-    assert time_column, "retraining on served data needs a time column"
-    base = uc.data[uc.data[time_column] < before]
+    time_column = design.time_column
+    base = uc.data[uc.data[time_column] < before] if time_column else uc.data
     labelled = performance_mod.labelled_predictions(uc, store, None, before, by="event").dropna(subset=["actual"])
     if labelled.empty:
         return base.reset_index(drop=True), 0
     served = shadow.labelled_rows(uc, store, labelled)
-    served = served.rename(columns={"_actual": design.target}).drop(columns=["_actual_label"])
+    served[design.target] = _as_data_labels(uc, served["_actual"]) if design.task == "classification" \
+        else served["_actual"]
+    served = served.drop(columns=["_actual", "_actual_label"])
+    if not time_column:
+        extra = served[[c for c in served.columns if c in base.columns]]
+        return pd.concat([base, extra], ignore_index=True), len(extra)
+    keys = [*design.group_columns, time_column]
     served = served.drop_duplicates(subset=keys, keep="last")
     merged = base.merge(served[[*keys, design.target]], on=keys, how="left", suffixes=("", "__fed"))
     fed = merged.pop(f"{design.target}__fed")
@@ -80,6 +91,16 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     frame = pd.concat([merged, extra[[c for c in extra.columns if c in base.columns]]], ignore_index=True)
     frame = frame.sort_values([time_column, *design.group_columns], kind="stable").reset_index(drop=True)
     return frame, int(fed.notna().sum() + len(extra))
+
+
+def _as_data_labels(uc: UseCase, positive: pd.Series) -> pd.Series:
+    """1.0 / 0.0 (the positive class or not) written back as the data's own two labels."""
+    target = uc.data[uc.spec.target]
+    mask = positive_mask(uc.spec, target)
+    pos = target[mask].iloc[0] if mask.any() else 1
+    neg = target[~mask].iloc[0] if (~mask).any() else 0
+    return pd.Series(np.where(positive.to_numpy(dtype=float) == 1.0, pos, neg), index=positive.index,
+                     dtype=target.dtype)
 
 
 def with_data(uc: UseCase, frame: pd.DataFrame, train_until: date | datetime | None) -> UseCase:
@@ -117,12 +138,12 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
     link = {f"{TAG}review_id": str(review_id)} if review_id is not None else {}
 
     frame, served_rows = retraining_data(uc, store, start)
-    twin = with_data(uc, frame, start - timedelta(days=1))
+    twin = with_data(uc, frame, start - timedelta(days=1) if uc.spec.time_column else None)
     experiment = twin.experiment(trials=trials, executor=executor, console=console,
                                  tags={**link, f"{TAG}retrain_of": champion})
     metric = window["metric"]
     rows = shadow.labelled_rows(uc, store, held_out)
-    known = performance_mod.known_actuals(uc, store)  # read once for both models
+    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None  # read once for both models
     champion_score = shadow.score(uc, store, shadow.load_version(uc, champion), rows, metric=metric, known=known)
     scores = {champion: champion_score}
 

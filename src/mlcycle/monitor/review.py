@@ -10,7 +10,7 @@ Read from the stored monitoring windows of the current champion — the last
 3. ``retire`` — realised added value has been below zero, i.e. the model saved less than it
    costs to run, in every window of the review period: the project no longer pays;
 4. ``retrain`` — the latest window has drift, performance or money past the design's
-   thresholds while the process still pays;
+   thresholds, or an alert episode about them is still open, while the process still pays;
 5. otherwise ``healthy``, with the figures that say so.
 
 Exit codes (DESIGN.md §4): 0 healthy, 3 retrain, 4 rollback, 5 retire. Each review is stored;
@@ -124,8 +124,17 @@ def judge(uc: UseCase, store: Store) -> Review:
             f"{design.value.running_cost_per_period:,.0f} {money} it costs to run (realised added value {shown} {money}); "
             "stop serving it (`mlcycle retire`) and take the use case back to design"], numbers, champion)
 
-    reasons = [c["message"] for c in latest["details"].get("active", [])
-               if c["rule"] in ("drift", "performance", "value")]
+    active = [(c["rule"], c["subject"], c["message"]) for c in latest["details"].get("active", [])]
+    # An episode still open counts too: a latest window with too few rows to judge a column neither
+    # confirms nor clears what the windows before it found.
+    active += [(a["rule"], a["subject"], f"{a['message']} (open since {a['opened_at']:%Y-%m-%d %H:%M})")
+               for a in store.open_alerts()]
+    seen: set[tuple[str, str]] = set()
+    reasons = []
+    for rule, subject, message in active:
+        if rule in ("drift", "performance", "value") and (rule, subject) not in seen:
+            seen.add((rule, subject))
+            reasons.append(message)
     numbers["latest_window"] = {"start": latest["start"], "end": latest["end"], "metric": latest["metric"],
                                 "metric_value": latest["metric_value"], "drifted": latest["drifted"],
                                 "realised_value": latest["realised_value"]}

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.design.spec import positive_mask
 from mlcycle.metrics import catalogue
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.store import Store
@@ -90,7 +89,7 @@ def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
     values = predict(uc, store, model, rows, known=known)
     money = performance_mod.costs(uc)
     if design.task == "classification":
-        y = positive_mask(design, rows["_actual_label"].fillna(rows["_actual"])).to_numpy(dtype=float)
+        y = rows["_actual"].to_numpy(dtype=float)  # 1.0 = the positive class (performance.labelled_predictions)
         threshold = model.threshold if model.threshold is not None else 0.5
         scored = catalogue.Scored(y, (values >= threshold).astype(float), money, y_score=values)
     else:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mlcycle.design.spec import positive_mask
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -172,7 +173,8 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
         if name == PREDICTION:
             values: Any = labelled["output"].to_numpy(dtype=float)
         elif name == uc.spec.target:
-            values = labelled["actual"].to_numpy(dtype=float)
+            values = _as_reference_labels(uc, labelled["actual"], column.categories) \
+                if column.kind == "categorical" else labelled["actual"].to_numpy(dtype=float)
         elif name in inputs.columns:
             values = inputs[name].to_numpy()
         else:
@@ -181,6 +183,15 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
             values = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
         frame[name] = values
     return frame
+
+
+def _as_reference_labels(uc: UseCase, actual: pd.Series, categories: list[Any] | None) -> np.ndarray:
+    """Classification actuals (1.0 = positive) written as the reference profile wrote the target: its labels."""
+    labels = pd.Series(list(categories or []), dtype=object)
+    positive = positive_mask(uc.spec, labels)
+    pos = labels[positive].iloc[0] if positive.any() else None
+    neg = labels[~positive].iloc[0] if (~positive).any() else None
+    return np.where(actual.isna(), None, np.where(actual.to_numpy(dtype=float) == 1.0, pos, neg)).astype(object)
 
 
 def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions, *,
@@ -198,7 +209,7 @@ def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions:
         settings = design.monitoring.drift
         report = drift(reference, current_frame(uc, store, labelled, reference), numeric=settings.numeric,
                        categorical=settings.categorical, statistic=settings.statistic, warn=settings.warn,
-                       alert=settings.alert, per_feature=settings.per_feature)
+                       alert=settings.alert, per_feature=settings.per_feature, min_rows=settings.min_rows)
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
     made_from, made_until = _created_span(labelled, start, end)
     requests, errors = store.request_counts(made_from, max(made_until, utcnow()) if latest else made_until)

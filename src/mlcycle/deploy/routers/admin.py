@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from mlcycle import __version__
 from mlcycle.deploy.dependencies import get_metrics, get_serving, require
 from mlcycle.deploy.metrics import ServiceMetrics
-from mlcycle.deploy.serving import ReloadRefused, Serving
+from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import ModelError
 
 router = APIRouter()
 
@@ -44,7 +45,7 @@ def reload(serving: Serving = Depends(get_serving), metrics: ServiceMetrics = De
     before = serving.current.version if serving.current else None
     try:
         loaded = serving.reload()
-    except ReloadRefused as refused:
+    except ModelError as refused:
         return JSONResponse({"reloaded": False, "serving": before, "reason": str(refused)}, status_code=409)
     if before != loaded.version:
         if before is not None:

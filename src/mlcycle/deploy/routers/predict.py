@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.scoring import Rejected, score
+from mlcycle.deploy.scoring import score
 from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import RequestRejected
 from mlcycle.monitor.store import FeedbackItem
 
 router = APIRouter()
@@ -49,7 +50,7 @@ class FeedbackRequest(BaseModel):
     items: list[FeedbackEntry]
 
 
-def rejected(error: Rejected) -> JSONResponse:
+def rejected(error: RequestRejected) -> JSONResponse:
     return JSONResponse({"detail": error.detail}, status_code=error.status)
 
 
@@ -59,7 +60,7 @@ async def predict(body: PredictRequest, serving: Serving = Depends(get_serving),
                   metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
     try:
         result = score(serving, body.records, explain=body.explain)
-    except Rejected as error:
+    except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)  # logged before the response is sent
     for value in result.values:
@@ -73,7 +74,7 @@ async def explain(body: ExplainRequest, serving: Serving = Depends(get_serving),
                   log: PredictionLog = Depends(get_log)) -> Any:
     try:
         result = score(serving, body.records, explain=True)
-    except Rejected as error:
+    except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)
     return {"model": serving.uc.name, "version": result.version, "request_ids": result.request_ids,
@@ -96,7 +97,7 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
                            "message": f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}"})
             continue
         try:
-            when = pd.Timestamp(extra[design.time_column]).normalize().to_pydatetime() if design.time_column else None
+            when = pd.Timestamp(extra[design.time_column]).floor(design.time_step).to_pydatetime() if design.time_column else None
         except (ValueError, TypeError):
             errors.append({"row": i, "field": design.time_column, "message": f"not a date: {extra[design.time_column]!r}"})
             continue

@@ -24,8 +24,9 @@ from mlcycle import __version__
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.scoring import Rejected, score
+from mlcycle.deploy.scoring import score
 from mlcycle.deploy.serving import Serving
+from mlcycle.exceptions import RequestRejected
 
 router = APIRouter()
 
@@ -35,10 +36,6 @@ NUMPY = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64"
          "INT16": "<i2", "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
 
 
-class BadRequest(Exception):
-    pass
-
-
 # ── MLflow scoring format ────────────────────────────────────────────────────────────
 def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
     """Rows from any request body MLflow's scoring server accepts."""
@@ -46,35 +43,35 @@ def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
         try:
             frame = pd.read_csv(io.BytesIO(body))
         except Exception as exc:
-            raise BadRequest(f"the CSV body could not be read: {exc}") from None
+            raise RequestRejected(400, f"the CSV body could not be read: {exc}") from None
         return _records(frame)
     try:
         payload = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise RequestRejected(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
-        raise BadRequest("the body must be a JSON object with one of dataframe_split, dataframe_records, "
+        raise RequestRejected(400, "the body must be a JSON object with one of dataframe_split, dataframe_records, "
                          "instances, inputs")
     keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload]
     if len(keys) != 1:
-        raise BadRequest("give exactly one of dataframe_split, dataframe_records, instances, inputs "
+        raise RequestRejected(400, "give exactly one of dataframe_split, dataframe_records, instances, inputs "
                          f"(MLflow's scoring format); got {', '.join(payload) or 'none'}")
     data = payload[keys[0]]
     if keys[0] == "dataframe_split":
         if not isinstance(data, dict) or "columns" not in data or "data" not in data:
-            raise BadRequest("dataframe_split needs {\"columns\": [...], \"data\": [[...], ...]}")
+            raise RequestRejected(400, "dataframe_split needs {\"columns\": [...], \"data\": [[...], ...]}")
         rows = data["data"]
         if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(data["columns"]) for r in rows):
-            raise BadRequest(f"dataframe_split.data must be rows of {len(data['columns'])} values")
+            raise RequestRejected(400, f"dataframe_split.data must be rows of {len(data['columns'])} values")
         return [dict(zip(data["columns"], row)) for row in rows]
     if isinstance(data, dict):  # {"inputs": {"col": [v, v]}} — columns of values
         lengths = {len(v) if isinstance(v, list) else 1 for v in data.values()}
         if len(lengths) != 1:
-            raise BadRequest(f"{keys[0]} as columns needs lists of one length")
+            raise RequestRejected(400, f"{keys[0]} as columns needs lists of one length")
         n = lengths.pop()
         return [{k: (v[i] if isinstance(v, list) else v) for k, v in data.items()} for i in range(n)]
     if not isinstance(data, list) or any(not isinstance(r, dict) for r in data):
-        raise BadRequest(f"{keys[0]} must be a list of records ({{column: value}}) or an object of columns")
+        raise RequestRejected(400, f"{keys[0]} must be a list of records ({{column: value}}) or an object of columns")
     return data
 
 
@@ -90,16 +87,16 @@ async def invocations(request: Request, serving: Serving = Depends(get_serving),
     try:
         rows = mlflow_rows(body, request.headers.get("content-type", "application/json"))
         result = score(serving, rows)
-    except BadRequest as error:
-        return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
-    except Rejected as error:
+    except RequestRejected as error:
+        if error.status == 400:
+            return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
         return JSONResponse({"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
                             status_code=error.status)
     await log.awrite(result.records)
     return {"predictions": result.outputs}
 
 
-def _first(error: Rejected) -> str:
+def _first(error: RequestRejected) -> str:
     first = error.detail[0]
     where = f"row {first['row']}, {first['field']}: " if first.get("field") else ""
     more = f" (and {len(error.detail) - 1} more)" if len(error.detail) > 1 else ""
@@ -174,11 +171,11 @@ def _decode_tensor(tensor: dict[str, Any], binary: bytes | None) -> list[Any]:
                 offset += 4 + length
             return values
         if datatype not in NUMPY:
-            raise BadRequest(f"input {name!r}: unsupported datatype {datatype!r}")
+            raise RequestRejected(400, f"input {name!r}: unsupported datatype {datatype!r}")
         return np.frombuffer(binary, dtype=NUMPY[datatype]).tolist()
     data = tensor.get("data")
     if data is None:
-        raise BadRequest(f"input {name!r} has neither data nor binary_data_size")
+        raise RequestRejected(400, f"input {name!r} has neither data nor binary_data_size")
     flat = np.asarray(data, dtype=object).ravel().tolist()
     if datatype == "BYTES":
         return [v.decode("utf-8") if isinstance(v, bytes) else v for v in flat]
@@ -193,24 +190,24 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
         else:
             header, rest = json.loads(body), b""
     except (ValueError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the inference request header is not valid JSON: {exc}") from None
+        raise RequestRejected(400, f"the inference request header is not valid JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("inputs"), list) or not header["inputs"]:
-        raise BadRequest("an inference request needs \"inputs\": a list of named tensors, one per column")
+        raise RequestRejected(400, "an inference request needs \"inputs\": a list of named tensors, one per column")
     columns, offset = [], 0
     for tensor in header["inputs"]:
         if not isinstance(tensor, dict) or "name" not in tensor:
-            raise BadRequest("every input tensor needs a name (the column it carries)")
+            raise RequestRejected(400, "every input tensor needs a name (the column it carries)")
         size = (tensor.get("parameters") or {}).get("binary_data_size")
         binary = None
         if size is not None:
             binary = rest[offset:offset + int(size)]
             if len(binary) != int(size):
-                raise BadRequest(f"input {tensor['name']!r}: the body ends before its {size} bytes of binary data")
+                raise RequestRejected(400, f"input {tensor['name']!r}: the body ends before its {size} bytes of binary data")
             offset += int(size)
         columns.append(_decode_tensor(tensor, binary))
     lengths = {len(c) for c in columns}
     if len(lengths) != 1:
-        raise BadRequest("every input tensor must hold the same number of values (one per row)")
+        raise RequestRejected(400, "every input tensor must hold the same number of values (one per row)")
     return header, columns
 
 
@@ -227,10 +224,8 @@ async def infer(name: str, request: Request, version: str | None = None, serving
         names = [t["name"] for t in header["inputs"]]
         rows = [dict(zip(names, values)) for values in zip(*columns)]
         result = score(serving, rows)
-    except BadRequest as error:
-        return _oip_error(str(error))
-    except Rejected as error:
-        return _oip_error(_first(error), 400 if error.status == 422 else error.status)
+    except RequestRejected as error:
+        return _oip_error(_first(error), 400 if error.status in (400, 422) else error.status)
     await log.awrite(result.records)
     for value in result.values:
         metrics.predictions.observe(float(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlcycle.develop.executors._base import Executor
+from mlcycle.exceptions import UsageError
 
 
 def get_executor(name: str = "local", *, address: str | None = None, workers: int | None = None) -> Executor:
@@ -15,7 +16,7 @@ def get_executor(name: str = "local", *, address: str | None = None, workers: in
         from mlcycle.develop.executors.ray import RayExecutor
 
         return RayExecutor(address, workers)
-    raise ValueError(f"unknown executor {name!r}; valid: local, ray")
+    raise UsageError(f"unknown executor {name!r}; valid: local, ray")
 
 
 __all__ = ["Executor", "get_executor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlcycle.exceptions import DesignError
 from mlcycle.monitor.statistics._base import Measured, Statistic
 from mlcycle.monitor.statistics.chi2 import ChiSquare
 from mlcycle.monitor.statistics.jensen_shannon import JensenShannon
@@ -15,9 +16,10 @@ REGISTRY: dict[str, Statistic] = {s.name: s for s in (PSI(), KS(), Wasserstein()
 def get(name: str, kind: str) -> Statistic:
     statistic = REGISTRY.get(name)
     if statistic is None:
-        raise ValueError(f"unknown drift statistic {name!r}; known: {', '.join(REGISTRY)}")
+        raise DesignError(f"unknown drift statistic {name!r}; known: {', '.join(REGISTRY)}")
     if kind not in statistic.kinds:
-        raise ValueError(f"{name} is for {' and '.join(sorted(statistic.kinds))} columns, not {kind} ones")
+        raise DesignError(f"drift statistic {name} is for {' and '.join(sorted(statistic.kinds))} columns, not {kind} "
+                          f"ones; choose it per column type under monitoring.drift, or per_feature for one column")
     return statistic
 
 

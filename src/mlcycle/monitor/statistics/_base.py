@@ -10,6 +10,8 @@ small to matter.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -136,7 +138,7 @@ def profile_shares(reference: ColumnProfile, current: ColumnProfile) -> tuple[np
     return ref, cur
 
 
-class SharesStatistic:
+class SharesStatistic(ABC):
     """A statistic of two share vectors (the reference's bins or categories): the same measure from raw
     values and from a profile. Subclasses give ``from_shares``."""
 
@@ -146,5 +148,6 @@ class SharesStatistic:
     def between(self, reference: ColumnProfile, current: ColumnProfile) -> Measured:
         return self.from_shares(*profile_shares(reference, current))
 
+    @abstractmethod
     def from_shares(self, ref: np.ndarray, cur: np.ndarray) -> Measured:
-        raise NotImplementedError
+        """The statistic from the reference's and the current shares over the same bins or categories."""

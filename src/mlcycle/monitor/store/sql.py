@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mlcycle.exceptions import StoreError
+from mlcycle.exceptions import StoreError, UsageError
 from mlcycle.monitor.store.tables import (
     alerts,
     api_keys,
@@ -228,7 +228,7 @@ class Store:
             return predictions.c.created_at
         if by == "event":
             return sa.func.coalesce(predictions.c.event_time, predictions.c.created_at)
-        raise ValueError(f"by must be 'created' or 'event'. Got {by!r}")
+        raise UsageError(f"by must be 'created' or 'event'. Got {by!r}")
 
     def prediction_span(self, by: str = "event") -> tuple[datetime | None, datetime | None]:
         """The first and last time of the logged predictions (None, None when there are none)."""
