@@ -157,8 +157,11 @@ def data_check_command(use_case: UseCaseOption = Path(".")) -> None:
 
 def render_leaderboard(result: Any, views: dict[str, list[str]], top: int = 10) -> None:
     board = result.leaderboard
-    if board.empty:
-        out.print("[red]no trial completed[/]")
+    if board.empty or (board["algorithm"] == "baseline").all():
+        errors = sorted({t.error for t in result.trials if t.state == "failed" and t.error})
+        out.print(f"[red]no trial completed[/] ({result.count('failed')} failed, {result.count('pruned')} pruned)")
+        for error in errors[:5]:
+            out.print(f"  [red]•[/] {error}")
         return
     table = Table(title=f"Leaderboard — best {result.primary} first (fold means)", header_style="bold")
     for column in ("#", "trial", "algorithm", "variant", "gates"):

@@ -35,6 +35,14 @@ def test_folds_are_expanding_windows_in_time() -> None:
     assert len(bench.folds) == 3
 
 
+def test_too_few_days_for_the_folds_is_a_clear_data_error() -> None:
+    from mlcycle.exceptions import DataError
+
+    with pytest.raises(DataError, match=r"3 distinct day\(s\) of 'date', too few for 3 time-ordered folds "
+                                         r"\(experiments.validation.folds: 3 needs at least 4\)"):
+        _bench(frame=small_sales(days=3))
+
+
 def test_kfold_without_time_and_stratified_for_classification() -> None:
     design = minimal_design(time_column=None, group_columns=[])
     design["value"]["baseline"] = {"method": "mean"}

@@ -143,7 +143,7 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     if uc.spec.time_column:
         args += ["--since", str(pd.to_datetime(served.rows[uc.spec.time_column]).min())]
     out = loop.run(*args)
-    assert "Traceback" not in out
+    assert f"window(s) of {case.window or uc.spec.monitoring.window}" in out, out
     store = open_store(uc.state_dir)
     windows = store.windows()
     assert windows and sum(w["labelled"] for w in windows) >= len(served.rows) * 0.9, \

@@ -119,6 +119,14 @@ def _duplicates(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     return []
 
 
+def _duration(gap: pd.Timedelta) -> str:
+    """A gap as people say it: whole days, else hours."""
+    if gap >= pd.Timedelta(days=1) and gap % pd.Timedelta(days=1) == pd.Timedelta(0):
+        return f"{gap.days} day{'s' if gap.days != 1 else ''}"
+    hours = gap / pd.Timedelta(hours=1)
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
 def _time(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     column = design.time_column
     if not column or not pd.api.types.is_datetime64_any_dtype(frame[column]):
@@ -134,8 +142,8 @@ def _time(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
         longest = gaps.max()
         if longest > 3 * typical:
             at = steps[1:][gaps.argmax()]
-            issues.append(DataIssue("time_gaps", "info", f"the longest gap is {longest.days} days (before {at:%Y-%m-%d}); "
-                                    f"the typical step is {typical.days} day(s)", column))
+            issues.append(DataIssue("time_gaps", "info", f"the longest gap is {_duration(longest)} (before "
+                                    f"{at:%Y-%m-%d %H:%M}); the typical step is {_duration(typical)}", column))
     if design.group_columns:
         per_group = frame.groupby(design.group_columns, observed=True)[column].nunique()
         incomplete = per_group[per_group < len(steps)]

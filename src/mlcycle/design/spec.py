@@ -750,6 +750,7 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
             problems.append(Problem("time_column", f"{bad} value(s) of {design.time_column!r} are not dates, e.g. {example!r}"))
         else:
             problems += _time_unit_problems(design, frame, parsed)
+            problems += _lookback_problems(design, parsed)
     for i, column in enumerate(design.group_columns):
         if column not in frame.columns:
             missing(f"group_columns[{i}]", column, "group column")
@@ -789,6 +790,27 @@ def _time_unit_problems(design: Design, frame: pd.DataFrame, times: pd.Series) -
                         f"day of one series, but lags, rolling means and the baseline count days; for hourly data "
                         f"set time_unit: hour (and count lags in hours: 24 = the same hour yesterday)")]
     return []
+
+
+def _lookback_problems(design: Design, times: pd.Series) -> list[Problem]:
+    """A lag, window or season longer than the whole history would be missing on every row."""
+    if times.notna().sum() < 2:
+        return []
+    span = int((times.max() - times.min()) / pd.Timedelta(1, unit=design.time_step))
+    unit = f"{design.time_unit}s"
+    problems = []
+    for name, variant in design.experiments.data_variants.items():
+        for key in ("lags", "rolling_means"):
+            for i, steps in enumerate(getattr(variant, key)):
+                if steps > span:
+                    problems.append(Problem(f"experiments.data_variants.{name}.{key}[{i}]",
+                                            f"{steps:,} {unit} reaches back further than the data's whole history "
+                                            f"({span:,} {unit}), so no row would have it"))
+    season = design.value.baseline
+    if season.method == "seasonal_naive" and season.season > span:
+        problems.append(Problem("value.baseline.season", f"{season.season:,} {unit} is longer than the data's whole "
+                                f"history ({span:,} {unit}): today's process would have no answer"))
+    return problems
 
 
 def _label_problems(design: Design, target: pd.Series) -> list[Problem]:

@@ -320,7 +320,8 @@ def leaderboard(results: list[TrialResult], primary: catalogue.Metric,
         row["latency_p95_ms"] = r.latency.p95_ms if r.latency else math.nan
         row["run_id"] = r.run_id
         rows.append(row)
-    board = pd.DataFrame(rows)
+    board = pd.DataFrame(rows, columns=None if rows else ["trial", "variant", "algorithm", "params", "feasible",
+                                                          primary.name, "fit_seconds", "latency_p95_ms", "run_id"])
     if not board.empty:
         board = board.iloc[np.argsort([primary.loss(v) for v in board[primary.name]], kind="stable")]
         board.insert(0, "rank", range(1, len(board) + 1))

@@ -153,7 +153,15 @@ def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np
         return folds
     if method == "stratified_kfold":
         labels = positive_mask(design, frame[design.target]).to_numpy()
+        rarer = int(min(labels.sum(), (~labels).sum()))
+        if rarer < n:
+            raise DataError(f"the rarer class of {design.target!r} has {rarer} training row(s), fewer than the {n} "
+                            f"folds of experiments.validation (stratified_kfold puts one in each); lower "
+                            f"experiments.validation.folds or bring more data")
         return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=0).split(frame, labels))
+    if len(frame) < n:
+        raise DataError(f"the training data has {len(frame)} row(s), too few for the {n} folds of "
+                        f"experiments.validation; lower experiments.validation.folds or bring more data")
     return list(KFold(n_splits=n, shuffle=True, random_state=0).split(frame))
 
 
