@@ -160,6 +160,13 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
 
     out = loop.run("review", exit_code=EXIT[expect.verdict])
     assert expect.verdict.upper() in out, out
+    reasons = " ".join(store.reviews()[-1]["reasons"])
+    if expect.verdict == "retrain":
+        assert all(f"{column} drifted" in reasons for column in expect.drifted), reasons
+    elif expect.verdict == "retire":
+        assert "no longer pays" in reasons, reasons
+    else:
+        assert "insufficient evidence" not in reasons and "realised added value" in reasons, reasons
     state = json.loads(loop.run("status", "--json"))
     assert state["champion"]["version"] is not None
     assert state["last_review"]["verdict"] == expect.verdict
