@@ -181,6 +181,13 @@ def render_leaderboard(result: Any, views: dict[str, list[str]], top: int = 10) 
     out.print(table)
     out.print("gates: the requirements known at search time (quality, latency, forbidden features); "
               "the best trial is the best that meets them.")
+    notes: dict[str, list[int]] = {}
+    for trial in result.trials:
+        for note in trial.notes:
+            notes.setdefault(note, []).append(trial.spec.number)
+    for note, numbers in notes.items():
+        shown = ", ".join(str(n) for n in numbers[:8]) + (" …" if len(numbers) > 8 else "")
+        out.print(f"[yellow]note[/] (trial {shown}): {note}")
     out.print(f"{result.count('complete')} complete, {result.count('pruned')} pruned, {result.count('failed')} failed "
               f"in {result.elapsed_seconds:.0f} s on the {result.executor} executor (stopped by {result.stopped_by}).")
     if result.best is not None:
@@ -232,6 +239,8 @@ def render_gate(report: Any) -> None:
         table.add_row(row.requirement, row.threshold, row.measured,
                       "[green]pass[/]" if row.passed else "[bold red]fail[/]", row.detail)
     out.print(table)
+    for note in report.notes:
+        out.print(f"[yellow]note[/]: {note}")
     if report.registered:
         forced = f" [bold yellow](forced by {report.forced_by}: {report.reason})[/]" if report.forced else ""
         previous = f"; version {report.previous_version} is now 'previous'" if report.previous_version else ""

@@ -118,18 +118,17 @@ def rentals_data(seed: int = 2) -> pd.DataFrame:
                          "rentals": rentals})
 
 
-def after(frame: pd.DataFrame, column: str, cut: str, *, by: str | None = None) -> Served:
-    """The rows after ``cut`` (the design's ``train_until``), one request per step of ``by`` (default: the time)."""
-    later = frame[pd.to_datetime(frame[column]) > pd.Timestamp(cut)].reset_index(drop=True)
-    steps = later[by or column]
+def after(frame: pd.DataFrame, time_column: str, cut: str, target: str, *, feedback_by_keys: bool = False) -> Served:
+    """The rows after the day ``cut`` (the design's ``train_until``), one request per time step, in time order."""
+    later = frame[pd.to_datetime(frame[time_column]) >= pd.Timestamp(cut) + pd.Timedelta(days=1)]
+    later = later.sort_values(time_column, kind="stable").reset_index(drop=True)
+    steps = later[time_column]
     batches = [np.flatnonzero((steps == value).to_numpy()) for value in pd.unique(steps)]
-    return Served(later, [], batches)
+    return Served(later.drop(columns=[target]), list(later[target]), batches, feedback_by_keys)
 
 
 def rentals_served(frame: pd.DataFrame) -> Served:
-    served = after(frame, "day", "2024-10-31")
-    return Served(served.rows.drop(columns=["rentals"]), list(served.rows["rentals"]), served.batches,
-                  feedback_by_keys=True)
+    return after(frame, "day", "2024-10-31", "rentals", feedback_by_keys=True)
 
 
 RENTALS = Case(
@@ -180,8 +179,7 @@ def panel_data(seed: int = 3, days: int = 240) -> pd.DataFrame:
 
 
 def panel_served(frame: pd.DataFrame) -> Served:
-    served = after(frame, "date", "2024-07-19")
-    return Served(served.rows.drop(columns=["units"]), list(served.rows["units"]), served.batches)
+    return after(frame, "date", "2024-07-19", "units")
 
 
 PANEL = Case(
@@ -217,9 +215,7 @@ def load_data(seed: int = 4) -> pd.DataFrame:
 
 
 def load_served(frame: pd.DataFrame) -> Served:
-    served = after(frame, "hour_start", "2024-04-28 23:00:00")
-    return Served(served.rows.drop(columns=["load_mw"]), list(served.rows["load_mw"]), served.batches,
-                  feedback_by_keys=True)
+    return after(frame, "hour_start", "2024-04-28", "load_mw", feedback_by_keys=True)
 
 
 LOAD = Case(
@@ -310,8 +306,7 @@ def rain_data(seed: int = 6, days: int = 300) -> pd.DataFrame:
 
 
 def rain_served(frame: pd.DataFrame) -> Served:
-    served = after(frame, "date", "2024-09-26")
-    return Served(served.rows.drop(columns=["rain"]), [bool(v) for v in served.rows["rain"]], served.batches)
+    return after(frame, "date", "2024-09-26", "rain")
 
 
 RAIN = Case(
@@ -334,6 +329,7 @@ RAIN = Case(
     },
     rain_data, rain_served,
     Expect("lightgbm", steady=("température", "humidity", "pressure", "station", "country"), verdict="healthy"),
+    extra={"retrain": True},
 )
 
 
@@ -382,8 +378,7 @@ def noise_data(seed: int = 9) -> pd.DataFrame:
 
 
 def noise_served(frame: pd.DataFrame) -> Served:
-    served = after(frame, "date", "2024-04-01")
-    return Served(served.rows.drop(columns=["sales"]), list(served.rows["sales"]), served.batches)
+    return after(frame, "date", "2024-04-01", "sales")
 
 
 NOISE = Case(

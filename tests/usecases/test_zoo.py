@@ -173,6 +173,12 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     assert state["last_window"]["labelled"] > 0
     if expect.verdict == "retire":
         assert state["serving"]["retired"]["reason"].startswith("the no-signal model")
+    if expect.verdict != "retire":  # batch scoring: the same model, schema and log, for a file
+        latest = served.rows.iloc[served.batches[-1]]
+        latest.to_csv(loop.folder / "batch.csv", index=False)
+        out = loop.run("predict", "--input", str(loop.folder / "batch.csv"), "--output", str(loop.folder / "scored.csv"))
+        scored = pd.read_csv(loop.folder / "scored.csv")
+        assert len(scored) == len(latest), out
     if case.extra.get("retrain"):
         out = loop.run("retrain", "--trials", "2", exit_code={0, 1})
         assert "retrained on" in out, out

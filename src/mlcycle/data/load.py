@@ -69,7 +69,8 @@ def _read_sql(url: str, query: str) -> pd.DataFrame:
 
 
 def training_rows(design: Design, frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows the development phase may train on: up to ``data.train_until`` when it is set."""
+    """Rows the development phase may train on: up to and including the day ``data.train_until`` (all of its
+    hours, for hourly data) when it is set."""
     if design.data.train_until is None or not design.time_column:
         return frame
-    return frame[frame[design.time_column] <= pd.Timestamp(design.data.train_until)]
+    return frame[frame[design.time_column] < pd.Timestamp(design.data.train_until) + pd.Timedelta(days=1)]

@@ -40,6 +40,7 @@ from mlcycle.data.features import builder_for
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.explain import Explainer, check_additivity
 from mlcycle.develop import registry
+from mlcycle.develop.notes import recording
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.develop.trial import TrialSpec, Workbench, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
@@ -76,6 +77,7 @@ class GateReport:
     reason: str | None = None
     figures: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # library warnings of the refit, in mlcycle's words
 
     @property
     def passed(self) -> bool:
@@ -91,7 +93,7 @@ class GateReport:
     def to_json(self) -> str:
         return json.dumps({"rows": [asdict(r) for r in self.rows], "passed": self.passed, "forced": self.forced,
                            "forced_by": self.forced_by, "reason": self.reason, "trial_run_id": self.trial_run_id,
-                           "figures": self.figures})
+                           "figures": self.figures, "notes": self.notes})
 
 
 @dataclass
@@ -198,10 +200,11 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
 
     train = uc.training_data
     bench = Workbench.create(uc.spec, train, uc.folder)
-    started = time.perf_counter()
-    pipeline = bench.pipeline(chosen.spec).fit(train, bench.target(train))
-    refit_minutes = (time.perf_counter() - started) / 60
-    explainer = Explainer(pipeline, uc.spec.task).fit(train)
+    with recording(chosen.spec.algorithm, report.notes):
+        started = time.perf_counter()
+        pipeline = bench.pipeline(chosen.spec).fit(train, bench.target(train))
+        refit_minutes = (time.perf_counter() - started) / 60
+        explainer = Explainer(pipeline, uc.spec.task).fit(train)
 
     from mlcycle.develop.model import MlcycleModel
 
@@ -224,7 +227,8 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
     if uc.spec.requirements.explainability == "per_prediction":
         sample = train.iloc[bench.folds[-1][1]].head(50)
         try:
-            gap = check_additivity(explainer, sample[inputs], model.predict_value(sample[inputs]))
+            with recording(chosen.spec.algorithm, report.notes):
+                gap = check_additivity(explainer, sample[inputs], model.predict_value(sample[inputs]))
         except Exception:  # an explainer that cannot explain this model fails the row; it must not crash promotion
             gap = None
     report.rows = evaluate(uc, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)

@@ -115,6 +115,8 @@ class Tracker:
                      RunTag(f"{TAG}views", json.dumps({v: list(m) for v, m in result.metrics.items()}))]
         if result.error:
             run_tags.append(RunTag(f"{TAG}error", result.error[:4000]))
+        if result.notes:
+            run_tags.append(RunTag(f"{TAG}notes", json.dumps(result.notes)[:4000]))
         self.client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=run_tags)
         status = {"complete": "FINISHED", "pruned": "KILLED", "failed": "FAILED"}[result.state]
         self.client.set_terminated(run.info.run_id, status=status)

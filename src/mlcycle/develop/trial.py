@@ -35,6 +35,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.spec import Design, positive_mask
 from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.develop import algorithms
+from mlcycle.develop.notes import recording
 from mlcycle.exceptions import DataError
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
@@ -60,6 +61,7 @@ class FoldPredictions:
     predicted: np.ndarray  # regression: the forecast; classification: probability of the positive class
     baseline: np.ndarray
     fit_seconds: float
+    notes: list[str] = field(default_factory=list)  # the fit's library warnings, in mlcycle's words
 
 
 @dataclass
@@ -83,6 +85,7 @@ class TrialResult:
     error: str | None = None
     run_id: str | None = None
     constraints: dict[str, float] = field(default_factory=dict)  # gate rows known at search time; ≤ 0 = met
+    notes: list[str] = field(default_factory=list)  # library warnings of its fits, translated (develop.notes)
 
     def value(self, name: str) -> float:
         for view in self.metrics.values():
@@ -175,13 +178,15 @@ def fit_folds(bench: Workbench, spec: TrialSpec, folds: list[int], *,
     for fold in folds:
         train_idx, valid_idx = bench.folds[fold]
         train, valid = bench.frame.iloc[train_idx], bench.frame.iloc[valid_idx]
-        started = time.perf_counter()
-        fitted = bench.pipeline(spec)
-        fitted.fit(train, bench.target(train))
-        fit_seconds = time.perf_counter() - started
-        predicted = predict(fitted, valid, bench.design.task)
+        notes: list[str] = []
+        with recording(spec.algorithm, notes):
+            started = time.perf_counter()
+            fitted = bench.pipeline(spec)
+            fitted.fit(train, bench.target(train))
+            fit_seconds = time.perf_counter() - started
+            predicted = predict(fitted, valid, bench.design.task)
         base = baseline_mod.predict(bench.design, train, valid)
-        out.append(FoldPredictions(fold, bench.target(valid), predicted, base, fit_seconds))
+        out.append(FoldPredictions(fold, bench.target(valid), predicted, base, fit_seconds, notes))
         valid_rows = valid
     latency = None
     if measure_latency and fitted is not None and valid_rows is not None:
@@ -242,7 +247,8 @@ def score(bench: Workbench, spec: TrialSpec, predictions: list[FoldPredictions],
         per_fold_baseline.append(catalogue.evaluate(catalogue.Scored(y, base, bench.costs),
                                                     metric_views))
     result = TrialResult(spec, "complete", folds=per_fold, threshold=threshold,
-                         fit_seconds=float(sum(p.fit_seconds for p in predictions)))
+                         fit_seconds=float(sum(p.fit_seconds for p in predictions)),
+                         notes=list(dict.fromkeys(note for p in predictions for note in p.notes)))
     result.metrics = _aggregate(per_fold, np.nanmean)
     result.metrics_std = _aggregate(per_fold, np.nanstd)
     result.baseline = _aggregate(per_fold_baseline, np.nanmean)
