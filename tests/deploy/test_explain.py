@@ -74,6 +74,7 @@ def test_a_classifiers_sentence_names_its_space_and_probability() -> None:
     ]).fit(frame, label)
     explanation = Explainer(pipeline, "classification").fit(frame).explain(frame.head(1))
     text = sentence("Yes", frame.iloc[0], explanation.contributions.iloc[0], labels={"weight": "parcel weight"},
-                    target="y", task="classification", space=explanation.space, probability=0.81)
-    assert text.startswith("Predicted Yes (probability of the positive class 0.81): ")
+                    target="y", task="classification", space=explanation.space, probability=0.81, threshold=0.3)
+    assert text.startswith("Predicted Yes (probability of the positive class 0.81, decided at 0.30 for the most "
+                           "money): ")
     assert "parcel weight" in text and "log-odds" in text

@@ -221,11 +221,14 @@ def describe_feature(name: str, value: Any, labels: dict[str, str], target: str,
 
 
 def sentence(prediction: Any, row: pd.Series, contributions: pd.Series, *, labels: dict[str, str], target: str,
-             task: str, top: int = 3, space: str = "value", probability: float | None = None, unit: str = "day") -> str:
+             task: str, top: int = 3, space: str = "value", probability: float | None = None, unit: str = "day",
+             threshold: float | None = None) -> str:
     """One plain-language sentence: the prediction and the few features that moved it most.
 
     A classifier's sentence names the space its contributions add up in ("+0.42 log-odds",
-    "+0.08 probability"), because a reader cannot tell from the numbers alone.
+    "+0.08 probability"), because a reader cannot tell from the numbers alone, and the decision
+    threshold: a money-optimal threshold far from 0.5 otherwise makes "Predicted True
+    (probability 0.09)" read as a mistake.
     """
     strongest = contributions.reindex(contributions.abs().sort_values(ascending=False).index).head(top)
     where = "" if space == "value" else f" {space}"
@@ -236,6 +239,7 @@ def sentence(prediction: Any, row: pd.Series, contributions: pd.Series, *, label
     if task == "regression":
         head = f"Forecast {float(prediction):,.0f} {what}"
     else:
-        head = f"Predicted {prediction}" + (f" (probability of the positive class {probability:.2f})"
+        cut = f", decided at {threshold:.2f} for the most money" if threshold is not None else ""
+        head = f"Predicted {prediction}" + (f" (probability of the positive class {probability:.2f}{cut})"
                                             if probability is not None else "")
     return f"{head}: {', '.join(reasons)}." if reasons else f"{head}."

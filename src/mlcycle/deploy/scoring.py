@@ -100,7 +100,7 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
                                  contributions, labels=design.labels, target=design.target, task=model.task,
                                  space=explanation.space,
                                  probability=float(values[i]) if model.task == "classification" else None,
-                                 unit=design.time_unit),
+                                 unit=design.time_unit, threshold=model.threshold),
         })
     return out
 
