@@ -41,4 +41,4 @@ def in_service(request: Request) -> None:
     serving: Serving = request.app.state.serving
     if serving.retired is not None:
         raise RequestRejected(410, f"{serving.uc.name} is retired and no longer serves predictions "
-                                        f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}")
+                                   f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}")

@@ -21,11 +21,11 @@ import pandas as pd
 
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
-from mlcycle.design.spec import positive_mask
+from mlcycle.design.spec import actual_numbers
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError
-from mlcycle.monitor.store import Store, series_key, series_values
+from mlcycle.monitor.store import Store, given_actuals, series_key, series_values
 from mlcycle.monitor.store.sql import utcnow
 
 if TYPE_CHECKING:
@@ -174,14 +174,12 @@ class Serving:
         by_id = frame[frame["request_id"].notna()]
         ids = list(by_id["request_id"])
         found = {r["request_id"]: r for r in self.store.predictions_by_id(ids)} if ids else {}
-        for item in frame.itertuples():
+        numbers = actual_numbers(design, given_actuals(frame)).to_numpy()
+        for item, value in zip(frame.itertuples(), numbers):
             key, when = item.series_key, item.event_time
             if item.request_id and item.request_id in found:
                 key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
-            value = item.actual
-            if design.task == "classification" and item.actual_label is not None:
-                value = float(positive_mask(design, pd.Series([item.actual_label])).iloc[0])
-            if key is None or when is None or value is None or value != value:
+            if key is None or when is None or value != value:
                 continue
             values = series_values(key)
             rows.append({**dict(zip(design.group_columns, values)), design.time_column: when,

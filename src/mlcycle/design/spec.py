@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -841,6 +842,25 @@ def positive_mask(design: Design, target: pd.Series) -> pd.Series:
             return target.fillna(0).astype(bool)
         return target.map(_truthy).astype(bool)
     return target.map(lambda v: _same_label(design.positive_class, v)).astype(bool)
+
+
+def actual_numbers(design: Design, given: pd.Series) -> pd.Series:
+    """The number each actual stands for: the value itself (regression), 1.0 for the positive class and
+    0.0 for the other (classification), however the label was written; NaN where none came."""
+    if design.task == "classification":
+        return positive_mask(design, given).astype(float).where(given.notna())
+    return pd.to_numeric(given, errors="coerce").astype(float)
+
+
+def as_labels(design: Design, positive: pd.Series, labels: Any) -> np.ndarray:
+    """1.0 / 0.0 (the positive class or not) written back as one of ``labels`` — the data's, or a profile's —
+    picked by :func:`positive_mask`; None where ``positive`` is missing or a class has no label among them."""
+    among = pd.Series(list(labels), dtype=object)
+    is_positive = positive_mask(design, among)
+    pos = among[is_positive].iloc[0] if is_positive.any() else None
+    neg = among[~is_positive].iloc[0] if (~is_positive).any() else None
+    flags = positive.to_numpy(dtype=float)
+    return np.where(np.isnan(flags), None, np.where(flags == 1.0, pos, neg)).astype(object)
 
 
 def _truthy(value: Any) -> bool:

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.design import baseline as baseline_mod
-from mlcycle.design.spec import positive_mask
+from mlcycle.design.spec import actual_numbers, positive_mask
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
-from mlcycle.monitor.store import Store, series_values
+from mlcycle.monitor.store import Store, given_actuals, series_values
 
 if TYPE_CHECKING:
     from mlcycle.usecase import UseCase
@@ -79,9 +79,7 @@ def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = Non
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"])
     feedback = store.feedback_frame()
-    # a label sent as text has no number; one sent as a number has no text: either way, this is what came
-    feedback = feedback.assign(given=feedback["actual_label"].astype(object).where(feedback["actual_label"].notna(),
-                                                                                  feedback["actual"]))
+    feedback = feedback.assign(given=given_actuals(feedback))
     by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
     by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
     by_key = by_key.assign(event_time=pd.to_datetime(by_key["event_time"])).set_index(["series_key", "event_time"])
@@ -91,12 +89,7 @@ def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = Non
         keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
         fill = pd.Series(by_key["given"].reindex(keys).to_numpy(dtype=object), index=frame.index)
         given = given.where(given.notna(), fill)
-    known = given.notna()
-    if uc.spec.task == "classification":
-        actual = positive_mask(uc.spec, given).astype(float).where(known)
-    else:
-        actual = pd.to_numeric(given, errors="coerce").astype(float)
-    return frame.assign(actual=actual, actual_label=given.where(known, None))
+    return frame.assign(actual=actual_numbers(uc.spec, given), actual_label=given.where(given.notna(), None))
 
 
 def known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:

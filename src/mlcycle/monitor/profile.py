@@ -9,7 +9,6 @@ share of each category. JSON in, JSON out.
 from __future__ import annotations
 
 import json
-
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any

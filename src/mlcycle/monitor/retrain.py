@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from mlcycle.design.spec import positive_mask
+from mlcycle.design.spec import as_labels
 from mlcycle.develop import registry
 from mlcycle.develop.gate import GateReport, GateRow, row
 from mlcycle.develop.tracking import TAG, Tracker
@@ -75,8 +74,10 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     if labelled.empty:
         return base.reset_index(drop=True), 0
     served = shadow.labelled_rows(uc, store, labelled)
-    served[design.target] = _as_data_labels(uc, served["_actual"]) if design.task == "classification" \
-        else served["_actual"]
+    target = uc.data[design.target]
+    served[design.target] = pd.Series(as_labels(design, served["_actual"], target.dropna().unique()),
+                                      index=served.index, dtype=target.dtype) \
+        if design.task == "classification" else served["_actual"]
     served = served.drop(columns=["_actual", "_actual_label"])
     if not time_column:
         extra = served[[c for c in served.columns if c in base.columns]]
@@ -91,16 +92,6 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     frame = pd.concat([merged, extra[[c for c in extra.columns if c in base.columns]]], ignore_index=True)
     frame = frame.sort_values([time_column, *design.group_columns], kind="stable").reset_index(drop=True)
     return frame, int(fed.notna().sum() + len(extra))
-
-
-def _as_data_labels(uc: UseCase, positive: pd.Series) -> pd.Series:
-    """1.0 / 0.0 (the positive class or not) written back as the data's own two labels."""
-    target = uc.data[uc.spec.target]
-    mask = positive_mask(uc.spec, target)
-    pos = target[mask].iloc[0] if mask.any() else 1
-    neg = target[~mask].iloc[0] if (~mask).any() else 0
-    return pd.Series(np.where(positive.to_numpy(dtype=float) == 1.0, pos, neg), index=positive.index,
-                     dtype=target.dtype)
 
 
 def with_data(uc: UseCase, frame: pd.DataFrame, train_until: date | datetime | None) -> UseCase:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.design.spec import positive_mask
+from mlcycle.design.spec import as_labels
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -173,7 +173,7 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
         if name == PREDICTION:
             values: Any = labelled["output"].to_numpy(dtype=float)
         elif name == uc.spec.target:
-            values = _as_reference_labels(uc, labelled["actual"], column.categories) \
+            values = as_labels(uc.spec, labelled["actual"], column.categories or []) \
                 if column.kind == "categorical" else labelled["actual"].to_numpy(dtype=float)
         elif name in inputs.columns:
             values = inputs[name].to_numpy()
@@ -183,15 +183,6 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
             values = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
         frame[name] = values
     return frame
-
-
-def _as_reference_labels(uc: UseCase, actual: pd.Series, categories: list[Any] | None) -> np.ndarray:
-    """Classification actuals (1.0 = positive) written as the reference profile wrote the target: its labels."""
-    labels = pd.Series(list(categories or []), dtype=object)
-    positive = positive_mask(uc.spec, labels)
-    pos = labels[positive].iloc[0] if positive.any() else None
-    neg = labels[~positive].iloc[0] if (~positive).any() else None
-    return np.where(actual.isna(), None, np.where(actual.to_numpy(dtype=float) == 1.0, pos, neg)).astype(object)
 
 
 def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions, *,

@@ -51,11 +51,11 @@ def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
         raise RequestRejected(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise RequestRejected(400, "the body must be a JSON object with one of dataframe_split, dataframe_records, "
-                         "instances, inputs")
+                                   "instances, inputs")
     keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload]
     if len(keys) != 1:
         raise RequestRejected(400, "give exactly one of dataframe_split, dataframe_records, instances, inputs "
-                         f"(MLflow's scoring format); got {', '.join(payload) or 'none'}")
+                                   f"(MLflow's scoring format); got {', '.join(payload) or 'none'}")
     data = payload[keys[0]]
     if keys[0] == "dataframe_split":
         if not isinstance(data, dict) or "columns" not in data or "data" not in data:

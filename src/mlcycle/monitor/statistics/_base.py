@@ -11,7 +11,6 @@ small to matter.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-
 from dataclasses import dataclass
 from typing import Protocol
 

@@ -14,10 +14,12 @@ from mlcycle.monitor.store.sql import (
     FeedbackItem,
     PredictionRecord,
     Store,
+    given_actuals,
     open_store,
     series_key,
     series_values,
     store_url,
 )
 
-__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "PredictionRecord", "Store", "open_store", "series_key", "series_values", "store_url"]
+__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "PredictionRecord", "Store", "given_actuals", "open_store", "series_key",
+           "series_values", "store_url"]

@@ -92,6 +92,12 @@ def series_key(values: Any) -> str:
     return json.dumps([str(v) for v in values])
 
 
+def given_actuals(feedback: pd.DataFrame) -> pd.Series:
+    """What came back for each feedback row: the label when it was sent as text, else the number (the store
+    keeps one or the other, see ``_actual``)."""
+    return feedback["actual_label"].astype(object).where(feedback["actual_label"].notna(), feedback["actual"])
+
+
 def series_values(key: str) -> list[str]:
     return list(json.loads(key))
 
