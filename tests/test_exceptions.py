@@ -4,8 +4,8 @@ A design or data a user can write must end in a clear MlcycleError (the CLI's ex
 field named), never a bare ValueError or KeyError traceback. This walks every ``raise`` in the
 package's source: the class raised must be an MlcycleError subclass listed in
 ``mlcycle.exceptions.__all__`` and exported by ``mlcycle``. Pydantic validators are the one
-exception — their contract is ValueError, which :func:`mlcycle.design.spec.parse` turns into
-DesignError (tested by ``tests/design/test_spec.py`` and the hypothesis test of the zoo).
+exception — their contract is ValueError, which :func:`mlcycle.contract.spec.parse` turns into
+DesignError (tested by ``tests/contract/test_spec.py`` and the hypothesis test of the zoo).
 """
 
 from __future__ import annotations

@@ -5,8 +5,7 @@
     card = uc.design()
 """
 
-
-
+from mlcycle._version import __version__
 from mlcycle.exceptions import (
     AlertNotDelivered,
     BadInput,
@@ -24,7 +23,12 @@ from mlcycle.exceptions import (
 )
 from mlcycle.usecase import UseCase, init
 
-__version__ = "0.1.0"
+# Each registry tells the contract its names when it is imported (mlcycle.contract.vocabulary).
+# Importing any part of mlcycle runs this file first, so no design is read against half a vocabulary.
+from mlcycle.develop import algorithms as _algorithms  # noqa: F401  isort: skip
+from mlcycle.metrics import catalogue as _catalogue  # noqa: F401  isort: skip
+from mlcycle.monitor import alerts as _alerts  # noqa: F401  isort: skip
+from mlcycle.monitor import statistics as _statistics  # noqa: F401  isort: skip
 
 __all__ = [
     "AlertNotDelivered",

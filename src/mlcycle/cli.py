@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from mlcycle import __version__
+from mlcycle._version import __version__
 from mlcycle.design.card import DesignCard
 from mlcycle.exceptions import MlcycleError
 from mlcycle.usecase import UseCase, init as init_use_case
@@ -436,7 +436,7 @@ def monitor_command(
     """
     import time as time_mod
 
-    from mlcycle.monitor.window import parse_duration
+    from mlcycle.contract.spec import parse_duration
 
     uc = UseCase.load(use_case)
     pause = parse_duration(every).total_seconds() if every else None

@@ -23,7 +23,7 @@ tests) can tell exactly which key was wrong.
 Nothing else is raised on purpose: a design or data that a user can write reaches one of
 these, never a bare ``ValueError`` or ``KeyError`` (``tests/test_exceptions.py`` walks the
 source to keep it so). The one exception is inside Pydantic validators of the design, whose
-contract is ``ValueError``; :func:`mlcycle.design.spec.parse` turns those into DesignError.
+contract is ``ValueError``; :func:`mlcycle.contract.spec.parse` turns those into DesignError.
 """
 
 from __future__ import annotations

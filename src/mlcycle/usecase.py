@@ -22,7 +22,7 @@ from mlcycle.data import quality
 from mlcycle.data.quality import DataIssue
 from mlcycle.data.schema import Schema, infer
 from mlcycle.design import card as card_mod
-from mlcycle.design import spec as spec_mod
+from mlcycle.contract import spec as spec_mod
 from mlcycle.design.card import DesignCard
 from mlcycle.exceptions import DesignError, UseCaseError
 

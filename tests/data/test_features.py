@@ -113,7 +113,7 @@ def test_builder_for_the_example_variants(example_dir) -> None:  # type: ignore[
 
 
 def test_every_calendar_feature_the_design_accepts_can_be_built() -> None:
-    from mlcycle.design.spec import CALENDAR_FEATURES
+    from mlcycle.contract.spec import CALENDAR_FEATURES
 
     days = pd.Series(pd.date_range("2024-12-20", periods=20))
     built = calendar_features(days, list(CALENDAR_FEATURES), "GB")

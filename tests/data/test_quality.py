@@ -10,7 +10,7 @@ import pytest
 
 import mlcycle
 from mlcycle.data import quality
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from tests.conftest import minimal_design, small_sales
 
 

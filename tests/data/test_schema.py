@@ -8,7 +8,7 @@ import pandas as pd
 
 import mlcycle
 from mlcycle.data.schema import Schema, infer
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from tests.conftest import minimal_design
 
 

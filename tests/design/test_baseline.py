@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcycle.design import baseline, spec
+from mlcycle.contract import spec
+from mlcycle.design import baseline
 from tests.conftest import minimal_design
 
 

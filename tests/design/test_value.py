@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcycle.design import spec, value
+from mlcycle.contract import spec
+from mlcycle.design import value
 from mlcycle.metrics.cost import CostModel
 from tests.conftest import minimal_design
 

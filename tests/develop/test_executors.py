@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from mlcycle.develop.executors import Executor, get_executor
 from mlcycle.develop.trial import TrialSpec, Workbench, fit_folds
 from mlcycle.exceptions import UsageError

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import mlcycle
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from mlcycle.develop import trial
 from mlcycle.metrics import CostModel
 from tests.conftest import minimal_design, small_sales

@@ -134,7 +134,7 @@ def test_user_metric_errors_name_what_is_wrong(tmp_path: Path) -> None:
 
 
 def test_user_metric_in_a_design_is_checked(make_use_case) -> None:  # type: ignore[no-untyped-def]
-    from mlcycle.design import spec
+    from mlcycle.contract import spec
 
     from tests.conftest import minimal_design
 

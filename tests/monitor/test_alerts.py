@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from mlcycle.monitor import alerts
 from mlcycle.monitor.drift import DriftReport, DriftRow
 from mlcycle.monitor.performance import Performance

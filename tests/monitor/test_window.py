@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from mlcycle.deploy import create_app
 from mlcycle.exceptions import UseCaseError
 from mlcycle.monitor.store import open_store
-from mlcycle.monitor.window import parse_duration
+from mlcycle.contract.spec import parse_duration
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.monitor.conftest import edit_design, serve_period
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from mlcycle.design.spec import CALENDAR_FEATURES, TIME_UNITS, Design
+from mlcycle.contract.spec import CALENDAR_FEATURES, TIME_UNITS, Design
 from mlcycle.exceptions import DataError
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlcycle.design.spec import Design
+from mlcycle.contract.spec import Design
 from mlcycle.exceptions import DesignError, Problem
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlcycle.data.profile import kind_of
 from mlcycle.data.schema import feature_columns
-from mlcycle.design.spec import Design, positive_mask
+from mlcycle.contract.spec import Design, positive_mask
 
 Severity = Literal["error", "warning", "info"]
 MIN_ROWS = 30

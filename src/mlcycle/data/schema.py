@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from mlcycle.data.profile import kind_of
-from mlcycle.design.spec import CALENDAR_FEATURES, Design
+from mlcycle.contract.spec import CALENDAR_FEATURES, Design
 
 # A string column with at most this many distinct values is a category: serving refuses
 # values outside the list. Above it the column is free text.

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from mlcycle import __version__
+from mlcycle._version import __version__
 from mlcycle.deploy.auth import Auth
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog

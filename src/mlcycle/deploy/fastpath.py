@@ -21,7 +21,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from mlcycle.data.features import FeatureBuilder, _holiday_days
-from mlcycle.design.spec import CALENDAR_FEATURES
+from mlcycle.contract.spec import CALENDAR_FEATURES
 
 TOLERANCE = 1e-6
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
-from mlcycle.design.spec import actual_numbers
+from mlcycle.contract.spec import actual_numbers
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError

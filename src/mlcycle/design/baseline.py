@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlcycle.design.spec import Design, positive_mask
+from mlcycle.contract.spec import Design, positive_mask
 
 # How many seasons back seasonal_naive may reach when the same day a season ago is absent
 # (the shop was closed): a week later it would be the same weekday two weeks ago.

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlcycle.data.load import training_rows
 from mlcycle.data.profile import DataProfile, profile_frame
-from mlcycle.design.spec import CALENDAR_FEATURES, Design, positive_mask
+from mlcycle.contract.spec import CALENDAR_FEATURES, Design, positive_mask
 from mlcycle.design.value import ValueEstimate, estimate, score_baseline
 from mlcycle.metrics import catalogue
 from mlcycle.report import html, plots

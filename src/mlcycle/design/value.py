@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.design import baseline as baseline_mod
-from mlcycle.design.spec import Design, positive_mask
+from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.metrics.catalogue import Scored
 from mlcycle.metrics.cost import CostModel
 

@@ -27,6 +27,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from mlcycle.contract.vocabulary import AlgorithmTerm, tell
+
 Family = Literal["linear", "tree"]
 # Calendar features a linear model should see as categories, not as a line through 1..7.
 CYCLIC = {"day_of_week", "month", "quarter", "week_of_year"}
@@ -181,6 +183,10 @@ def tunable(name: str) -> list[str]:
     """Every hyperparameter name a design may set for this algorithm."""
     algorithm = REGISTRY[name]
     return [*algorithm.space, *algorithm.regression_space, *algorithm.classification_space]
+
+
+for _algorithm in REGISTRY.values():
+    tell(AlgorithmTerm(_algorithm.name, _algorithm.tasks, tuple(tunable(_algorithm.name)), tuple(_algorithm.space)))
 
 
 def preprocessing(family: Family, columns: list[str], categorical: list[str]) -> ColumnTransformer:

@@ -257,7 +257,7 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
 
 
 def _labels(uc: UseCase) -> tuple[Any, Any]:
-    from mlcycle.design.spec import positive_mask
+    from mlcycle.contract.spec import positive_mask
 
     target = uc.training_data[uc.spec.target]
     positive = positive_mask(uc.spec, target)

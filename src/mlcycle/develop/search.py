@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mlcycle.data.features import builder_for
-from mlcycle.design.spec import Design
+from mlcycle.contract.spec import Design
 from mlcycle.develop import algorithms
 from mlcycle.develop.executors import get_executor
 from mlcycle.develop.tracking import TAG, Tracker, frame_hash

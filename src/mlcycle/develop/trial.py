@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline
 
 from mlcycle.data.features import FeatureBuilder, builder_for
 from mlcycle.design import baseline as baseline_mod
-from mlcycle.design.spec import Design, positive_mask
+from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.develop import algorithms
 from mlcycle.develop.notes import recording

@@ -25,19 +25,19 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn import metrics as skm
 
+from mlcycle.contract.spec import is_user_metric
+from mlcycle.contract.vocabulary import Direction, MetricTerm, View, tell, tell_user_metric_check
 from mlcycle.exceptions import DesignError, UsageError
 from mlcycle.metrics.cost import CostModel
 
 if TYPE_CHECKING:
-    from mlcycle.design.spec import Design
+    from mlcycle.contract.spec import Design
 
-View = Literal["data_scientist", "domain_expert", "business"]
-Direction = Literal["lower", "higher", "zero"]
 REGRESSION = frozenset({"regression"})
 CLASSIFICATION = frozenset({"classification"})
 BOTH = REGRESSION | CLASSIFICATION
@@ -212,10 +212,6 @@ def names(view: View, task: str) -> list[str]:
     return [m.name for m in _BUILTIN if m.view == view and task in m.tasks]
 
 
-def is_user_metric(name: str) -> bool:
-    return ":" in name
-
-
 def load_user_metric(reference: str, folder: Path) -> Metric:
     """Load ``file.py:function`` from the use-case folder as a domain-expert metric.
 
@@ -242,6 +238,19 @@ def load_user_metric(reference: str, folder: Path) -> Metric:
         raise DesignError(f"{file_part} has no function {func_name!r}; functions there: {', '.join(available) or 'none'}")
     direction: Direction = "higher" if getattr(fn, "greater_is_better", False) else "lower"
     return Metric(reference, "domain_expert", BOTH, direction, lambda s: fn(s.y_true, s.y_pred), fn.__doc__ or reference)
+
+
+def _user_metric_problem(reference: str, folder: Path) -> str | None:
+    try:
+        load_user_metric(reference, folder)
+    except DesignError as exc:
+        return exc.problems[0].message
+    return None
+
+
+for _metric in _BUILTIN:
+    tell(MetricTerm(_metric.name, _metric.view, _metric.tasks, _metric.direction))
+tell_user_metric_check(_user_metric_problem)
 
 
 def resolve(name: str, folder: Path | None = None) -> Metric:

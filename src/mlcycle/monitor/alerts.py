@@ -18,12 +18,14 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlcycle.design.spec import AlertSink, Design
+from mlcycle.contract.spec import AlertSink, Design
+from mlcycle.contract.vocabulary import tell_sink
 from mlcycle.exceptions import AlertNotDelivered
 from mlcycle.metrics import catalogue
 from mlcycle.monitor.drift import DriftReport
@@ -158,11 +160,22 @@ def sinks_for(design: Design, state_dir: Path, store: Store) -> list[Sink]:
     return out
 
 
+def _webhook(spec: AlertSink, state_dir: Path) -> Sink:
+    assert spec.url is not None  # the contract refuses a webhook without a url
+    return WebhookSink(spec.url, timeout=spec.timeout_seconds, retries=spec.retries)
+
+
+# The sinks a design may name under monitoring.alerts, by kind; the contract is told the names.
+SINKS: dict[str, Callable[[AlertSink, Path], Sink]] = {
+    "log": lambda spec, state_dir: LogSink(state_dir / "alerts.log"),
+    "webhook": _webhook,
+}
+for _kind in SINKS:
+    tell_sink(_kind)
+
+
 def _sink(spec: AlertSink, state_dir: Path) -> Sink:
-    if spec.kind == "webhook":
-        assert spec.url is not None
-        return WebhookSink(spec.url, timeout=spec.timeout_seconds, retries=spec.retries)
-    return LogSink(state_dir / "alerts.log")
+    return SINKS[spec.kind](spec, state_dir)
 
 
 # ── episodes ─────────────────────────────────────────────────────────────────────────

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.design import baseline as baseline_mod
-from mlcycle.design.spec import actual_numbers, positive_mask
+from mlcycle.contract.spec import actual_numbers, positive_mask
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlcycle.design.spec import as_labels
+from mlcycle.contract.spec import as_labels
 from mlcycle.develop import registry
 from mlcycle.develop.gate import GateReport, GateRow, row
 from mlcycle.develop.tracking import TAG, Tracker

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.design.spec import as_labels
+from mlcycle.contract.spec import as_labels, parse_duration
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -41,15 +41,6 @@ if TYPE_CHECKING:
     from mlcycle.usecase import UseCase
 
 PREDICTION = "prediction"  # the model's output as the reference profile names it
-
-
-def parse_duration(text: str) -> timedelta:
-    """``12h``, ``7d``, ``2w`` → a timedelta (the design's ``monitoring.window`` format)."""
-    match = re.fullmatch(r"([1-9]\d*)([hdw])", str(text).strip())
-    if not match:
-        raise UseCaseError(f"a window must be a duration such as 12h, 7d or 2w. Got {text!r}")
-    count, unit = int(match.group(1)), match.group(2)
-    return timedelta(hours=count) if unit == "h" else timedelta(days=count * (7 if unit == "w" else 1))
 
 
 @dataclass
@@ -259,4 +250,4 @@ def watched_metric(uc: UseCase) -> str | None:
     return design.requirements.quality.metric if design.requirements.quality else None
 
 
-__all__ = ["MonitoringResult", "compute", "monitor", "parse_duration", "watched_metric", "windows"]
+__all__ = ["MonitoringResult", "compute", "monitor", "watched_metric", "windows"]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from mlcycle import __version__
+from mlcycle._version import __version__
 from mlcycle.deploy.dependencies import get_metrics, get_serving, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.serving import Serving

@@ -20,7 +20,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from mlcycle import __version__
+from mlcycle._version import __version__
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog

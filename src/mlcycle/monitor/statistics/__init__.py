@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlcycle.contract.vocabulary import StatisticTerm, tell
 from mlcycle.exceptions import DesignError
 from mlcycle.monitor.statistics._base import Measured, Statistic
 from mlcycle.monitor.statistics.chi2 import ChiSquare
@@ -11,6 +12,8 @@ from mlcycle.monitor.statistics.psi import PSI
 from mlcycle.monitor.statistics.wasserstein import Wasserstein
 
 REGISTRY: dict[str, Statistic] = {s.name: s for s in (PSI(), KS(), Wasserstein(), JensenShannon(), ChiSquare())}
+for _statistic in REGISTRY.values():
+    tell(StatisticTerm(_statistic.name, _statistic.kinds))
 
 
 def get(name: str, kind: str) -> Statistic:

@@ -16,16 +16,17 @@ Layers 1 and 2 run on load; layer 3 runs whenever the data is first read.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from mlcycle.exceptions import DesignError, Problem
+from mlcycle.contract.vocabulary import View, vocabulary
+from mlcycle.exceptions import DesignError, Problem, UseCaseError
 
 Task = Literal["regression", "classification"]
 CALENDAR_FEATURES: dict[str, str] = {
@@ -43,6 +44,18 @@ CALENDAR_FEATURES: dict[str, str] = {
 # One time step of the time column, as numpy and pandas write it: lags, rolling means and the
 # seasonal baseline count these steps, feedback and predictions are matched on them.
 TIME_UNITS: dict[str, str] = {"day": "D", "hour": "h"}
+
+
+_DURATION = re.compile(r"([1-9]\d*)([hdw])")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``12h``, ``7d``, ``2w`` → a timedelta: ``monitoring.window``, ``monitor --window`` and ``--every``."""
+    match = _DURATION.fullmatch(str(text).strip())
+    if not match:
+        raise UseCaseError(f"a window must be a duration such as 12h, 7d or 2w. Got {text!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    return timedelta(hours=count) if unit == "h" else timedelta(days=count * (7 if unit == "w" else 1))
 
 
 class _Strict(BaseModel):
@@ -263,11 +276,26 @@ class Deployment(_Strict):
                                     "(audit rows kept while their model version is registered).")
 
 
+def _not_one_of(value: Any, names: list[str]) -> str | None:
+    """None for a name the registries told the contract, else the message Pydantic writes for a Literal."""
+    if value in names:
+        return None
+    quoted = [repr(n) for n in names]
+    listed = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
+    return f"must be {listed}. Got {value!r}"
+
+
 class DriftThreshold(_Strict):
-    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = Field(
-        None, description="This feature's statistic; default: its column type's.")
+    statistic: str | None = Field(None, description="This feature's statistic; default: its column type's.")
     warn: float | None = Field(None, ge=0, description="This feature's warning threshold.")
     alert: float | None = Field(None, ge=0, description="This feature's alert threshold.")
+
+    @field_validator("statistic")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and (problem := _not_one_of(value, vocabulary().statistic_names())):
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> DriftThreshold:
@@ -277,17 +305,23 @@ class DriftThreshold(_Strict):
 
 
 class Drift(_Strict):
-    statistic: Literal["wasserstein", "ks", "psi", "jensen_shannon", "chi2"] | None = Field(
-        None, description="One statistic for every column; overrides numeric/categorical.")
-    numeric: Literal["wasserstein", "ks", "psi"] = Field(
+    statistic: str | None = Field(None, description="One statistic for every column; overrides numeric/categorical.")
+    numeric: str = Field(
         "wasserstein", description="Statistic for numeric columns (Wasserstein is normalised by the reference spread).")
-    categorical: Literal["jensen_shannon", "chi2", "psi"] = Field(
-        "jensen_shannon", description="Statistic for categorical columns.")
+    categorical: str = Field("jensen_shannon", description="Statistic for categorical columns.")
     warn: float = Field(0.05, ge=0, description="A column past this is reported as drifting.")
     alert: float = Field(0.1, ge=0, description="A column past this raises an alert.")
     per_feature: dict[str, DriftThreshold] = Field(default_factory=dict, description="Overrides per column.")
     min_rows: int = Field(100, ge=1, description="A column with fewer values in a window is shown but not judged: "
                           "on a handful of rows every statistic crosses a fixed threshold by chance.")
+
+    @field_validator("statistic", "numeric", "categorical")
+    @classmethod
+    def _known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.field_name if info.field_name in ("numeric", "categorical") else None
+        if value is not None and (problem := _not_one_of(value, vocabulary().statistic_names(kind))):
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Drift:
@@ -319,10 +353,17 @@ class ReviewSpec(_Strict):
 
 
 class AlertSink(_Strict):
-    kind: Literal["log", "webhook"] = Field(description="log: JSON lines; webhook: POST JSON to url.")
+    kind: str = Field(description="log: JSON lines; webhook: POST JSON to url.")
     url: str | None = Field(None, description="webhook: where to POST.")
     timeout_seconds: float = Field(5, gt=0, description="webhook: give up on one attempt after this long.")
     retries: int = Field(3, ge=0, description="webhook: further attempts after a failure.")
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if problem := _not_one_of(value, vocabulary().sinks):
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _url_for_webhook(self) -> AlertSink:
@@ -349,7 +390,7 @@ class Monitoring(_Strict):
     @field_validator("window")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if not re.fullmatch(r"[1-9]\d*[hdw]", str(value)):
+        if _DURATION.fullmatch(str(value)) is None:
             raise ValueError(f"must be a duration such as 12h, 7d or 2w. Got {value!r}")
         return value
 
@@ -395,9 +436,7 @@ class Design(_Strict):
     @model_validator(mode="after")
     def _task_defaults(self) -> Design:
         """Fill the defaults that depend on the task or on the time column."""
-        from mlcycle.develop import algorithms
-        from mlcycle.metrics import catalogue
-
+        told = vocabulary()
         regression = self.task == "regression"
         if self.metrics.data_scientist is None:
             self.metrics.data_scientist = ["mae", "rmse", "mape"] if regression else ["roc_auc", "f1", "log_loss"]
@@ -408,13 +447,13 @@ class Design(_Strict):
             self.experiments.validation.method = (
                 "time_series_split" if self.time_column else ("kfold" if regression else "stratified_kfold"))
         if self.experiments.algorithms is None:
-            self.experiments.algorithms = {name: {} for name in algorithms.for_task(self.task)}
+            self.experiments.algorithms = {name: {} for name in told.algorithm_names(self.task)}
         if "method" not in self.value.baseline.model_fields_set and not (regression and self.time_column):
             self.value.baseline.method = "mean" if regression else "majority_class"
         if self.monitoring.performance is None:
             listed = self.metrics.data_scientist or ["mae" if regression else "roc_auc"]
             metric = self.requirements.quality.metric if self.requirements.quality else listed[0]
-            known = catalogue.CATALOGUE.get(metric)
+            known = told.metrics.get(metric)
             if known is not None and self.task in known.tasks:
                 self.monitoring.performance = PerformanceAlert(metric=metric)
         return self
@@ -425,7 +464,7 @@ class Design(_Strict):
         return TIME_UNITS[self.time_unit]
 
     @property
-    def views(self) -> dict[str, list[str]]:
+    def views(self) -> dict[View, list[str]]:
         return {
             "data_scientist": list(self.metrics.data_scientist or []),
             "domain_expert": list(self.metrics.domain_expert or []),
@@ -551,8 +590,7 @@ def _problem(err: dict[str, Any]) -> Problem:
 
 def check_consistency(design: Design, *, folder: Path | None = None) -> list[Problem]:
     """Rules that span several keys (layer 2). Returns every problem found."""
-    from mlcycle.develop import algorithms
-    from mlcycle.metrics import catalogue
+    told = vocabulary()
 
     problems: list[Problem] = []
     add = lambda path, message: problems.append(Problem(path, message))  # noqa: E731
@@ -603,14 +641,13 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
     for view, listed in views.items():
         for i, name in enumerate(listed):
             path = f"metrics.{view}[{i}]"
-            if catalogue.is_user_metric(name):
+            if is_user_metric(name):
                 if view != "domain_expert":
                     add(path, "user metrics (file.py:function) belong to metrics.domain_expert")
-                elif folder is not None:
-                    try:
-                        catalogue.load_user_metric(name, folder)
-                    except DesignError as exc:
-                        add(path, exc.problems[0].message)
+                elif folder is not None and told.user_metric_problem is not None:
+                    problem = told.user_metric_problem(name, folder)
+                    if problem:
+                        add(path, problem)
                 continue
             problem = _metric_problem(name, task, view)
             if problem:
@@ -666,36 +703,37 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
     grid = design.experiments.search.sampler == "grid"
     for algo, params in (design.experiments.algorithms or {}).items():
         apath = f"experiments.algorithms.{algo}"
-        known = algorithms.REGISTRY.get(algo)
+        known = told.algorithms.get(algo)
         if known is None or task not in known.tasks:
-            add(apath, f"unknown algorithm for a {task} task; valid: {', '.join(algorithms.for_task(task))}")
+            add(apath, f"unknown algorithm for a {task} task; valid: {', '.join(told.algorithm_names(task))}")
             continue
         for param, space in params.items():
-            if param not in algorithms.tunable(algo):
+            if param not in known.tunable:
                 add(f"{apath}.{param}", f"{algo} has no hyperparameter {param!r} in mlcycle; "
-                    f"tunable: {', '.join(algorithms.tunable(algo))}")
+                    f"tunable: {', '.join(known.tunable)}")
             elif grid and space.is_range:
                 add(f"{apath}.{param}", "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range")
         if grid:
-            for param in known.space:
+            for param in known.searched:
                 if param not in params:
                     add(f"{apath}.{param}", f"the grid sampler needs a list of choices for every hyperparameter; "
                         f"{param} uses its default range")
     if not design.experiments.algorithms:
-        add("experiments.algorithms", f"lists no algorithm; valid for {task}: {', '.join(algorithms.for_task(task))}")
+        add("experiments.algorithms", f"lists no algorithm; valid for {task}: {', '.join(told.algorithm_names(task))}")
     return problems
 
 
-def _metric_problem(name: str, task: str, view: str | None = None) -> str | None:
-    from mlcycle.metrics import catalogue
+def is_user_metric(name: str) -> bool:
+    """``file.py:function``: a domain-expert metric the use case writes itself."""
+    return ":" in name
 
-    metric = catalogue.CATALOGUE.get(name)
+
+def _metric_problem(name: str, task: str, view: View | None = None) -> str | None:
+    told = vocabulary()
+    metric = told.metrics.get(name)
     if metric is not None and task in metric.tasks and (view is None or metric.view == view):
         return None
-    if view is None:
-        fitting = [m.name for m in catalogue.CATALOGUE.values() if task in m.tasks and m.view != "business"]
-    else:
-        fitting = catalogue.names(view, task)  # type: ignore[arg-type]
+    fitting = told.metric_names(task, view)
     where = f"{view.replace('_', ' ')} metric" if view else "metric"
     return f"must be a {where} for a {task} task, one of {', '.join(fitting)}. Got {name!r}"
 
@@ -707,12 +745,10 @@ def _bound_problems(path: str, section: QualityRequirement | PerformanceAlert, l
     ``lower_key`` is the bound for lower-is-better metrics (``max``, ``alert_above``),
     ``higher_key`` the one for higher-is-better metrics (``min``, ``alert_below``).
     """
-    from mlcycle.metrics import catalogue
-
     problem = _metric_problem(section.metric, task)
     if problem:
         return [Problem(f"{path}.metric", problem)]
-    direction = catalogue.CATALOGUE[section.metric].direction
+    direction = vocabulary().metrics[section.metric].direction
     right, wrong = (higher_key, lower_key) if direction == "higher" else (lower_key, higher_key)
     if getattr(section, wrong) is not None:
         return [Problem(f"{path}.{wrong}", f"{section.metric} is {_better(direction)}, so give {right}, not {wrong}")]

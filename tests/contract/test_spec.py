@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import mlcycle
-from mlcycle.design import spec
+from mlcycle.contract import spec
 from mlcycle.exceptions import DesignError
 from tests.conftest import minimal_design, small_sales
 
