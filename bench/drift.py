@@ -14,7 +14,7 @@ Evidently needs pandas < 3; it runs from its own environment, ``bench/.venv-evid
 (``evidently==0.7.23``). It is never a dependency of mlcycle.
 
 The wide run (3M × 1,000 = 24 GB as float64) never holds the table: chunks of rows are generated and folded
-into :class:`mlcycle.monitor.profile.ProfileBuilder` — fixed fine histograms per column — for the reference
+into :class:`mlcycle.data.reference.ProfileBuilder` — fixed fine histograms per column — for the reference
 and for the current data; drift then compares the two profiles.
 """
 
@@ -180,7 +180,7 @@ def measure(which: str, folder: Path) -> dict:
 def wide(rows: int, columns: int, chunk: int) -> None:
     """3M × 1,000 streamed: generate chunks, fold them into two ProfileBuilders, compare the profiles."""
     from mlcycle.monitor import drift
-    from mlcycle.monitor.profile import ProfileBuilder
+    from mlcycle.data.reference import ProfileBuilder
 
     rng = np.random.default_rng(1)
     names = [f"x{i:04d}" for i in range(columns)]

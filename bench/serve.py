@@ -160,7 +160,7 @@ def main() -> None:
 
 def in_process_floor(uc: object, row: object) -> tuple[float, float]:
     from mlcycle.deploy.serving import Serving
-    from mlcycle.monitor.store import open_store
+    from mlcycle.store import open_store
 
     serving = Serving(uc, open_store(uc.state_dir))  # type: ignore[arg-type]
     loaded = serving.load_champion()

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 from typer.testing import CliRunner
 
-from mlcycle.cli import app
+from mlcycle.main import app
 from tests.conftest import minimal_design, small_sales
 
 runner = CliRunner()

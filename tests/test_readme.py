@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mlcycle.cli import app
+from mlcycle.main import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 
 from mlcycle.exceptions import UseCaseError
+from mlcycle.report import terminal
 from mlcycle.usecase import DESIGN_FILE, UseCase, init
 
 
@@ -28,7 +29,6 @@ def prepare(folder: Path) -> tuple[UseCase, bool]:
 
 
 def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
-    from mlcycle.cli import render_design, render_gate, render_issues, render_leaderboard
     from mlcycle.exceptions import GateFailed
 
     started = time.perf_counter()
@@ -38,23 +38,23 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
     console.print(Rule("Act 1 — design: is it worth building?"))
     with console.status("pricing today's process on history…"):
         card = uc.design()
-    render_design(card)
+    terminal.design_card(console, card)
 
     console.print(Rule("data check: can we trust the data?"))
     with console.status("checking the data…"):
         issues = uc.check_data()
-    render_issues(issues, uc.schema_path)
+    terminal.data_issues(console, issues, uc.schema_path)
 
     console.print(Rule("Act 2 — development: which model, and is it worth it?"))
     result = uc.experiment(trials=trials, console=console)
-    render_leaderboard(result, uc.spec.views)
+    terminal.leaderboard(console, result, uc.spec.views)
     console.print(Rule("promotion gate: does the best model meet the design?"))
     try:
         with console.status("refitting, logging and measuring the candidate…"):
             gate = uc.promote()
     except GateFailed as failed:
         gate = failed.report
-    render_gate(gate)
+    terminal.gate(console, gate)
 
     replayed = None
     loop: dict[str, Any] = {}
@@ -117,7 +117,7 @@ def _deploy(uc: UseCase, console: Console) -> Any:
         port = probe.getsockname()[1]
     from mlcycle.deploy.server import NoDelayH11Protocol
 
-    server = uvicorn.Server(uvicorn.Config(create_app(uc), host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(uc.workspace), host="127.0.0.1", port=port, log_level="warning",
                                            http=NoDelayH11Protocol))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -127,7 +127,7 @@ def _deploy(uc: UseCase, console: Console) -> Any:
                   f"{uc.spec.data.train_until} onwards day by day, each day's actuals arriving the next day")
     try:
         later = uc.data[uc.data[uc.spec.time_column] > str(uc.spec.data.train_until)]
-        result = replay.run(uc, f"http://127.0.0.1:{port}", later, console=console)
+        result = replay.run(uc.workspace, f"http://127.0.0.1:{port}", later, console=console)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -150,21 +150,19 @@ def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> di
     """Act 4: monitor the replayed months week by week, review the champion, act on the verdict."""
     from datetime import datetime, timedelta
 
-    from mlcycle.cli import render_retrain, render_review, render_windows
-
     console.print(Rule("Act 4 — monitoring: is it still worth it?"))
     since = datetime.combine(uc.spec.data.train_until, datetime.min.time()) + timedelta(days=1)
     with console.status("monitoring the served weeks…"):
         windows = uc.monitor_windows(since=since)
-    render_windows(windows, uc)
+    terminal.windows(console, windows, uc.spec)
     console.print(Rule("review: healthy, retrain, rollback or retire?"))
     review = uc.review()
-    render_review(review)
+    terminal.review(console, review)
     loop: dict[str, Any] = {"windows": windows, "review": review, "action": "none: the champion stays"}
     if review.verdict == "retrain":
         console.print(Rule("retrain: a challenger on the data that now includes the served months"))
         result = uc.retrain(trials=trials, console=console, review_id=review.id)
-        render_retrain(result, uc)
+        terminal.retrain(console, result)
         loop["action"] = f"retrained: {result.summary}"
     elif review.verdict == "rollback":
         old, new = uc.rollback()

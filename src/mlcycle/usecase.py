@@ -10,94 +10,106 @@ This is the Python API the CLI is a thin layer over::
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import cached_property
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlcycle.data import load as data_load
+from mlcycle.contract import spec as spec_mod
 from mlcycle.data import quality
 from mlcycle.data.quality import DataIssue
 from mlcycle.data.schema import Schema, infer
-from mlcycle.design import card as card_mod
-from mlcycle.contract import spec as spec_mod
-from mlcycle.design.card import DesignCard
-from mlcycle.exceptions import DesignError, UseCaseError
+from mlcycle.data.workspace import DESIGN_FILE, STATE_DIR, Workspace
+from mlcycle.develop import gate, search
+from mlcycle.develop.gate import GateReport, GateRow
+from mlcycle.develop.search import ExperimentResult
+from mlcycle.exceptions import GateFailed, UseCaseError
+from mlcycle.monitor import retrain as retrain_mod
+from mlcycle.monitor import review as review_mod
+from mlcycle.monitor import status as status_mod
+from mlcycle.monitor import window as window_mod
+from mlcycle.monitor.retrain import RetrainResult
+from mlcycle.monitor.review import Review
+from mlcycle.monitor.status import Status
+from mlcycle.store import Store, open_store
+from mlcycle.monitor.window import MonitoringResult
+from mlcycle.report import card as card_mod
+from mlcycle.report import experiment as experiment_report
+from mlcycle.report import monitoring as monitoring_report
+from mlcycle.report import promotion as promotion_report
+from mlcycle.report.card import DesignCard
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mlcycle.develop.gate import GateReport, GateRow
-    from mlcycle.develop.search import ExperimentResult
-    from mlcycle.monitor.retrain import RetrainResult
-    from mlcycle.monitor.review import Review
-    from mlcycle.monitor.window import MonitoringResult
-
-DESIGN_FILE = "mlcycle.yaml"
-STATE_DIR = ".mlcycle"
-
-
 class UseCase:
-    """One use case's folder: ``mlcycle.yaml``, its data, and the state folder ``.mlcycle/``."""
+    """One use case's folder: ``mlcycle.yaml``, its data, and the state folder ``.mlcycle/``.
+
+    The facade for users and the CLI. Each method hands the phase its :class:`Workspace` (the
+    validated design, the paths, the data) and writes the phase's report; the phases never see
+    this class.
+    """
 
     def __init__(self, folder: Path, spec: spec_mod.Design) -> None:
-        self.folder = folder
-        self.spec = spec
+        self.workspace = Workspace(folder, spec)
 
     @classmethod
     def load(cls, folder: str | Path = ".") -> UseCase:
         """Read and check ``folder/mlcycle.yaml``. Raises DesignError naming each bad YAML path."""
-        folder = Path(folder).resolve()
-        if not folder.is_dir():
-            raise UseCaseError(f"{folder} is not a folder. Create a use case with `mlcycle init {folder} --example sales`")
-        path = folder / DESIGN_FILE
-        if not path.is_file():
-            raise UseCaseError(f"{folder} holds no {DESIGN_FILE}; create one with `mlcycle init {folder} --example sales`")
-        return cls(folder, spec_mod.load(path))
+        workspace = Workspace.load(folder)
+        return cls(workspace.folder, workspace.spec)
 
-    # ── where things live ────────────────────────────────────────────────────────────
+    # ── what the workspace knows, for users of the facade ─────────────────────────────
+    @property
+    def folder(self) -> Path:
+        return self.workspace.folder
+
+    @property
+    def spec(self) -> spec_mod.Design:
+        return self.workspace.spec
+
     @property
     def name(self) -> str:
-        return self.spec.name
+        return self.workspace.name
 
     @property
     def state_dir(self) -> Path:
-        return self.folder / STATE_DIR
+        return self.workspace.state_dir
 
     @property
     def reports_dir(self) -> Path:
-        return self.state_dir / "reports"
+        return self.workspace.reports_dir
 
     @property
     def schema_path(self) -> Path:
-        return self.state_dir / "schema.json"
+        return self.workspace.schema_path
 
-    # ── data ─────────────────────────────────────────────────────────────────────────
-    @cached_property
+    @property
     def raw_data(self) -> pd.DataFrame:
         """The data source as read, checked against the design (layer 3 of the contract)."""
-        frame = data_load.read_source(self.spec, self.folder)
-        problems = spec_mod.check_against_data(self.spec, frame)
-        if problems:
-            raise DesignError(problems)
-        return frame
+        return self.workspace.raw_data
 
-    @cached_property
+    @property
     def data(self) -> pd.DataFrame:
         """The data in time order (then by series), as every phase uses it."""
-        frame = self.raw_data
-        if self.spec.time_column:
-            frame = frame.sort_values([self.spec.time_column, *self.spec.group_columns], kind="stable")
-        return frame.reset_index(drop=True)
+        return self.workspace.data
+
+    @property
+    def training_data(self) -> pd.DataFrame:
+        """Rows the development phase learns from: up to ``data.train_until``."""
+        return self.workspace.training_data
 
     @property
     def schema(self) -> Schema:
         """The inferred schema: the one `check_data` wrote, else inferred now."""
-        if self.schema_path.is_file():
-            return Schema.load(self.schema_path)
-        return infer(self.spec, self.data)
+        return self.workspace.schema
+
+    def with_frame(self, frame: pd.DataFrame, train_until: date | datetime | None) -> UseCase:
+        """The same use case learning from ``frame`` up to ``train_until``; nothing in the folder changes."""
+        twin = UseCase(self.folder, self.spec)
+        twin.workspace = self.workspace.with_frame(frame, train_until)
+        return twin
 
     # ── the design phase ─────────────────────────────────────────────────────────────
     def design(self) -> DesignCard:
@@ -115,11 +127,6 @@ class UseCase:
         return issues
 
     # ── the development phase ────────────────────────────────────────────────────────
-    @property
-    def training_data(self) -> pd.DataFrame:
-        """Rows the development phase learns from: up to ``data.train_until``."""
-        return data_load.training_rows(self.spec, self.data).reset_index(drop=True)
-
     def experiment(self, trials: int | None = None, executor: str | None = None, *, address: str | None = None,
                    workers: int | None = None, console: Console | None = None, track: bool = True,
                    report: bool = True, tags: dict[str, str] | None = None) -> ExperimentResult:
@@ -127,28 +134,27 @@ class UseCase:
 
         Returns the leaderboard and the best feasible trial; writes the experiment report.
         """
-        from mlcycle.develop import search
-        from mlcycle.develop.tracking import file_hash
-
-        result = search.run(self.spec, self.training_data, self.folder, self.state_dir, trials=trials,
-                            executor=executor, address=address, workers=workers, track=track, console=console,
-                            design_hash=file_hash(self.folder / DESIGN_FILE), tags=tags)
+        result = search.experiment(self.workspace, trials=trials, executor=executor, address=address,
+                                   workers=workers, track=track, console=console, tags=tags)
         if report:
-            from mlcycle.report import experiment as report_mod
-
-            result.report_path = report_mod.experiment(self, result)
+            result.report_path = experiment_report.experiment(self.workspace, result)
         return result
 
     def promote(self, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
                 challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
         """Refit the best (or given) trial, log it, run the promotion gate; register it as champion if it passes.
 
-        Raises GateFailed (nothing registered) when a requirement is not met, unless ``force``.
-        ``challenge`` adds a gate row measured on the logged model (retraining: "beats the champion").
+        Raises GateFailed (nothing registered) when a requirement is not met, unless ``force``; the
+        promotion report is written either way. ``challenge`` adds a gate row measured on the logged
+        model (retraining: "beats the champion").
         """
-        from mlcycle.develop import gate
-
-        return gate.promote(self, run_id, force=force, reason=reason, challenge=challenge, tags=tags)
+        try:
+            report = gate.promote(self.workspace, run_id, force=force, reason=reason, challenge=challenge, tags=tags)
+        except GateFailed as failed:
+            failed.report.report_path = promotion_report.write(self.workspace, failed.report)
+            raise
+        report.report_path = promotion_report.write(self.workspace, report)
+        return report
 
     # ── monitoring and the loop back ─────────────────────────────────────────────────
     def monitor(self, window: str | None = None, since: str | datetime | None = None,
@@ -163,41 +169,55 @@ class UseCase:
     def monitor_windows(self, window: str | None = None, since: str | datetime | None = None,
                         until: str | datetime | None = None) -> list[MonitoringResult]:
         """As :meth:`monitor`, returning every window computed, oldest first."""
-        from mlcycle.monitor import window as window_mod
-
-        return window_mod.monitor(self, window, _when(since), _when(until))
+        store = open_store(self.state_dir)
+        results = window_mod.monitor(self.workspace, window, _when(since), _when(until), store=store)
+        path = monitoring_report.write(self.workspace, store)
+        for result in results:
+            result.report_path = path
+        return results
 
     def review(self) -> Review:
         """The verdict on the champion — healthy, retrain, rollback or retire — with reasons and numbers."""
-        from mlcycle.monitor import review
-
-        return review.review(self)
+        store = open_store(self.state_dir)
+        verdict = review_mod.review(self.workspace, store)
+        self._refresh_monitoring_report(store)
+        return verdict
 
     def rollback(self) -> tuple[str, str]:
         """Move ``champion`` back to ``previous``; returns (from, to) versions."""
-        from mlcycle.monitor import review
-
-        return review.rollback(self)
+        store = open_store(self.state_dir)
+        moved = review_mod.rollback(self.workspace, store)
+        self._refresh_monitoring_report(store)
+        return moved
 
     def retire(self, reason: str) -> dict[str, object]:
         """Stop serving this use case (the service answers 410 with the reason); history is kept."""
-        from mlcycle.monitor import review
-
-        return review.retire(self, reason)
+        store = open_store(self.state_dir)
+        state = review_mod.retire(self.workspace, reason, store)
+        self._refresh_monitoring_report(store)
+        return state
 
     def retrain(self, trials: int | None = None, executor: str | None = None, *, console: Console | None = None,
                 review_id: int | None = None) -> RetrainResult:
         """A new search on the data including the served period's actuals; the challenger replaces the
         champion only through the promotion gate and only if it beats the champion on the latest window."""
-        from mlcycle.monitor import retrain
+        store = open_store(self.state_dir)
+        result = retrain_mod.retrain(self.workspace, trials=trials, executor=executor, console=console,
+                                     review_id=review_id, store=store)
+        result.experiment.report_path = experiment_report.experiment(result.workspace, result.experiment)
+        if result.gate is not None:
+            result.gate.report_path = promotion_report.write(result.workspace, result.gate)
+        self._refresh_monitoring_report(store)
+        return result
 
-        return retrain.retrain(self, trials=trials, executor=executor, console=console, review_id=review_id)
-
-    def status(self) -> dict[str, object]:
+    def status(self) -> Status:
         """Where the use case stands: design verdict, champion and gate, last window, open alerts, last review."""
-        from mlcycle.monitor import status
+        return status_mod.status(self.workspace)
 
-        return status.status(self)
+    def _refresh_monitoring_report(self, store: Store) -> None:
+        """Rewrite the monitoring report so it shows the latest review and what was done about it."""
+        if store.windows(last=1):
+            monitoring_report.write(self.workspace, store)
 
     def __repr__(self) -> str:
         return f"UseCase({self.name!r}, folder={str(self.folder)!r})"
@@ -219,3 +239,6 @@ def init(folder: str | Path, *, example: str = "sales", overwrite: bool = False)
     folder = Path(folder)
     examples.write(example, folder, overwrite=overwrite)
     return UseCase.load(folder)
+
+
+__all__ = ["DESIGN_FILE", "STATE_DIR", "UseCase", "init"]

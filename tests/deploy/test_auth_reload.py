@@ -9,14 +9,14 @@ import mlflow
 from fastapi.testclient import TestClient
 
 from mlcycle.deploy import create_app
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case, sales_rows
 
 
 def test_scopes(promoted_example: Any, tmp_path: Any) -> None:
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     store = open_store(uc.state_dir)
-    with TestClient(create_app(uc)) as client:
+    with TestClient(create_app(uc.workspace)) as client:
         rows = {"records": sales_rows(uc, 1)}
         assert client.post("/predict", json=rows).status_code == 200  # no key configured: open (on 127.0.0.1)
         closed = client.post("/admin/reload")
@@ -54,7 +54,7 @@ def test_reload_refuses_a_broken_model_without_a_failed_request(promoted_example
     store = open_store(uc.state_dir)
     _, admin_key = store.create_key("admin")
     headers = {"X-API-Key": admin_key}
-    with TestClient(create_app(uc, poll_seconds=3600)) as client:
+    with TestClient(create_app(uc.workspace, poll_seconds=3600)) as client:
         serving_version = client.get("/version", headers=headers).json()["version"]
         failures: list[int] = []
         stop = threading.Event()

@@ -8,7 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from mlcycle.cli import app
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case
 
 runner = CliRunner()

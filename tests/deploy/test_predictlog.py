@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.monitor.store import PredictionRecord, open_store
+from mlcycle.deploy.predictlog import PredictionRecord
+from mlcycle.store import open_store
 
 
 def record(i: int) -> PredictionRecord:

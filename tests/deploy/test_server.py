@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.servers import post, running
 
@@ -150,7 +150,7 @@ def test_retention_keeps_registered_versions_when_auditing(server_copy: Any) -> 
     from datetime import datetime
 
     from mlcycle.deploy.serving import Serving
-    from mlcycle.monitor.store import PredictionRecord
+    from mlcycle.deploy.predictlog import PredictionRecord
 
     uc = server_copy
     store = open_store(uc.state_dir)
@@ -159,5 +159,5 @@ def test_retention_keeps_registered_versions_when_auditing(server_copy: Any) -> 
         PredictionRecord("old-registered", uc.name, "1", {"price": 1.0}, output=1.0, created_at=old),
         PredictionRecord("old-gone", uc.name, "999", {"price": 1.0}, output=1.0, created_at=old),
     ])
-    assert Serving(uc, store).prune() == 1
+    assert Serving(uc.workspace, store).prune() == 1
     assert store.prediction("old-gone") is None and store.prediction("old-registered") is not None

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import sales_rows
 
 

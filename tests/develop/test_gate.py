@@ -22,7 +22,7 @@ GOOD_METRICS = {"mae": 90.0, "money_lost": 18_000.0, "baseline_money_lost": 24_0
 def _rows(uc: mlcycle.UseCase, metrics: dict[str, float] | None = None, *, latency: float = 5.0,
           gap: float | None = 1e-12, minutes: float = 0.1, variant: str = "with_lags") -> dict[str, gate.GateRow]:
     chosen = gate.Candidate("run", TrialSpec(1, variant, "lightgbm", {}), {**GOOD_METRICS, **(metrics or {})})
-    rows = gate.evaluate(uc, chosen, latency_p95_ms=latency, additivity_gap=gap, refit_minutes=minutes)
+    rows = gate.evaluate(uc.workspace, chosen, latency_p95_ms=latency, additivity_gap=gap, refit_minutes=minutes)
     return {row.requirement: row for row in rows}
 
 

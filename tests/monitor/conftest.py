@@ -28,7 +28,7 @@ def serve_period(uc: mlcycle.UseCase, start: str, end: str, *, feedback: bool | 
     if transform is not None:
         rows = transform(rows.copy())
     sent = 0
-    with TestClient(create_app(uc)) as client:
+    with TestClient(create_app(uc.workspace)) as client:
         for day, today in rows.groupby("date"):
             records = [{"date": f"{day:%Y-%m-%d}", "item": str(r.item), "price": float(r.price)} for r in today.itertuples()]
             answer = client.post("/predict", json={"records": records})

@@ -16,7 +16,7 @@ from mlcycle.contract import spec
 from mlcycle.monitor import alerts
 from mlcycle.monitor.drift import DriftReport, DriftRow
 from mlcycle.monitor.performance import Performance
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.conftest import minimal_design
 
 

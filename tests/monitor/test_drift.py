@@ -10,7 +10,8 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from mlcycle.exceptions import DesignError
-from mlcycle.monitor import drift, profile
+from mlcycle.data.reference import profile
+from mlcycle.monitor import drift
 from mlcycle.monitor.statistics import REGISTRY, get, ks_raw
 
 
@@ -135,7 +136,7 @@ def test_integer_ties_fall_in_the_bin_above_their_edge() -> None:
 
 @pytest.mark.parametrize("chunk", [997, 20_000])
 def test_streamed_profile_matches_the_in_memory_one(reference: pd.DataFrame, chunk: int) -> None:
-    from mlcycle.monitor.profile import ProfileBuilder
+    from mlcycle.data.reference import ProfileBuilder
 
     rng = np.random.default_rng(11)
     current = pd.DataFrame({"x": rng.normal(10.5, 2.4, 50_000), "c": rng.choice(["a", "b", "z"], 50_000, p=[0.4, 0.4, 0.2])})

@@ -13,7 +13,7 @@ from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.exceptions import UseCaseError
 from mlcycle.monitor.retrain import retraining_data
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case
 from tests.monitor.conftest import edit_design, serve_period
 from tests.monitor.test_review import bad_champion
@@ -73,7 +73,7 @@ def test_retraining_data_takes_the_fed_back_actuals(promoted_example: Any, tmp_p
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     serve_period(uc, "2011-08-31", "2011-09-10", actual=lambda today: today["units"] + 1000)
     store = open_store(uc.state_dir)
-    frame, served = retraining_data(uc, store, datetime(2011, 9, 8))
+    frame, served = retraining_data(uc.workspace, store, datetime(2011, 9, 8))
     september = frame[(frame["date"] > "2011-08-31") & (frame["date"] < "2011-09-08")]
     source = uc.data[(uc.data["date"] > "2011-08-31") & (uc.data["date"] < "2011-09-08")]
     assert served == len(september) == len(source) > 0

@@ -23,9 +23,8 @@ from mlcycle.deploy import create_app
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
-from mlcycle.monitor.retrain import with_data
 from mlcycle.monitor.review import EXIT_CODES
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.monitor.conftest import edit_design, serve_period
 
@@ -36,7 +35,7 @@ def bad_champion(uc: mlcycle.UseCase) -> str:
     """Register, over the gate's objection, a model that learned to order three times what sells; returns its version."""
     frame = uc.data.copy()
     frame["units"] = frame["units"] * 3
-    twin = with_data(uc, frame, uc.spec.data.train_until)
+    twin = uc.with_frame(frame, uc.spec.data.train_until)
     result = twin.experiment(trials=2, report=False)
     report = twin.promote(result.best_run_id, force=True, reason="test: a deliberately bad model")
     return str(report.version)
@@ -93,7 +92,7 @@ def test_a_model_that_no_longer_pays_is_retired(promoted_example: Any, tmp_path:
     assert "RETIRE" in result.output and "no longer pays" in result.output
     retired = runner.invoke(app, ["retire", "-u", str(uc.folder), "--reason", "the shop orders by hand again"])
     assert retired.exit_code == 0
-    with TestClient(create_app(uc)) as client:
+    with TestClient(create_app(uc.workspace)) as client:
         gone = client.post("/predict", json={"records": sales_rows(uc, 1)})
         assert gone.status_code == 410 and "the shop orders by hand again" in gone.json()["detail"]
         assert client.get("/health").json()["status"] == "retired"
@@ -116,7 +115,7 @@ def test_a_worse_champion_than_previous_is_rolled_back(promoted_example: Any, tm
     shadow = review.numbers["shadow"]
     assert shadow[good]["money_lost"] < shadow[bad]["money_lost"] * 0.95
     assert shadow[good]["rows"] == shadow[bad]["rows"] >= 200
-    with TestClient(create_app(uc, poll_seconds=0.2)) as client:
+    with TestClient(create_app(uc.workspace, poll_seconds=0.2)) as client:
         assert client.get("/version").json()["version"] == bad
         result = runner.invoke(app, ["rollback", "-u", str(uc.folder)])
         assert result.exit_code == 0 and f"champion is version {good} again" in result.output

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from mlcycle.deploy import create_app
 from mlcycle.exceptions import UseCaseError
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from mlcycle.contract.spec import parse_duration
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.monitor.conftest import edit_design, serve_period
@@ -83,7 +83,7 @@ def test_a_price_change_raises_one_drift_alert_and_the_report_shows_it(promoted_
     html = results[-1].report_path.read_text(encoding="utf-8")
     assert 'id="drift"' in html and 'class="alert"' in html and "price drifted" in html and "<svg" in html
     latest = next(d for d in results[-1].drift.rows if d.column == "price")
-    with TestClient(create_app(uc, poll_seconds=0.05)) as client:  # the service shows the latest window's drift
+    with TestClient(create_app(uc.workspace, poll_seconds=0.05)) as client:  # the service shows the latest window's drift
         deadline = time.monotonic() + 10
         while 'mlcycle_drift{column="price"' not in client.get("/metrics").text and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -94,7 +94,7 @@ def test_a_price_change_raises_one_drift_alert_and_the_report_shows_it(promoted_
 def test_failed_requests_raise_the_error_rate_alert(promoted_example: Any, tmp_path: Any) -> None:
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     uc = edit_design(uc.folder, lambda d: d["monitoring"].update(errors={"alert_above": 0.2}))
-    with TestClient(create_app(uc, poll_seconds=0.2)) as client:
+    with TestClient(create_app(uc.workspace, poll_seconds=0.2)) as client:
         for _ in range(6):
             assert client.post("/predict", json={"records": sales_rows(uc, 1)}).status_code == 200
         for _ in range(4):

@@ -37,7 +37,7 @@ from typer.testing import CliRunner
 
 import mlcycle
 from mlcycle.cli import app
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 from tests.servers import running
 from tests.usecases.cases import ZOO, Case, Served
 

@@ -1,6 +1,6 @@
 """The prediction microservice: FastAPI app factory.
 
-``create_app(uc)`` wires the routers (``routers/predict.py``, ``routers/protocols.py``,
+``create_app(ws)`` wires the routers (``routers/predict.py``, ``routers/protocols.py``,
 ``routers/admin.py``) to one :class:`~mlcycle.deploy.serving.Serving` (the champion), one
 :class:`~mlcycle.deploy.predictlog.PredictionLog` (group commit to the store), API-key auth
 and Prometheus metrics. On start it loads the champion and starts a poller that follows the
@@ -27,26 +27,26 @@ from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.routers import admin, predict, protocols
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import ModelError, RequestRejected
-from mlcycle.monitor.store import Store, open_store
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 POLL_SECONDS = 2.0
 
 
-def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
+def create_app(ws: Workspace, *, store: Store | None = None, migrate: bool = True,
                poll_seconds: float = POLL_SECONDS) -> FastAPI:
-    store = store or open_store(uc.state_dir, migrate=migrate)
-    serving = Serving(uc, store)
+    store = store or open_store(ws.state_dir, migrate=migrate)
+    serving = Serving(ws, store)
     metrics = ServiceMetrics()
-    max_body = int(uc.spec.deployment.max_body_mb * 1024 * 1024)
+    max_body = int(ws.spec.deployment.max_body_mb * 1024 * 1024)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             loaded = serving.load_champion()
-            metrics.model.labels(uc.name, loaded.version).set(1)
+            metrics.model.labels(ws.name, loaded.version).set(1)
         except ModelError as refused:
             serving.last_error = str(refused)  # /health says 503 with the reason; the poller keeps trying
         await asyncio.to_thread(serving.prune)  # retention, once per start (and daily by the poller)
@@ -60,8 +60,8 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
             log.close()
             serving.flush_errors()
 
-    app = FastAPI(title=f"mlcycle — {uc.name}", version=__version__, lifespan=lifespan,
-                  description=uc.spec.description or "Predictions for one use case, logged for audit.")
+    app = FastAPI(title=f"mlcycle — {ws.name}", version=__version__, lifespan=lifespan,
+                  description=ws.spec.description or "Predictions for one use case, logged for audit.")
     app.state.serving = serving
     app.state.store = store
     app.state.metrics = metrics
@@ -70,7 +70,7 @@ def create_app(uc: UseCase, *, store: Store | None = None, migrate: bool = True,
     app.include_router(protocols.router)
     app.include_router(admin.router)
 
-    app.add_middleware(_Measure, metrics=metrics, max_body=max_body, limit_mb=uc.spec.deployment.max_body_mb)
+    app.add_middleware(_Measure, metrics=metrics, max_body=max_body, limit_mb=ws.spec.deployment.max_body_mb)
 
     @app.exception_handler(RequestRejected)
     async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
@@ -170,5 +170,5 @@ async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> No
         after = serving.current.version if serving.current else None
         if after != before and after is not None:
             if before is not None:
-                metrics.model.labels(serving.uc.name, before).set(0)
-            metrics.model.labels(serving.uc.name, after).set(1)
+                metrics.model.labels(serving.ws.name, before).set(0)
+            metrics.model.labels(serving.ws.name, after).set(1)

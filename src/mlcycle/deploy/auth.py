@@ -14,7 +14,7 @@ import time
 from fastapi import Request
 
 from mlcycle.exceptions import RequestRejected
-from mlcycle.monitor.store import Store
+from mlcycle.store import Store
 
 CACHE_SECONDS = 5.0
 

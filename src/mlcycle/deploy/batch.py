@@ -20,10 +20,10 @@ from rich.progress import Progress
 from mlcycle.deploy.scoring import score
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 @dataclass
@@ -62,16 +62,16 @@ def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in out.astype(object).to_dict("records")]
 
 
-def run(uc: UseCase, input_path: Path, output_path: Path, *, explain: bool = False,
+def run(ws: Workspace, input_path: Path, output_path: Path, *, explain: bool = False,
         console: Console | None = None) -> BatchResult:
-    store = open_store(uc.state_dir)
-    serving = Serving(uc, store)
+    store = open_store(ws.state_dir)
+    serving = Serving(ws, store)
     try:
         serving.load_champion()
     except ModelError as refused:
         raise UseCaseError(f"cannot score: {refused}") from None
     frame = read_table(input_path)
-    chunk = uc.spec.deployment.max_batch_rows
+    chunk = ws.spec.deployment.max_batch_rows
     scored_parts, rejected_parts = [], []
     version = serving.current.version if serving.current else "?"
     progress = Progress(console=console, transient=True) if console else None
@@ -118,12 +118,12 @@ def run(uc: UseCase, input_path: Path, output_path: Path, *, explain: bool = Fal
     if rejected_parts:
         rejects_path = output_path.with_name(output_path.stem + ".rejects" + output_path.suffix)
         write_table(pd.concat(rejected_parts, ignore_index=True), rejects_path)
-    orders = _order_proposal(uc, scored, output_path)
+    orders = _order_proposal(ws, scored, output_path)
     return BatchResult(len(scored), sum(len(p) for p in rejected_parts), version, output_path, rejects_path, orders)
 
 
-def _order_proposal(uc: UseCase, scored: pd.DataFrame, output_path: Path) -> Path | None:
-    design = uc.spec
+def _order_proposal(ws: Workspace, scored: pd.DataFrame, output_path: Path) -> Path | None:
+    design = ws.spec
     if design.task != "regression" or not design.time_column or scored.empty:
         return None
     times = pd.to_datetime(scored[design.time_column])

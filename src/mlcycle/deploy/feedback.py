@@ -10,15 +10,15 @@ import pandas as pd
 
 from mlcycle.deploy.batch import read_table
 from mlcycle.exceptions import DataError, UseCaseError
-from mlcycle.monitor.store import FeedbackItem, open_store, series_key
+from mlcycle.store import FeedbackItem, open_store, series_key
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
-def items_from_frame(uc: UseCase, frame: pd.DataFrame) -> list[FeedbackItem]:
+def items_from_frame(ws: Workspace, frame: pd.DataFrame) -> list[FeedbackItem]:
     """Feedback rows: ``request_id`` + ``actual`` (or the target's name), or series keys + time + target."""
-    design = uc.spec
+    design = ws.spec
     value_column = "actual" if "actual" in frame.columns else design.target
     if value_column not in frame.columns:
         raise DataError(f"feedback needs a column 'actual' or {design.target!r}; got {', '.join(frame.columns)}")
@@ -42,9 +42,9 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def load(uc: UseCase, path: Path) -> int:
-    store = open_store(uc.state_dir)
-    items = items_from_frame(uc, read_table(path))
+def load(ws: Workspace, path: Path) -> int:
+    store = open_store(ws.state_dir)
+    items = items_from_frame(ws, read_table(path))
     unknown = store.add_feedback(items)
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
@@ -52,22 +52,22 @@ def load(uc: UseCase, path: Path) -> int:
     return len(items)
 
 
-def audit(uc: UseCase, request_id: str) -> dict[str, Any]:
+def audit(ws: Workspace, request_id: str) -> dict[str, Any]:
     """Everything about one decision: the prediction as logged, the model version's gate report, the actual."""
-    store = open_store(uc.state_dir)
+    store = open_store(ws.state_dir)
     record = store.prediction(request_id)
     if record is None:
         raise UseCaseError(f"no logged prediction with request id {request_id!r}")
     from mlcycle.develop.tracking import Tracker
 
-    client = Tracker(uc.state_dir, uc.name).client
+    client = Tracker(ws.state_dir, ws.name).client
     try:
-        version = client.get_model_version(uc.name, record["model_version"])
+        version = client.get_model_version(ws.name, record["model_version"])
         gate = json.loads(version.tags.get("mlcycle.gate", "null"))
-        record["model"] = {"name": uc.name, "version": record["model_version"], "source_run": version.run_id,
+        record["model"] = {"name": ws.name, "version": record["model_version"], "source_run": version.run_id,
                            "gate": gate, "aliases": list(version.aliases)}
     except Exception:
-        record["model"] = {"name": uc.name, "version": record["model_version"], "gate": None,
+        record["model"] = {"name": ws.name, "version": record["model_version"], "gate": None,
                            "note": "this version is no longer in the registry"}
     actual = store.feedback_frame()
     match = actual[actual["request_id"] == request_id]

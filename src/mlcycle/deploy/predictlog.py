@@ -14,8 +14,29 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from mlcycle.monitor.store import PredictionRecord, Store
+from mlcycle.store import Store, utcnow
+
+
+@dataclass
+class PredictionRecord:
+    """One prediction as the audit log keeps it: inputs, model version, output, explanation, latency."""
+
+    request_id: str
+    model_name: str
+    model_version: str
+    inputs: dict[str, Any]
+    output: float | None = None
+    output_label: str | None = None
+    explanation: dict[str, Any] | None = None
+    latency_ms: float | None = None
+    source: str = "online"
+    series_key: str | None = None
+    event_time: datetime | None = None
+    created_at: datetime = field(default_factory=utcnow)
 
 
 class PredictionLog:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 @dataclass
@@ -48,13 +48,13 @@ def _post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[i
         return error.code, json.loads(error.read() or b"null"), (time.perf_counter() - started) * 1000
 
 
-def run(uc: UseCase, base_url: str, frame: pd.DataFrame, *, concurrency: int = 1, explain_examples: int = 3,
+def run(ws: Workspace, base_url: str, frame: pd.DataFrame, *, concurrency: int = 1, explain_examples: int = 3,
         console: Console | None = None) -> ReplayResult:
     """Replay ``frame`` (rows after the training cut-off) through the service at ``base_url``."""
-    design = uc.spec
+    design = ws.spec
     time_column, groups, target = design.time_column, design.group_columns, design.target
     assert time_column, "replay needs a time column"
-    inputs = [time_column, *[c for c in uc.schema.input_columns if c != time_column]]
+    inputs = [time_column, *[c for c in ws.schema.input_columns if c != time_column]]
     result = ReplayResult()
     days = sorted(frame[time_column].dt.normalize().unique())
     previous: pd.DataFrame | None = None

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.data.schema import validate_records
-from mlcycle.deploy.explain import sentence
+from mlcycle.explain import sentence
 from mlcycle.deploy.serving import Loaded, Serving
 from mlcycle.exceptions import RequestRejected
-from mlcycle.monitor.store import PredictionRecord
+from mlcycle.deploy.predictlog import PredictionRecord
 
 
 @dataclass
@@ -40,7 +40,7 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     loaded = serving.current
     if loaded is None:
         raise RequestRejected(503, serving.last_error or "no model is loaded yet")
-    limit = max_rows if max_rows is not None else serving.uc.spec.deployment.max_batch_rows
+    limit = max_rows if max_rows is not None else serving.ws.spec.deployment.max_batch_rows
     if len(rows) > limit:
         raise RequestRejected(413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
     if not rows:
@@ -75,7 +75,7 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     for i, row in enumerate(rows):
         kept = {c: row.get(c) for c in model.input_columns}
         records.append(PredictionRecord(
-            request_id=ids[i], model_name=serving.uc.name, model_version=loaded.version, inputs=kept,
+            request_id=ids[i], model_name=serving.ws.name, model_version=loaded.version, inputs=kept,
             output=float(values[i]), output_label=None if model.task == "regression" else str(outputs[i]),
             explanation=explanations[i] if explanations else None, latency_ms=elapsed, source=source,
             series_key=serving.series_key(row), event_time=serving.event_time(row)))
@@ -88,7 +88,7 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
     if model.explainer is None:
         raise RequestRejected(422, "this model version was promoted without an explainer")
     explanation = model.explainer.explain(frame, built)
-    design = serving.uc.spec
+    design = serving.ws.spec
     out = []
     for i in range(len(frame)):
         contributions = explanation.contributions.iloc[i]
@@ -106,7 +106,7 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
 
 
 def _no_history(serving: Serving, frame: pd.DataFrame, i: int) -> dict[str, Any]:
-    design = serving.uc.spec
+    design = serving.ws.spec
     keys = ", ".join(f"{g} {frame.iloc[i][g]}" for g in design.group_columns)
     at = pd.Timestamp(frame.iloc[i][design.time_column]).floor(design.time_step)
     when = at.date() if design.time_unit == "day" else f"{at:%Y-%m-%d %H:%M}"

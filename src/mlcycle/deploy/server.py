@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
-def serve(uc: UseCase, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
           console: Console | None = None) -> None:
     import uvicorn
 
-    store = open_store(uc.state_dir)  # migrate once, before the workers
+    store = open_store(ws.state_dir)  # migrate once, before the workers
     keys = store.has_keys()
     store.close()
     say = console.print if console else print
@@ -39,11 +39,11 @@ def serve(uc: UseCase, *, host: str = "127.0.0.1", port: int = 8080, workers: in
         host = "127.0.0.1"
     elif not keys:
         say("no API key is configured: the service is open, on 127.0.0.1 only.")
-    os.environ["MLCYCLE_USE_CASE"] = str(uc.folder)
+    os.environ["MLCYCLE_USE_CASE"] = str(ws.folder)
     os.environ["MLCYCLE_MIGRATED"] = "1"
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
-    say(f"serving {uc.name} on http://{host}:{port} with {workers} worker(s)")
+    say(f"serving {ws.name} on http://{host}:{port} with {workers} worker(s)")
     uvicorn.run("mlcycle.deploy.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", timeout_graceful_shutdown=30, access_log=False, http=NoDelayH11Protocol)
 
@@ -70,7 +70,7 @@ class NoDelayH11Protocol(H11Protocol):
 def app_from_environment() -> FastAPI:
     """The app of the use case named by ``MLCYCLE_USE_CASE`` (what each uvicorn worker imports)."""
     from mlcycle.deploy.app import create_app
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
-    uc = UseCase.load(os.environ["MLCYCLE_USE_CASE"])
-    return create_app(uc, migrate=os.environ.get("MLCYCLE_MIGRATED") != "1")
+    ws = Workspace.load(os.environ["MLCYCLE_USE_CASE"])
+    return create_app(ws, migrate=os.environ.get("MLCYCLE_MIGRATED") != "1")

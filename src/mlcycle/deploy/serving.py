@@ -25,12 +25,12 @@ from mlcycle.contract.spec import actual_numbers
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError
-from mlcycle.monitor.store import Store, given_actuals, series_key, series_values
-from mlcycle.monitor.store.sql import utcnow
+from mlcycle.store import Store, given_actuals, series_key, series_values
+from mlcycle.store.sql import utcnow
 
 if TYPE_CHECKING:
     from mlcycle.develop.model import MlcycleModel
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 @dataclass
@@ -43,10 +43,10 @@ class Loaded:
 
 
 class Serving:
-    def __init__(self, uc: UseCase, store: Store) -> None:
-        self.uc = uc
+    def __init__(self, ws: Workspace, store: Store) -> None:
+        self.ws = ws
         self.store = store
-        self.tracker = Tracker(uc.state_dir, uc.name)
+        self.tracker = Tracker(ws.state_dir, ws.name)
         self.current: Loaded | None = None
         self.last_error: str | None = None
         self._swap = threading.Lock()
@@ -61,12 +61,12 @@ class Serving:
 
     @property
     def series(self) -> list[str]:
-        return list(self.uc.spec.group_columns)
+        return list(self.ws.spec.group_columns)
 
     def series_key(self, row: dict[str, Any] | pd.Series) -> str | None:
         """The row's series identity in the store; a use case with a time column and no group columns is
         one series (``[]``), so its feedback by time finds its predictions and feeds its lags."""
-        if not self.series and not self.uc.spec.time_column:
+        if not self.series and not self.ws.spec.time_column:
             return None
         return series_key(row[g] for g in self.series)
 
@@ -77,7 +77,7 @@ class Serving:
         mlflow.set_tracking_uri(self.tracker.uri)
         mlflow.set_registry_uri(self.tracker.uri)
         try:
-            loaded = mlflow.pyfunc.load_model(f"models:/{self.uc.name}/{version}")
+            loaded = mlflow.pyfunc.load_model(f"models:/{self.ws.name}/{version}")
             model = loaded.unwrap_python_model()
         except Exception as exc:  # any failure to load is a refusal, never a crash
             raise ModelError(f"version {version} failed to load: {type(exc).__name__}: {exc}") from None
@@ -95,9 +95,9 @@ class Serving:
         return Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast)
 
     def load_champion(self) -> Loaded:
-        version = registry.alias_version(self.tracker, self.uc.name, registry.CHAMPION)
+        version = registry.alias_version(self.tracker, self.ws.name, registry.CHAMPION)
         if version is None:
-            raise ModelError(f"no registered model {self.uc.name!r} has alias 'champion'; run `mlcycle promote`")
+            raise ModelError(f"no registered model {self.ws.name!r} has alias 'champion'; run `mlcycle promote`")
         with self._swap:
             if self.current is not None and self.current.version == version:
                 return self.current
@@ -141,11 +141,11 @@ class Serving:
         With ``compliance.audit_log`` on, rows of model versions still in the registry are kept:
         a decision stays explainable as long as the model that made it exists.
         """
-        design = self.uc.spec
+        design = self.ws.spec
         keep: set[str] = set()
         if design.requirements.compliance.audit_log:
             try:
-                versions = self.tracker.client.search_model_versions(f"name='{self.uc.name}'")
+                versions = self.tracker.client.search_model_versions(f"name='{self.ws.name}'")
                 keep = {str(v.version) for v in versions}
             except Exception:
                 return 0  # registry unreachable: keep everything rather than prune blindly
@@ -169,7 +169,7 @@ class Serving:
             self._feedback_seen = int(frame["id"].max())
 
     def _actuals_from_feedback(self, frame: pd.DataFrame) -> pd.DataFrame:
-        design = self.uc.spec
+        design = self.ws.spec
         rows = []
         by_id = frame[frame["request_id"].notna()]
         ids = list(by_id["request_id"])
@@ -191,10 +191,10 @@ class Serving:
             self._replay_feedback(self.current.model)
 
     def event_time(self, row: dict[str, Any]) -> datetime | None:
-        column = self.uc.spec.time_column
+        column = self.ws.spec.time_column
         if not column or row.get(column) is None:
             return None
-        return pd.Timestamp(row[column]).floor(self.uc.spec.time_step).to_pydatetime()
+        return pd.Timestamp(row[column]).floor(self.ws.spec.time_step).to_pydatetime()
 
 
 def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -38,17 +38,17 @@ import pandas as pd
 
 from mlcycle.data.features import builder_for
 from mlcycle.data.schema import Schema
-from mlcycle.deploy.explain import Explainer, check_additivity
+from mlcycle.explain import Explainer, check_additivity
 from mlcycle.develop import registry
 from mlcycle.develop.notes import recording
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.develop.trial import TrialSpec, Workbench, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.metrics import catalogue
-from mlcycle.monitor.profile import profile
+from mlcycle.data.reference import profile
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 REQUIREMENTS = ["mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "shap", "cloudpickle"]
 
@@ -139,10 +139,10 @@ def row(requirement: str, threshold: str, measured: float | str, passed: bool, d
     return GateRow(requirement, threshold, shown, bool(passed), detail or ("met" if passed else "not met"))
 
 
-def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivity_gap: float | None,
+def evaluate(ws: Workspace, chosen: Candidate, *, latency_p95_ms: float, additivity_gap: float | None,
              refit_minutes: float) -> list[GateRow]:
     """One row per requirement of the design, from the candidate's figures."""
-    design, req = uc.spec, uc.spec.requirements
+    design, req = ws.spec, ws.spec.requirements
     m = chosen.metrics
     rows = []
     if req.quality is not None:
@@ -178,7 +178,7 @@ def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivit
     elif req.explainability == "global":
         rows.append(row("explainability: global", "feature importance", "permutation importance", True))
     forbidden = set(req.compliance.forbidden_features)
-    used = set(builder_for(design, chosen.spec.variant, list(uc.training_data.columns)).features) & forbidden
+    used = set(builder_for(design, chosen.spec.variant, list(ws.training_data.columns)).features) & forbidden
     rows.append(row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
                      ", ".join(sorted(used)) or "none used", not used, "" if not used else f"uses {', '.join(sorted(used))}"))
     budget = req.budget.max_training_minutes
@@ -188,50 +188,50 @@ def evaluate(uc: UseCase, chosen: Candidate, *, latency_p95_ms: float, additivit
     return rows
 
 
-def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
+def promote(ws: Workspace, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
             challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
     import mlflow
 
     if force and not reason:
         raise UseCaseError("--force needs --reason: the audit trail records who forced a promotion and why")
-    tracker = Tracker(uc.state_dir, uc.name)
+    tracker = Tracker(ws.state_dir, ws.name)
     chosen = candidate(tracker, run_id)
-    report = GateReport(uc.name, chosen.run_id, asdict(chosen.spec))
+    report = GateReport(ws.name, chosen.run_id, asdict(chosen.spec))
 
-    train = uc.training_data
-    bench = Workbench.create(uc.spec, train, uc.folder)
+    train = ws.training_data
+    bench = Workbench.create(ws.spec, train, ws.folder)
     with recording(chosen.spec.algorithm, report.notes):
         started = time.perf_counter()
         pipeline = bench.pipeline(chosen.spec).fit(train, bench.target(train))
         refit_minutes = (time.perf_counter() - started) / 60
-        explainer = Explainer(pipeline, uc.spec.task).fit(train)
+        explainer = Explainer(pipeline, ws.spec.task).fit(train)
 
     from mlcycle.develop.model import MlcycleModel
 
     builder = pipeline.named_steps["features"]
     inputs = builder.raw_columns
-    labels = _labels(uc) if uc.spec.task == "classification" else (0, 1)
+    labels = _labels(ws) if ws.spec.task == "classification" else (0, 1)
     example = train[inputs].tail(5).reset_index(drop=True)
     records = example.assign(**{c: example[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in inputs
                                 if pd.api.types.is_datetime64_any_dtype(example[c])}).to_dict("records")
-    model = MlcycleModel(pipeline, task=uc.spec.task, input_columns=inputs, threshold=chosen.threshold, labels=labels,
-                         explainer=explainer, meta={"use_case": uc.name, "trial_run_id": chosen.run_id,
+    model = MlcycleModel(pipeline, task=ws.spec.task, input_columns=inputs, threshold=chosen.threshold, labels=labels,
+                         explainer=explainer, meta={"use_case": ws.name, "trial_run_id": chosen.run_id,
                                                     "spec": asdict(chosen.spec), "input_example": records,
-                                                    "labels": dict(uc.spec.labels), "target": uc.spec.target})
-    report.model_uri, report.promotion_run_id = _log_model(uc, tracker, model, train, example, chosen)
+                                                    "labels": dict(ws.spec.labels), "target": ws.spec.target})
+    report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen)
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
     valid_rows = train.iloc[bench.folds[-1][1]][inputs]
     latency = measure(loaded.predict, valid_rows)
     gap = None
-    if uc.spec.requirements.explainability == "per_prediction":
+    if ws.spec.requirements.explainability == "per_prediction":
         sample = train.iloc[bench.folds[-1][1]].head(50)
         try:
             with recording(chosen.spec.algorithm, report.notes):
                 gap = check_additivity(explainer, sample[inputs], model.predict_value(sample[inputs]))
         except Exception:  # an explainer that cannot explain this model fails the row; it must not crash promotion
             gap = None
-    report.rows = evaluate(uc, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)
+    report.rows = evaluate(ws, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)
     if challenge is not None:
         report.rows.append(challenge(loaded.unwrap_python_model()))
     report.figures = {"latency_p95_ms": latency.p95_ms, "refit_minutes": refit_minutes,
@@ -245,40 +245,41 @@ def promote(uc: UseCase, run_id: str | None = None, *, force: bool = False, reas
         report.forced = force and not report.passed
         if report.forced:
             report.forced_by, report.reason = getpass.getuser(), reason
-        report.version, report.previous_version = registry.register(tracker, uc.name, report)
+        audit = {f"{TAG}gate": report.to_json(), f"{TAG}gate_passed": str(report.passed).lower()}
+        if report.forced:
+            audit |= {f"{TAG}forced_by": report.forced_by or "", f"{TAG}forced_reason": report.reason or ""}
+        report.version, report.previous_version = registry.register(
+            tracker, ws.name, report.model_uri, source_run=report.trial_run_id, tags=audit)
         for key, value in (tags or {}).items():
-            tracker.client.set_model_version_tag(uc.name, report.version, key, value)
-    from mlcycle.report import promotion as promotion_report
-
-    report.report_path = promotion_report.write(uc, report)
+            tracker.client.set_model_version_tag(ws.name, report.version, key, value)
     if not report.registered:
         raise GateFailed(report)
     return report
 
 
-def _labels(uc: UseCase) -> tuple[Any, Any]:
+def _labels(ws: Workspace) -> tuple[Any, Any]:
     from mlcycle.contract.spec import positive_mask
 
-    target = uc.training_data[uc.spec.target]
-    positive = positive_mask(uc.spec, target)
+    target = ws.training_data[ws.spec.target]
+    positive = positive_mask(ws.spec, target)
     values = target.to_numpy()
     pos = values[positive.to_numpy()][0] if positive.any() else 1
     neg = values[~positive.to_numpy()][0] if (~positive).any() else 0
     return (neg.item() if hasattr(neg, "item") else neg, pos.item() if hasattr(pos, "item") else pos)
 
 
-def _log_model(uc: UseCase, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame,
+def _log_model(ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame,
                chosen: Candidate) -> tuple[str, str]:
     import mlflow
     from mlflow.models import infer_signature
 
     mlflow.set_tracking_uri(tracker.uri)
     mlflow.set_registry_uri(tracker.uri)
-    schema = uc.schema
+    schema = ws.schema
     inputs = model.input_columns
     schema.columns = {c: s for c, s in schema.columns.items() if c in inputs}
-    built = model.features.transform_in_sample(train[inputs], train[uc.spec.target])
-    reference = train[inputs].assign(**{uc.spec.target: train[uc.spec.target],
+    built = model.features.transform_in_sample(train[inputs], train[ws.spec.target])
+    reference = train[inputs].assign(**{ws.spec.target: train[ws.spec.target],
                                         "prediction": model.predict_built(built)})
     requirements = []
     for package in REQUIREMENTS:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from mlcycle.deploy.explain import Explainer
+from mlcycle.explain import Explainer
 from mlcycle.exceptions import DataError
 
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from mlcycle.develop.tracking import TAG, Tracker
-
-if TYPE_CHECKING:
-    from mlcycle.develop.gate import GateReport
 
 CHAMPION = "champion"
 PREVIOUS = "previous"
@@ -29,20 +26,19 @@ def alias_version(tracker: Tracker, name: str, alias: str) -> str | None:
         return None
 
 
-def register(tracker: Tracker, name: str, report: GateReport) -> tuple[str, str | None]:
-    """Register the report's model, make it champion, keep the old champion as previous."""
+def register(tracker: Tracker, name: str, model_uri: str, *, source_run: str,
+             tags: Mapping[str, str]) -> tuple[str, str | None]:
+    """Register the model at ``model_uri`` with ``tags`` (the gate's report), make it champion and keep the
+    old champion as previous. Returns (new version, previous version or None)."""
     import mlflow
 
     client = tracker.client
     previous = alias_version(tracker, name, CHAMPION)
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered…" to stderr
-        version = mlflow.register_model(report.model_uri, name, tags={f"{TAG}source_run": report.trial_run_id})
+        version = mlflow.register_model(model_uri, name, tags={f"{TAG}source_run": source_run})
     number = str(version.version)
-    client.set_model_version_tag(name, number, f"{TAG}gate", report.to_json())
-    client.set_model_version_tag(name, number, f"{TAG}gate_passed", str(report.passed).lower())
-    if report.forced:
-        client.set_model_version_tag(name, number, f"{TAG}forced_by", report.forced_by or "")
-        client.set_model_version_tag(name, number, f"{TAG}forced_reason", report.reason or "")
+    for key, value in tags.items():
+        client.set_model_version_tag(name, number, key, value)
     if previous is not None:
         client.set_registered_model_alias(name, PREVIOUS, previous)
     client.set_registered_model_alias(name, CHAMPION, number)

@@ -34,11 +34,12 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mlcycle.data.features import builder_for
 from mlcycle.contract.spec import Design
+from mlcycle.data.features import builder_for
+from mlcycle.data.workspace import Workspace
 from mlcycle.develop import algorithms
 from mlcycle.develop.executors import get_executor
-from mlcycle.develop.tracking import TAG, Tracker, frame_hash
+from mlcycle.develop.tracking import TAG, Tracker, file_hash, frame_hash
 from mlcycle.develop.trial import FoldPredictions, TrialResult, TrialSpec, Workbench, score, views
 from mlcycle.metrics import catalogue
 
@@ -178,6 +179,14 @@ def feasible(result: TrialResult) -> bool:
 
 
 # ── the loop ─────────────────────────────────────────────────────────────────────────
+def experiment(ws: Workspace, *, trials: int | None = None, executor: str | None = None,
+               address: str | None = None, workers: int | None = None, track: bool = True,
+               console: Console | None = None, tags: dict[str, str] | None = None) -> ExperimentResult:
+    """The search on a workspace's training rows, tracked against its design file's hash."""
+    return run(ws.spec, ws.training_data, ws.folder, ws.state_dir, trials=trials, executor=executor, address=address,
+               workers=workers, track=track, console=console, design_hash=file_hash(ws.design_path), tags=tags)
+
+
 def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, trials: int | None = None,
         executor: str | None = None, address: str | None = None, workers: int | None = None,
         track: bool = True, console: Console | None = None, design_hash: str = "",

@@ -2,6 +2,6 @@
 windows, the review and the loop back (see ``window``, ``review``, ``retrain``)."""
 
 from mlcycle.monitor.drift import DriftReport, drift
-from mlcycle.monitor.profile import Profile, ProfileBuilder, profile
+from mlcycle.data.reference import Profile, ProfileBuilder, profile
 
 __all__ = ["DriftReport", "Profile", "ProfileBuilder", "drift", "profile"]

@@ -30,8 +30,8 @@ from mlcycle.exceptions import AlertNotDelivered
 from mlcycle.metrics import catalogue
 from mlcycle.monitor.drift import DriftReport
 from mlcycle.monitor.performance import Performance
-from mlcycle.monitor.store import Store
-from mlcycle.monitor.store.sql import utcnow
+from mlcycle.store import Store
+from mlcycle.store.sql import utcnow
 
 
 @dataclass(frozen=True)

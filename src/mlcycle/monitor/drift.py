@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.monitor.profile import ColumnProfile, Profile
+from mlcycle.data.reference import ColumnProfile, Profile
 from mlcycle.monitor.statistics import get
 from mlcycle.monitor.statistics._base import Measured, Statistic, unseen_share
 

@@ -22,10 +22,10 @@ from mlcycle.contract.spec import actual_numbers, positive_mask
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
-from mlcycle.monitor.store import Store, given_actuals, series_values
+from mlcycle.store import Store, given_actuals, series_values
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 @dataclass
@@ -59,15 +59,15 @@ def _find(views: dict[str, dict[str, float]], name: str) -> float:
     return math.nan
 
 
-def costs(uc: UseCase) -> CostModel:
+def costs(ws: Workspace) -> CostModel:
     """The design's costs per prediction, scaled to its period (predictions per period from the design or data)."""
-    design = uc.spec
-    per_period, _ = predictions_per_period(design, data_history(uc)) if design.time_column else (
+    design = ws.spec
+    per_period, _ = predictions_per_period(design, data_history(ws)) if design.time_column else (
         design.value.predictions_per_period or 1.0, False)
     return cost_model(design, per_period)
 
 
-def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = None,
+def labelled_predictions(ws: Workspace, store: Store, since: datetime | None = None,
                          until: datetime | None = None, *, by: str = "created") -> pd.DataFrame:
     """Predictions of a window with their actual where one came back (by request id, else by series and time).
 
@@ -89,25 +89,25 @@ def labelled_predictions(uc: UseCase, store: Store, since: datetime | None = Non
         keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
         fill = pd.Series(by_key["given"].reindex(keys).to_numpy(dtype=object), index=frame.index)
         given = given.where(given.notna(), fill)
-    return frame.assign(actual=actual_numbers(uc.spec, given), actual_label=given.where(given.notna(), None))
+    return frame.assign(actual=actual_numbers(ws.spec, given), actual_label=given.where(given.notna(), None))
 
 
-def known_actuals(uc: UseCase, store: Store) -> pd.DataFrame:
+def known_actuals(ws: Workspace, store: Store) -> pd.DataFrame:
     """Every actual known now: the training data and the feedback, one row per series and day."""
-    design = uc.spec
-    known = [uc.data[[*design.group_columns, design.time_column, design.target]]]
-    labelled = labelled_predictions(uc, store).dropna(subset=["actual", "event_time"])
+    design = ws.spec
+    known = [ws.data[[*design.group_columns, design.time_column, design.target]]]
+    labelled = labelled_predictions(ws, store).dropna(subset=["actual", "event_time"])
     if design.group_columns:
         labelled = labelled.dropna(subset=["series_key"])
     if len(labelled):
-        keys = _series_columns(uc, labelled)
+        keys = _series_columns(ws, labelled)
         value = labelled["actual_label"] if design.task == "classification" else labelled["actual"]
         known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: value}))
     frame = pd.concat(known, ignore_index=True)
     return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
 
 
-def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: datetime | None = None,
+def evaluate(ws: Workspace, store: Store, since: datetime | None = None, until: datetime | None = None,
              *, validated_value: float | None = None, by: str = "created",
              frame: pd.DataFrame | None = None, known: pd.DataFrame | None = None) -> Performance:
     """The window's three views, realised money and coverage.
@@ -115,9 +115,9 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
     ``frame``: the window's labelled predictions and ``known``: every actual known now, when the caller has read
     them already (monitoring many windows reads the actuals once, not once per window).
     """
-    design = uc.spec
-    frame = labelled_predictions(uc, store, since, until, by=by) if frame is None else frame
-    design_estimate = estimate(design, data_history(uc)).at_gate.added_value_per_period
+    design = ws.spec
+    frame = labelled_predictions(ws, store, since, until, by=by) if frame is None else frame
+    design_estimate = estimate(design, data_history(ws)).at_gate.added_value_per_period
     result = Performance(len(frame), int(frame["actual"].notna().sum()), estimated_value=design_estimate,
                          validated_value=validated_value)
     if result.predictions == 0:
@@ -128,10 +128,10 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
                        "performance and money wait for feedback; drift is shown alone")
         return result
     labelled = frame.dropna(subset=["actual"])
-    money = costs(uc)
-    views = catalogue.measured(design, uc.folder)
+    money = costs(ws)
+    views = catalogue.measured(design, ws.folder)
     y = labelled["actual"].to_numpy(dtype=float)
-    base = _baseline(uc, store, labelled, known)
+    base = _baseline(ws, store, labelled, known)
     # the model and today's process are compared on the same rows: those today's process has an answer for
     keep = ~np.isnan(base) if not np.isnan(base).all() else np.ones(len(labelled), dtype=bool)
     compared = base[keep] if not np.isnan(base).all() else None
@@ -153,35 +153,35 @@ def evaluate(uc: UseCase, store: Store, since: datetime | None = None, until: da
     return result
 
 
-def data_history(uc: UseCase) -> pd.DataFrame:
+def data_history(ws: Workspace) -> pd.DataFrame:
     from mlcycle.data.load import training_rows
 
-    return training_rows(uc.spec, uc.data)
+    return training_rows(ws.spec, ws.data)
 
 
-def _series_columns(uc: UseCase, logged: pd.DataFrame) -> pd.DataFrame:
+def _series_columns(ws: Workspace, logged: pd.DataFrame) -> pd.DataFrame:
     """The group columns of logged rows, read back from their series keys and typed as in the data."""
-    groups = uc.spec.group_columns
+    groups = ws.spec.group_columns
     if not groups:
         return pd.DataFrame(index=logged.index)
     columns = pd.DataFrame([series_values(k) for k in logged["series_key"]], columns=groups, index=logged.index)
-    return columns.astype({g: uc.data[g].dtype for g in groups})
+    return columns.astype({g: ws.data[g].dtype for g in groups})
 
 
-def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame, known: pd.DataFrame | None = None) -> np.ndarray:
+def _baseline(ws: Workspace, store: Store, labelled: pd.DataFrame, known: pd.DataFrame | None = None) -> np.ndarray:
     """Today's process on the served rows (NaN where it has no answer), as development scored it:
     the seasonal and last-value methods from every actual known now (what the shop would have
     ordered), the mean and the majority class from the training history, a column from the
     logged inputs."""
-    design = uc.spec
+    design = ws.spec
     method = design.value.baseline.method
     nothing = np.full(len(labelled), np.nan)
     if method in ("seasonal_naive", "last_value"):
         if not design.time_column or (design.group_columns and labelled["series_key"].isna().all()):
             return nothing
-        rows = _series_columns(uc, labelled)
+        rows = _series_columns(ws, labelled)
         rows[design.time_column] = labelled["event_time"].to_numpy()
-        return baseline_mod.predict(design, known_actuals(uc, store) if known is None else known, rows)
+        return baseline_mod.predict(design, known_actuals(ws, store) if known is None else known, rows)
     if method == "column":
         column = str(design.value.baseline.column)
         inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"])
@@ -190,10 +190,10 @@ def _baseline(uc: UseCase, store: Store, labelled: pd.DataFrame, known: pd.DataF
         rows = pd.DataFrame({column: inputs[column].to_numpy()}, index=labelled.index)
         if design.task == "regression":
             rows[column] = pd.to_numeric(rows[column], errors="coerce")
-        return baseline_mod.predict(design, data_history(uc), rows)
-    rows = _series_columns(uc, labelled.dropna(subset=["series_key"])).reindex(labelled.index) \
+        return baseline_mod.predict(design, data_history(ws), rows)
+    rows = _series_columns(ws, labelled.dropna(subset=["series_key"])).reindex(labelled.index) \
         if design.group_columns else pd.DataFrame(index=labelled.index)
-    return baseline_mod.predict(design, data_history(uc), rows)
+    return baseline_mod.predict(design, data_history(ws), rows)
 
 
 __all__ = ["Performance", "costs", "data_history", "evaluate", "known_actuals", "labelled_predictions"]

@@ -17,26 +17,27 @@ review row records the action with the run ids and versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mlcycle.contract.spec import as_labels
-from mlcycle.develop import registry
+from mlcycle.develop import gate as gate_mod
+from mlcycle.develop import registry, search
 from mlcycle.develop.gate import GateReport, GateRow, row
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor import shadow
-from mlcycle.monitor.store import Store, open_store
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from mlcycle.data.workspace import Workspace
     from mlcycle.develop.search import ExperimentResult
-    from mlcycle.usecase import UseCase
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RetrainResult:
     champion: str                 # the version challenged
     promoted: bool
     scores: dict[str, shadow.ShadowScore]
+    workspace: Workspace = field(repr=False)  # the use case as retrained: its data, its train_until
 
     @property
     def summary(self) -> str:
@@ -61,20 +63,20 @@ class RetrainResult:
         return f"the challenger was refused ({'; '.join(failed)}): version {self.champion} stays champion"
 
 
-def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.DataFrame, int]:
+def retraining_data(ws: Workspace, store: Store, before: datetime) -> tuple[pd.DataFrame, int]:
     """The design's data before ``before``, with the served period's actuals; returns (frame, rows from the log).
 
     With a time column, served actuals replace or extend the rows of the same series and time; without
     one, every labelled prediction logged before ``before`` joins the data as a new row.
     """
-    design = uc.spec
+    design = ws.spec
     time_column = design.time_column
-    base = uc.data[uc.data[time_column] < before] if time_column else uc.data
-    labelled = performance_mod.labelled_predictions(uc, store, None, before, by="event").dropna(subset=["actual"])
+    base = ws.data[ws.data[time_column] < before] if time_column else ws.data
+    labelled = performance_mod.labelled_predictions(ws, store, None, before, by="event").dropna(subset=["actual"])
     if labelled.empty:
         return base.reset_index(drop=True), 0
-    served = shadow.labelled_rows(uc, store, labelled)
-    target = uc.data[design.target]
+    served = shadow.labelled_rows(ws, store, labelled)
+    target = ws.data[design.target]
     served[design.target] = pd.Series(as_labels(design, served["_actual"], target.dropna().unique()),
                                       index=served.index, dtype=target.dtype) \
         if design.task == "classification" else served["_actual"]
@@ -94,23 +96,11 @@ def retraining_data(uc: UseCase, store: Store, before: datetime) -> tuple[pd.Dat
     return frame, int(fed.notna().sum() + len(extra))
 
 
-def with_data(uc: UseCase, frame: pd.DataFrame, train_until: date | datetime | None) -> UseCase:
-    """The same use case, learning from ``frame`` up to ``train_until`` (nothing is written to its folder's data)."""
-    from mlcycle.usecase import UseCase
-
-    until = train_until.date() if isinstance(train_until, datetime) else train_until
-    spec = uc.spec.model_copy(update={"data": uc.spec.data.model_copy(update={"train_until": until})})
-    twin = UseCase(uc.folder, spec)
-    twin.__dict__["raw_data"] = frame
-    twin.__dict__["data"] = frame
-    return twin
-
-
-def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = None, console: Console | None = None,
+def retrain(ws: Workspace, *, trials: int | None = None, executor: str | None = None, console: Console | None = None,
             review_id: int | None = None, store: Store | None = None) -> RetrainResult:
-    store = store or open_store(uc.state_dir)
-    tracker = Tracker(uc.state_dir, uc.name)
-    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    store = store or open_store(ws.state_dir)
+    tracker = Tracker(ws.state_dir, ws.name)
+    champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     if champion is None:
         raise UseCaseError("no champion to challenge: promote a model first (`mlcycle promote`)")
     latest = store.windows(last=1)
@@ -119,7 +109,7 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
                            "window to compare the challenger with the champion")
     window = latest[0]
     start, end = window["start"], window["end"]
-    held_out = performance_mod.labelled_predictions(uc, store, start, end, by="event").dropna(subset=["actual"])
+    held_out = performance_mod.labelled_predictions(ws, store, start, end, by="event").dropna(subset=["actual"])
     if held_out.empty:
         raise UseCaseError(f"the latest window ({start:%Y-%m-%d} → {end:%Y-%m-%d}) has no actuals yet, so a challenger "
                            "cannot be compared with the champion; load feedback (`mlcycle feedback`) and monitor again")
@@ -128,20 +118,20 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
         review_id = reviews[-1]["id"] if reviews else None
     link = {f"{TAG}review_id": str(review_id)} if review_id is not None else {}
 
-    frame, served_rows = retraining_data(uc, store, start)
-    twin = with_data(uc, frame, start - timedelta(days=1) if uc.spec.time_column else None)
-    experiment = twin.experiment(trials=trials, executor=executor, console=console,
-                                 tags={**link, f"{TAG}retrain_of": champion})
+    frame, served_rows = retraining_data(ws, store, start)
+    twin = ws.with_frame(frame, start - timedelta(days=1) if ws.spec.time_column else None)
+    experiment = search.experiment(twin, trials=trials, executor=executor, console=console,
+                                   tags={**link, f"{TAG}retrain_of": champion})
     metric = window["metric"]
-    rows = shadow.labelled_rows(uc, store, held_out)
-    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None  # read once for both models
-    champion_score = shadow.score(uc, store, shadow.load_version(uc, champion), rows, metric=metric, known=known)
+    rows = shadow.labelled_rows(ws, store, held_out)
+    known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None  # read once for both models
+    champion_score = shadow.score(ws, store, shadow.load_version(ws, champion), rows, metric=metric, known=known)
     scores = {champion: champion_score}
 
     def beats_champion(model: Any) -> GateRow:
-        challenger = shadow.score(uc, store, model, rows, metric=metric, known=known)
+        challenger = shadow.score(ws, store, model, rows, metric=metric, known=known)
         scores["challenger"] = challenger
-        money = f"{uc.spec.value.currency} per {uc.spec.value.period}"
+        money = f"{ws.spec.value.currency} per {ws.spec.value.period}"
         won = challenger.money_lost < champion_score.money_lost
         gap = champion_score.money_lost - challenger.money_lost
         return row("beats the champion on the latest window",
@@ -152,13 +142,13 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
     gate: GateReport | None = None
     if experiment.best is not None:
         try:
-            gate = twin.promote(experiment.best_run_id, challenge=beats_champion,
-                                tags={**link, f"{TAG}replaces": champion})
+            gate = gate_mod.promote(twin, experiment.best_run_id, challenge=beats_champion,
+                                    tags={**link, f"{TAG}replaces": champion})
         except GateFailed as failed:
             gate = failed.report
     promoted = gate is not None and gate.registered
     result = RetrainResult(review_id, (start, end), int(len(twin.training_data)), served_rows, experiment, gate,
-                           champion, promoted, scores)
+                           champion, promoted, scores, twin)
     if review_id is not None:
         store.record_action(review_id, "retrain", {
             "search_run": experiment.parent_run_id, "best_run": experiment.best_run_id,
@@ -166,10 +156,7 @@ def retrain(uc: UseCase, *, trials: int | None = None, executor: str | None = No
             "new_version": gate.version if promoted and gate else None, "promoted": promoted,
             "window": [start, end], "money_lost": {k: v.money_lost for k, v in scores.items()},
             "summary": result.summary})
-    from mlcycle.monitor.review import refresh_report
-
-    refresh_report(uc, store)
     return result
 
 
-__all__ = ["RetrainResult", "retrain", "retraining_data", "with_data"]
+__all__ = ["RetrainResult", "retrain", "retraining_data"]

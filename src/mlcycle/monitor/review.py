@@ -30,10 +30,10 @@ from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor import shadow
-from mlcycle.monitor.store import Store, open_store
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 EXIT_CODES = {"healthy": 0, "retrain": 3, "rollback": 4, "retire": 5}
 ROLLBACK_MARGIN = 0.05  # previous must lose at least 5 % less money on the same rows: noise is not a reason to switch
@@ -56,30 +56,21 @@ class Review:
                 "numbers": self.numbers, "exit_code": self.exit_code}
 
 
-def review(uc: UseCase, store: Store | None = None) -> Review:
+def review(ws: Workspace, store: Store | None = None) -> Review:
     """Judge the champion from its stored windows; store and return the verdict."""
-    store = store or open_store(uc.state_dir)
-    result = judge(uc, store)
+    store = store or open_store(ws.state_dir)
+    result = judge(ws, store)
     result.id = store.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
-    refresh_report(uc, store)
     return result
 
 
-def refresh_report(uc: UseCase, store: Store) -> None:
-    """Rewrite the monitoring report so it shows the latest review and what was done about it."""
-    from mlcycle.report import monitoring as monitoring_report
-
-    if store.windows(last=1):
-        monitoring_report.write(uc, store)
-
-
-def judge(uc: UseCase, store: Store) -> Review:
-    design = uc.spec
+def judge(ws: Workspace, store: Store) -> Review:
+    design = ws.spec
     settings = design.monitoring.review
-    tracker = Tracker(uc.state_dir, uc.name)
-    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
+    tracker = Tracker(ws.state_dir, ws.name)
+    champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     if champion is None:
-        raise UseCaseError(f"no registered model {uc.name!r} has alias 'champion': there is nothing to review yet; "
+        raise UseCaseError(f"no registered model {ws.name!r} has alias 'champion': there is nothing to review yet; "
                            "run `mlcycle promote`")
     own = [w for w in store.windows() if w["model_version"] == champion]
     period = own[-settings.retire_after_windows:]
@@ -102,9 +93,9 @@ def judge(uc: UseCase, store: Store) -> Review:
     numbers["realised_value"] = realised
     latest = period[-1]
 
-    previous = registry.alias_version(tracker, uc.name, registry.PREVIOUS)
+    previous = registry.alias_version(tracker, ws.name, registry.PREVIOUS)
     if previous is not None and previous != champion:
-        scores = _versus_previous(uc, store, period, champion, previous)
+        scores = _versus_previous(ws, store, period, champion, previous)
         if scores is not None:
             now, before = scores
             numbers["shadow"] = {champion: now.__dict__, previous: before.__dict__}
@@ -157,19 +148,19 @@ def _weighted(windows: list[dict[str, Any]], key: str) -> float | None:
     return sum(v * n for v, n in pairs) / total if total else None
 
 
-def _versus_previous(uc: UseCase, store: Store, period: list[dict[str, Any]], champion: str,
+def _versus_previous(ws: Workspace, store: Store, period: list[dict[str, Any]], champion: str,
                      previous: str) -> tuple[shadow.ShadowScore, shadow.ShadowScore] | None:
     """Champion and previous on the champion's labelled traffic of the review period (None if it cannot be done)."""
-    frame = performance_mod.labelled_predictions(uc, store, period[0]["start"], period[-1]["end"], by="event")
+    frame = performance_mod.labelled_predictions(ws, store, period[0]["start"], period[-1]["end"], by="event")
     frame = frame[(frame["model_version"].astype(str) == champion) & frame["actual"].notna()]
     if frame.empty:
         return None
     try:
-        models = {champion: shadow.load_version(uc, champion), previous: shadow.load_version(uc, previous)}
+        models = {champion: shadow.load_version(ws, champion), previous: shadow.load_version(ws, previous)}
     except Exception:  # a version that no longer loads cannot be rolled back to; the other verdicts still stand
         return None
     metric = period[-1]["metric"]
-    scores = shadow.compare(uc, store, models, frame, metric=metric)
+    scores = shadow.compare(ws, store, models, frame, metric=metric)
     now, before = scores[champion], scores[previous]
     if not (math.isfinite(now.money_lost) and math.isfinite(before.money_lost)) or now.money_lost <= 0:
         return None
@@ -177,39 +168,37 @@ def _versus_previous(uc: UseCase, store: Store, period: list[dict[str, Any]], ch
 
 
 # ── acting on a verdict ──────────────────────────────────────────────────────────────
-def rollback(uc: UseCase, store: Store | None = None) -> tuple[str, str]:
+def rollback(ws: Workspace, store: Store | None = None) -> tuple[str, str]:
     """Move ``champion`` back to ``previous``; returns (from, to). A running service follows the alias."""
-    store = store or open_store(uc.state_dir)
-    tracker = Tracker(uc.state_dir, uc.name)
-    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
-    previous = registry.alias_version(tracker, uc.name, registry.PREVIOUS)
+    store = store or open_store(ws.state_dir)
+    tracker = Tracker(ws.state_dir, ws.name)
+    champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
+    previous = registry.alias_version(tracker, ws.name, registry.PREVIOUS)
     if champion is None or previous is None or previous == champion:
-        raise UseCaseError(f"nothing to roll back to: {uc.name!r} has champion {champion or 'none'} and previous "
+        raise UseCaseError(f"nothing to roll back to: {ws.name!r} has champion {champion or 'none'} and previous "
                            f"{previous or 'none'}; a rollback needs an earlier champion")
     client = tracker.client
-    client.set_registered_model_alias(uc.name, registry.CHAMPION, previous)
-    client.delete_registered_model_alias(uc.name, registry.PREVIOUS)
-    client.set_model_version_tag(uc.name, champion, "mlcycle.rolled_back_at", pd.Timestamp.now("UTC").isoformat())
+    client.set_registered_model_alias(ws.name, registry.CHAMPION, previous)
+    client.delete_registered_model_alias(ws.name, registry.PREVIOUS)
+    client.set_model_version_tag(ws.name, champion, "mlcycle.rolled_back_at", pd.Timestamp.now("UTC").isoformat())
     _record(store, "rollback", {"from": champion, "to": previous})
-    refresh_report(uc, store)
     return champion, previous
 
 
-def retire(uc: UseCase, reason: str, store: Store | None = None) -> dict[str, Any]:
+def retire(ws: Workspace, reason: str, store: Store | None = None) -> dict[str, Any]:
     """Stop serving the use case: the service answers 410 with ``reason``; every record is kept."""
     if not reason.strip():
         raise UseCaseError("retire needs a reason (--reason): the service shows it to every caller")
-    store = store or open_store(uc.state_dir)
+    store = store or open_store(ws.state_dir)
     state = {"reason": reason.strip(), "at": pd.Timestamp.now("UTC").isoformat()}
     store.set_status("retired", state)
     _record(store, "retire", state)
-    refresh_report(uc, store)
     return state
 
 
-def reinstate(uc: UseCase, store: Store | None = None) -> None:
+def reinstate(ws: Workspace, store: Store | None = None) -> None:
     """Serve the use case again after a retirement (the champion alias decides which model)."""
-    (store or open_store(uc.state_dir)).set_status("retired", None)
+    (store or open_store(ws.state_dir)).set_status("retired", None)
 
 
 def _record(store: Store, action: str, detail: dict[str, Any]) -> None:
@@ -219,4 +208,4 @@ def _record(store: Store, action: str, detail: dict[str, Any]) -> None:
         store.record_action(pending[-1]["id"], action, detail)
 
 
-__all__ = ["EXIT_CODES", "Review", "judge", "refresh_report", "reinstate", "retire", "review", "rollback"]
+__all__ = ["EXIT_CODES", "Review", "judge", "reinstate", "retire", "review", "rollback"]

@@ -20,11 +20,11 @@ import pandas as pd
 
 from mlcycle.metrics import catalogue
 from mlcycle.monitor import performance as performance_mod
-from mlcycle.monitor.store import Store
+from mlcycle.store import Store
 
 if TYPE_CHECKING:
     from mlcycle.develop.model import MlcycleModel
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -39,26 +39,26 @@ class ShadowScore:
         return f"{shown}money lost {self.money_lost:,.0f} {currency} per {period} on {self.rows:,} rows"
 
 
-def load_version(uc: UseCase, version: str) -> MlcycleModel:
-    return load_uri(uc, f"models:/{uc.name}/{version}")
+def load_version(ws: Workspace, version: str) -> MlcycleModel:
+    return load_uri(ws, f"models:/{ws.name}/{version}")
 
 
-def load_uri(uc: UseCase, uri: str) -> MlcycleModel:
+def load_uri(ws: Workspace, uri: str) -> MlcycleModel:
     import mlflow
 
     from mlcycle.develop.tracking import Tracker
 
-    tracker = Tracker(uc.state_dir, uc.name)
+    tracker = Tracker(ws.state_dir, ws.name)
     mlflow.set_tracking_uri(tracker.uri)
     mlflow.set_registry_uri(tracker.uri)
     return mlflow.pyfunc.load_model(uri).unwrap_python_model()
 
 
-def labelled_rows(uc: UseCase, store: Store, labelled: pd.DataFrame) -> pd.DataFrame:
+def labelled_rows(ws: Workspace, store: Store, labelled: pd.DataFrame) -> pd.DataFrame:
     """The logged inputs of labelled predictions, typed as in the training data, with their actuals."""
     labelled = labelled.dropna(subset=["actual"]).reset_index(drop=True)
     inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"]).reset_index(drop=True)
-    data = uc.data
+    data = ws.data
     for column in inputs.columns:
         if column not in data.columns:
             continue
@@ -72,22 +72,22 @@ def labelled_rows(uc: UseCase, store: Store, labelled: pd.DataFrame) -> pd.DataF
                          _actual_label=labelled["actual_label"].to_numpy(dtype=object))
 
 
-def predict(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
+def predict(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
             known: pd.DataFrame | None = None) -> np.ndarray:
     """What ``model`` would have answered for ``rows``, with lags from every actual known now
     (``known``: those actuals, when the caller has read them already)."""
     model = copy.deepcopy(model)  # its history changes here; the caller's copy stays as it was
     if model.features.needs_history:
-        model.features.replace_history(performance_mod.known_actuals(uc, store) if known is None else known)
+        model.features.replace_history(performance_mod.known_actuals(ws, store) if known is None else known)
     return np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
 
 
-def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
+def score(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
           metric: str | None = None, known: pd.DataFrame | None = None) -> ShadowScore:
     """Money lost (per period) and ``metric`` of ``model`` on ``rows`` from :func:`labelled_rows`."""
-    design = uc.spec
-    values = predict(uc, store, model, rows, known=known)
-    money = performance_mod.costs(uc)
+    design = ws.spec
+    values = predict(ws, store, model, rows, known=known)
+    money = performance_mod.costs(ws)
     if design.task == "classification":
         y = rows["_actual"].to_numpy(dtype=float)  # 1.0 = the positive class (performance.labelled_predictions)
         threshold = model.threshold if model.threshold is not None else 0.5
@@ -98,12 +98,12 @@ def score(uc: UseCase, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
     return ShadowScore(len(rows), float(catalogue.CATALOGUE["money_lost"](scored)), metric, float(value))
 
 
-def compare(uc: UseCase, store: Store, models: dict[str, Any], labelled: pd.DataFrame,
+def compare(ws: Workspace, store: Store, models: dict[str, Any], labelled: pd.DataFrame,
             metric: str | None = None) -> dict[str, ShadowScore]:
     """Each named model scored on the same labelled traffic, with the actuals known now read once."""
-    rows = labelled_rows(uc, store, labelled)
-    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None
-    return {name: score(uc, store, model, rows, metric=metric, known=known) for name, model in models.items()}
+    rows = labelled_rows(ws, store, labelled)
+    known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None
+    return {name: score(ws, store, model, rows, metric=metric, known=known) for name, model in models.items()}
 
 
 __all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "predict", "score"]

@@ -7,26 +7,54 @@ registry, the monitoring store — so ``mlcycle status`` is quick and changes no
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker
-from mlcycle.monitor.store import open_store
+from mlcycle.store import open_store
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
-def status(uc: UseCase) -> dict[str, Any]:
-    store = open_store(uc.state_dir)
-    design_file = uc.reports_dir / "design.json"
+@dataclass(frozen=True)
+class Status:
+    """One use case's standing. Each part is None (or empty) when the command that writes it has not run."""
+
+    use_case: str
+    design: dict[str, Any] | None        # the summary `mlcycle design` wrote: verdict, estimate, currency, period
+    retired: dict[str, Any] | None       # reason and time when the use case is retired
+    champion: str | None                 # registered versions behind the aliases
+    previous: str | None
+    gate: dict[str, Any] | None          # the champion's gate: passed, forced, rows
+    last_window: dict[str, Any] | None
+    open_alerts: list[dict[str, Any]]
+    last_review: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shape of ``mlcycle status --json``, which scripts read."""
+        return {
+            "use_case": self.use_case,
+            "design": self.design,
+            "serving": {"retired": self.retired},
+            "champion": {"version": self.champion, "previous": self.previous, "gate": self.gate},
+            "last_window": self.last_window,
+            "open_alerts": self.open_alerts,
+            "last_review": self.last_review,
+        }
+
+
+def status(ws: Workspace) -> Status:
+    store = open_store(ws.state_dir)
+    design_file = ws.reports_dir / "design.json"
     design = json.loads(design_file.read_text(encoding="utf-8")) if design_file.is_file() else None
-    tracker = Tracker(uc.state_dir, uc.name)
-    champion = registry.alias_version(tracker, uc.name, registry.CHAMPION)
-    previous = registry.alias_version(tracker, uc.name, registry.PREVIOUS)
+    tracker = Tracker(ws.state_dir, ws.name)
+    champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
+    previous = registry.alias_version(tracker, ws.name, registry.PREVIOUS)
     gate = None
     if champion is not None:
-        tags = tracker.client.get_model_version(uc.name, champion).tags
+        tags = tracker.client.get_model_version(ws.name, champion).tags
         raw = json.loads(tags.get(f"{TAG}gate", "{}"))
         gate = {"passed": raw.get("passed"), "forced": raw.get("forced"),
                 "rows": [{k: r[k] for k in ("requirement", "threshold", "measured", "passed")} for r in raw.get("rows", [])]}
@@ -38,13 +66,18 @@ def status(uc: UseCase) -> dict[str, Any]:
                                   "realised_value", "estimated_value", "validated_value", "latency_p95_ms",
                                   "error_rate", "drifted")}
     reviews = store.reviews()
-    return {
-        "use_case": uc.name,
-        "design": design,
-        "serving": {"retired": store.get_status("retired")},
-        "champion": {"version": champion, "previous": previous, "gate": gate},
-        "last_window": last,
-        "open_alerts": [{k: a[k] for k in ("rule", "subject", "opened_at", "message")} for a in store.open_alerts()],
-        "last_review": ({k: reviews[-1][k] for k in ("id", "at", "verdict", "model_version", "reasons", "action",
-                                                     "action_detail")} if reviews else None),
-    }
+    return Status(
+        use_case=ws.name,
+        design=design,
+        retired=store.get_status("retired"),
+        champion=champion,
+        previous=previous,
+        gate=gate,
+        last_window=last,
+        open_alerts=[{k: a[k] for k in ("rule", "subject", "opened_at", "message")} for a in store.open_alerts()],
+        last_review=({k: reviews[-1][k] for k in ("id", "at", "verdict", "model_version", "reasons", "action",
+                                                  "action_detail")} if reviews else None),
+    )
+
+
+__all__ = ["Status", "status"]

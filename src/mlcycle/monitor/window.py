@@ -1,6 +1,6 @@
 """One monitoring window: drift, performance, money, latency and errors — then the alerts they raise.
 
-``monitor(uc, window="7d")`` computes the latest window; ``since=`` computes every window from
+``monitor(ws, window="7d")`` computes the latest window; ``since=`` computes every window from
 then on (a backfill, or a replayed period), oldest first so alert episodes open and close in
 the order things happened. Each result is stored (recomputing a window replaces it) and the
 monitoring report is rewritten from everything stored.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.contract.spec import as_labels, parse_duration
+from mlcycle.contract.spec import Design, as_labels, parse_duration
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -33,12 +32,12 @@ from mlcycle.monitor import alerts as alerts_mod
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.drift import DriftReport, drift
 from mlcycle.monitor.performance import Performance
-from mlcycle.monitor.profile import Profile
-from mlcycle.monitor.store import Store, open_store
-from mlcycle.monitor.store.sql import utcnow
+from mlcycle.data.reference import Profile
+from mlcycle.store import Store, open_store
+from mlcycle.store.sql import utcnow
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 PREDICTION = "prediction"  # the model's output as the reference profile names it
 
@@ -95,7 +94,7 @@ def _finite(value: float | None) -> float | None:
 ANCHOR = datetime(2000, 1, 3)  # a Monday: 7d windows run Monday to Sunday, 1d windows midnight to midnight
 
 
-def windows(uc: UseCase, store: Store, window: str | None = None, since: datetime | None = None,
+def windows(ws: Workspace, store: Store, window: str | None = None, since: datetime | None = None,
             until: datetime | None = None) -> list[tuple[datetime, datetime]]:
     """The windows to compute, oldest first; empty when nothing is logged.
 
@@ -105,7 +104,7 @@ def windows(uc: UseCase, store: Store, window: str | None = None, since: datetim
     (which may have grown since it was last computed). With ``since``: every window from the one
     holding ``since``. The latest window ends at the latest prediction (or ``until``) while it is open.
     """
-    length = parse_duration(window or uc.spec.monitoring.window)
+    length = parse_duration(window or ws.spec.monitoring.window)
     first, last = store.prediction_span("event")
     if last is None:
         return []
@@ -129,9 +128,9 @@ def _grid(when: datetime, length: timedelta) -> datetime:
 class _Versions:
     """What each served model version brings to monitoring: its reference profile and validated money."""
 
-    def __init__(self, uc: UseCase) -> None:
-        self.uc = uc
-        self.tracker = Tracker(uc.state_dir, uc.name)
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.tracker = Tracker(ws.state_dir, ws.name)
         self._profiles: dict[str, Profile | None] = {}
         self._figures: dict[str, dict[str, float]] = {}
 
@@ -140,7 +139,7 @@ class _Versions:
             return None
         if version not in self._profiles:
             try:
-                self._profiles[version] = Profile.from_dict(registry.reference_profile(self.tracker, self.uc.name, version))
+                self._profiles[version] = Profile.from_dict(registry.reference_profile(self.tracker, self.ws.name, version))
             except Exception:  # a version without a profile (or gone from the registry): drift is skipped, not fatal
                 self._profiles[version] = None
         return self._profiles[version]
@@ -150,21 +149,21 @@ class _Versions:
             return None
         if version not in self._figures:
             try:
-                self._figures[version] = registry.gate_figures(self.tracker, self.uc.name, version)
+                self._figures[version] = registry.gate_figures(self.tracker, self.ws.name, version)
             except Exception:
                 self._figures[version] = {}
         return self._figures[version].get("net_value")
 
 
-def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: Profile) -> pd.DataFrame:
+def current_frame(ws: Workspace, store: Store, labelled: pd.DataFrame, reference: Profile) -> pd.DataFrame:
     """The window as the reference profile sees it: logged inputs, the model's output, and actuals."""
     inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"])
     frame = pd.DataFrame(index=range(len(labelled)))
     for name, column in reference.columns.items():
         if name == PREDICTION:
             values: Any = labelled["output"].to_numpy(dtype=float)
-        elif name == uc.spec.target:
-            values = as_labels(uc.spec, labelled["actual"], column.categories or []) \
+        elif name == ws.spec.target:
+            values = as_labels(ws.spec, labelled["actual"], column.categories or []) \
                 if column.kind == "categorical" else labelled["actual"].to_numpy(dtype=float)
         elif name in inputs.columns:
             values = inputs[name].to_numpy()
@@ -176,20 +175,20 @@ def current_frame(uc: UseCase, store: Store, labelled: pd.DataFrame, reference: 
     return frame
 
 
-def compute(uc: UseCase, store: Store, start: datetime, end: datetime, versions: _Versions, *,
+def compute(ws: Workspace, store: Store, start: datetime, end: datetime, versions: _Versions, *,
             latest: bool = False, known: pd.DataFrame | None = None) -> MonitoringResult:
     """One window's figures, before alerts (``latest``: failed requests are counted up to now;
     ``known``: every actual known now, read once for many windows)."""
-    design = uc.spec
-    labelled = performance_mod.labelled_predictions(uc, store, start, end, by="event")
+    design = ws.spec
+    labelled = performance_mod.labelled_predictions(ws, store, start, end, by="event")
     version = str(labelled["model_version"].mode().iloc[0]) if len(labelled) else None
-    performance = performance_mod.evaluate(uc, store, start, end, by="event", frame=labelled, known=known,
+    performance = performance_mod.evaluate(ws, store, start, end, by="event", frame=labelled, known=known,
                                            validated_value=versions.validated_value(version))
     reference = versions.profile(version)
     report = DriftReport()
     if reference is not None and len(labelled):
         settings = design.monitoring.drift
-        report = drift(reference, current_frame(uc, store, labelled, reference), numeric=settings.numeric,
+        report = drift(reference, current_frame(ws, store, labelled, reference), numeric=settings.numeric,
                        categorical=settings.categorical, statistic=settings.statistic, warn=settings.warn,
                        alert=settings.alert, per_feature=settings.per_feature, min_rows=settings.min_rows)
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
@@ -207,44 +206,37 @@ def _created_span(labelled: pd.DataFrame, start: datetime, end: datetime) -> tup
     return min(start, made.min().to_pydatetime()), max(end, made.max().to_pydatetime() + timedelta(microseconds=1))
 
 
-def monitor(uc: UseCase, window: str | None = None, since: datetime | None = None, until: datetime | None = None,
-            *, store: Store | None = None, report: bool = True,
+def monitor(ws: Workspace, window: str | None = None, since: datetime | None = None, until: datetime | None = None,
+            *, store: Store | None = None,
             progress: Callable[[int, int], None] | None = None) -> list[MonitoringResult]:
-    """Compute, store and alert on the latest window (or every window from ``since``); write the report."""
-    store = store or open_store(uc.state_dir)
-    spans = windows(uc, store, window, since, until)
+    """Compute, store and alert on the latest window (or every window from ``since``)."""
+    store = store or open_store(ws.state_dir)
+    spans = windows(ws, store, window, since, until)
     if not spans:
         raise UseCaseError("no predictions are logged yet, so there is nothing to monitor: serve the champion "
                            "(`mlcycle serve`) or score a batch (`mlcycle predict`) first")
-    versions = _Versions(uc)
-    sinks = alerts_mod.sinks_for(uc.spec, uc.state_dir, store)
-    metric = watched_metric(uc)
+    versions = _Versions(ws)
+    sinks = alerts_mod.sinks_for(ws.spec, ws.state_dir, store)
+    metric = watched_metric(ws.spec)
     stored = store.windows(last=1)
     alerted_until = stored[0]["end"] if stored else None
-    known = performance_mod.known_actuals(uc, store) if uc.spec.time_column else None
+    known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None
     results = []
     for done, (start, end) in enumerate(spans):
-        result = compute(uc, store, start, end, versions, latest=done == len(spans) - 1, known=known)
-        result.conditions = alerts_mod.conditions(uc.spec, result.drift, result.performance, result.latency_p95_ms,
+        result = compute(ws, store, start, end, versions, latest=done == len(spans) - 1, known=known)
+        result.conditions = alerts_mod.conditions(ws.spec, result.drift, result.performance, result.latency_p95_ms,
                                                   result.error_rate)
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
-            result.alerts = alerts_mod.process(uc.name, store, result.conditions, sinks, when=min(end, utcnow()))
+            result.alerts = alerts_mod.process(ws.name, store, result.conditions, sinks, when=min(end, utcnow()))
         store.save_window(result.row(metric))
         results.append(result)
         if progress:
             progress(done + 1, len(spans))
-    if report:
-        from mlcycle.report import monitoring as monitoring_report
-
-        path = monitoring_report.write(uc, store)
-        for result in results:
-            result.report_path = path
     return results
 
 
-def watched_metric(uc: UseCase) -> str | None:
+def watched_metric(design: Design) -> str | None:
     """The metric the windows track: the monitoring rule's, else the quality requirement's."""
-    design = uc.spec
     if design.monitoring.performance is not None:
         return design.monitoring.performance.metric
     return design.requirements.quality.metric if design.requirements.quality else None

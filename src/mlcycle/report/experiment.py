@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mlcycle.develop.search import ExperimentResult
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 TOP = 15
 
@@ -66,16 +66,16 @@ def compare(board: pd.DataFrame, by: str, primary: str, loss: Any) -> list[dict[
     return sorted(rows, key=lambda r: loss(r["best"]))
 
 
-def importance(uc: UseCase, best: TrialResult) -> list[tuple[str, float]]:
+def importance(ws: Workspace, best: TrialResult) -> list[tuple[str, float]]:
     """Money lost per period when each feature is shuffled, on the last validation fold."""
-    bench = Workbench.create(uc.spec, uc.training_data, uc.folder)
+    bench = Workbench.create(ws.spec, ws.training_data, ws.folder)
     train_idx, valid_idx = bench.folds[-1]
     train, valid = bench.frame.iloc[train_idx], bench.frame.iloc[valid_idx]
     pipeline = bench.pipeline(best.spec).fit(train, bench.target(train))
     built = pipeline[:1].transform(valid)
     y = bench.target(valid)
     costs = bench.costs
-    task = uc.spec.task
+    task = ws.spec.task
     threshold = best.threshold
 
     def money(estimator: Any, X: pd.DataFrame, y_true: np.ndarray) -> float:
@@ -89,21 +89,21 @@ def importance(uc: UseCase, best: TrialResult) -> list[tuple[str, float]]:
     return [(str(name), float(value)) for name, value in pairs]
 
 
-def experiment(uc: UseCase, result: ExperimentResult) -> Path:
+def experiment(ws: Workspace, result: ExperimentResult) -> Path:
     from mlcycle.metrics import catalogue
 
     board = result.leaderboard
-    primary = catalogue.resolve(result.primary, uc.folder)
-    metrics = [m for names in uc.spec.views.values() for m in names]
+    primary = catalogue.resolve(result.primary, ws.folder)
+    metrics = [m for names in ws.spec.views.values() for m in names]
     top = pd.concat([board[board["algorithm"] != "baseline"].head(TOP), board[board["algorithm"] == "baseline"]])
     features: list[tuple[str, float]] = []
     if result.best is not None:
-        features = importance(uc, result.best)
+        features = importance(ws, result.best)
     context = dict(
-        uc=uc, d=uc.spec, r=result, metrics=metrics, primary=result.primary,
+        ws=ws, d=ws.spec, r=result, metrics=metrics, primary=result.primary,
         top=top.to_dict("records"), history=history_plot(result),
         by_algorithm=compare(board, "algorithm", result.primary, primary.loss) if len(board) > 1 else [],
         by_variant=compare(board, "variant", result.primary, primary.loss) if len(board) > 1 else [],
-        features=features, currency=uc.spec.value.currency, period=uc.spec.value.period,
+        features=features, currency=ws.spec.value.currency, period=ws.spec.value.period,
     )
-    return html.render("experiment.html.j2", uc.reports_dir / "experiment.html", **context)
+    return html.render("experiment.html.j2", ws.reports_dir / "experiment.html", **context)

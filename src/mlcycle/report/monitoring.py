@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlcycle.monitor.store import Store
+from mlcycle.store import Store
 from mlcycle.report import html, plots
 
 if TYPE_CHECKING:
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
 def heat_map(windows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -32,8 +32,8 @@ def heat_map(windows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
     return labels, list(rows.values())
 
 
-def write(uc: UseCase, store: Store) -> Path:
-    design = uc.spec
+def write(ws: Workspace, store: Store) -> Path:
+    design = ws.spec
     windows = store.windows()
     labels, drift_rows = heat_map(windows)
     frame = pd.DataFrame(windows)
@@ -56,6 +56,6 @@ def write(uc: UseCase, store: Store) -> Path:
                        design.monitoring.value.alert_below_fraction_of_estimate * estimate.iloc[-1] if len(estimate) else None,
                    "break-even (running cost paid)": 0.0},
             label=f"{design.value.currency} per {design.value.period}")
-    return html.render("monitoring.html.j2", uc.reports_dir / "monitoring.html", d=design, windows=windows,
+    return html.render("monitoring.html.j2", ws.reports_dir / "monitoring.html", d=design, windows=windows,
                        labels=labels, drift_rows=drift_rows, charts=charts, alerts=store.alert_history(),
                        reviews=store.reviews())

@@ -9,8 +9,8 @@ from mlcycle.report import html
 
 if TYPE_CHECKING:
     from mlcycle.develop.gate import GateReport
-    from mlcycle.usecase import UseCase
+    from mlcycle.data.workspace import Workspace
 
 
-def write(uc: UseCase, report: GateReport) -> Path:
-    return html.render("promotion.html.j2", uc.reports_dir / "promotion.html", d=uc.spec, g=report)
+def write(ws: Workspace, report: GateReport) -> Path:
+    return html.render("promotion.html.j2", ws.reports_dir / "promotion.html", d=ws.spec, g=report)

@@ -23,14 +23,14 @@ def health(serving: Serving = Depends(get_serving)) -> Any:
     if not serving.ready:
         return JSONResponse({"status": "loading", "error": serving.last_error}, status_code=503)
     if serving.retired is not None:
-        return {"status": "retired", "reason": serving.retired.get("reason"), "model": serving.uc.name}
-    return {"status": "ok", "model": serving.uc.name, "version": serving.current.version if serving.current else None}
+        return {"status": "retired", "reason": serving.retired.get("reason"), "model": serving.ws.name}
+    return {"status": "ok", "model": serving.ws.name, "version": serving.current.version if serving.current else None}
 
 
 @router.get("/version", dependencies=[Depends(require("predict"))])
 def version(serving: Serving = Depends(get_serving)) -> Any:
     current = serving.current
-    return {"mlcycle": __version__, "model": serving.uc.name, "version": current.version if current else None,
+    return {"mlcycle": __version__, "model": serving.ws.name, "version": current.version if current else None,
             "last_reload_error": serving.last_error}
 
 
@@ -49,6 +49,6 @@ def reload(serving: Serving = Depends(get_serving), metrics: ServiceMetrics = De
         return JSONResponse({"reloaded": False, "serving": before, "reason": str(refused)}, status_code=409)
     if before != loaded.version:
         if before is not None:
-            metrics.model.labels(serving.uc.name, before).set(0)
-        metrics.model.labels(serving.uc.name, loaded.version).set(1)
+            metrics.model.labels(serving.ws.name, before).set(0)
+        metrics.model.labels(serving.ws.name, loaded.version).set(1)
     return {"reloaded": before != loaded.version, "serving": loaded.version, "previous": before}

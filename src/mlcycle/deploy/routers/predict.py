@@ -15,7 +15,7 @@ from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.scoring import score
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
-from mlcycle.monitor.store import FeedbackItem
+from mlcycle.store import FeedbackItem
 
 router = APIRouter()
 
@@ -65,7 +65,7 @@ async def predict(body: PredictRequest, serving: Serving = Depends(get_serving),
     await log.awrite(result.records)  # logged before the response is sent
     for value in result.values:
         metrics.predictions.observe(float(value))
-    return {"model": serving.uc.name, "version": result.version, "predictions": result.outputs,
+    return {"model": serving.ws.name, "version": result.version, "predictions": result.outputs,
             "request_ids": result.request_ids, "explanations": result.explanations}
 
 
@@ -77,13 +77,13 @@ async def explain(body: ExplainRequest, serving: Serving = Depends(get_serving),
     except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)
-    return {"model": serving.uc.name, "version": result.version, "request_ids": result.request_ids,
+    return {"model": serving.ws.name, "version": result.version, "request_ids": result.request_ids,
             "explanations": result.explanations}
 
 
 @router.post("/feedback", dependencies=[Depends(require("feedback"))])
 async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving)) -> Any:
-    design = serving.uc.spec
+    design = serving.ws.spec
     items, errors = [], []
     for i, entry in enumerate(body.items):
         extra = entry.model_extra or {}

@@ -128,8 +128,8 @@ def ready(serving: Serving = Depends(get_serving)) -> Any:
 
 
 def _check_model(serving: Serving, name: str, version: str | None) -> JSONResponse | None:
-    if name != serving.uc.name:
-        return _oip_error(f"unknown model {name!r}; this server serves {serving.uc.name!r}", 404)
+    if name != serving.ws.name:
+        return _oip_error(f"unknown model {name!r}; this server serves {serving.ws.name!r}", 404)
     if serving.current is None:
         return _oip_error("no model is loaded yet", 503)
     if version is not None and version != serving.current.version:
@@ -143,7 +143,7 @@ def _metadata(serving: Serving) -> dict[str, Any]:
     inputs = [{"name": c, "datatype": OIP_TYPES[loaded.schema.columns[c].type], "shape": [-1]}
               for c in loaded.model.input_columns]
     output_type = "FP64" if loaded.model.task == "regression" else "BYTES"
-    return {"name": serving.uc.name, "versions": [loaded.version], "platform": "mlcycle",
+    return {"name": serving.ws.name, "versions": [loaded.version], "platform": "mlcycle",
             "inputs": inputs, "outputs": [{"name": "prediction", "datatype": output_type, "shape": [-1]}]}
 
 
@@ -241,7 +241,7 @@ def _infer_response(serving: Serving, header: dict[str, Any], outputs: list[Any]
         if requested.get("name") == "prediction" and "binary_data" in (requested.get("parameters") or {}):
             binary = bool(requested["parameters"]["binary_data"])
     tensor: dict[str, Any] = {"name": "prediction", "datatype": datatype, "shape": [len(outputs)]}
-    response: dict[str, Any] = {"model_name": serving.uc.name, "model_version": version, "outputs": [tensor]}
+    response: dict[str, Any] = {"model_name": serving.ws.name, "model_version": version, "outputs": [tensor]}
     if "id" in header:
         response["id"] = header["id"]
     if not binary:

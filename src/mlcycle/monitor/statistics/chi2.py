@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mlcycle.monitor.profile import ColumnProfile
+from mlcycle.data.reference import ColumnProfile
 from mlcycle.monitor.statistics._base import EPSILON, Measured, binned_shares, profile_shares
 
 

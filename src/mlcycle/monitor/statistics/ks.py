@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from mlcycle.monitor.profile import ColumnProfile
+from mlcycle.data.reference import ColumnProfile
 from mlcycle.monitor.statistics._base import Measured, finite_sorted, profile_cdf
 
 LEVELS = np.linspace(0.01, 0.99, 99)

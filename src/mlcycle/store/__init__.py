@@ -8,18 +8,19 @@ share a database with MLflow's tables) run once, before service workers start.
 
 from __future__ import annotations
 
-from mlcycle.monitor.store.sql import (
+from mlcycle.store.sql import (
     STORE_ENV,
     ApiKey,
     FeedbackItem,
-    PredictionRecord,
+    LoggedPrediction,
     Store,
     given_actuals,
+    utcnow,
     open_store,
     series_key,
     series_values,
     store_url,
 )
 
-__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "PredictionRecord", "Store", "given_actuals", "open_store", "series_key",
-           "series_values", "store_url"]
+__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "LoggedPrediction", "Store", "given_actuals", "open_store", "series_key",
+           "series_values", "store_url", "utcnow"]

@@ -1,10 +1,10 @@
-"""Alembic environment for mlcycle's monitoring store: run programmatically by mlcycle.monitor.store."""
+"""Alembic environment for mlcycle's monitoring store: run programmatically by mlcycle.store."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from mlcycle.monitor.store.tables import metadata
+from mlcycle.store.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,

@@ -22,18 +22,18 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError, UsageError
-from mlcycle.monitor.store.tables import (
+from mlcycle.store.tables import (
     alerts,
     api_keys,
     feedback,
@@ -54,20 +54,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-@dataclass
-class PredictionRecord:
+class LoggedPrediction(Protocol):
+    """What the store needs of one prediction to log it (the serving layer's PredictionRecord is one)."""
+
     request_id: str
     model_name: str
     model_version: str
     inputs: dict[str, Any]
-    output: float | None = None
-    output_label: str | None = None
-    explanation: dict[str, Any] | None = None
-    latency_ms: float | None = None
-    source: str = "online"
-    series_key: str | None = None
-    event_time: datetime | None = None
-    created_at: datetime = field(default_factory=utcnow)
+    output: float | None
+    output_label: str | None
+    explanation: dict[str, Any] | None
+    latency_ms: float | None
+    source: str
+    series_key: str | None
+    event_time: datetime | None
+    created_at: datetime
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Store:
         from alembic.config import Config
 
         config = Config()
-        config.set_main_option("script_location", str(resources.files("mlcycle.monitor") / "migrations"))
+        config.set_main_option("script_location", str(resources.files("mlcycle.store") / "migrations"))
         config.attributes["version_table"] = VERSION_TABLE
         try:
             with self.engine.begin() as connection:
@@ -167,7 +168,7 @@ class Store:
         self.engine.dispose()
 
     # ── predictions ──────────────────────────────────────────────────────────────────
-    def log_predictions(self, records: list[PredictionRecord]) -> None:
+    def log_predictions(self, records: Sequence[LoggedPrediction]) -> None:
         """Write a batch of predictions, inputs included, in one transaction."""
         if not records:
             return

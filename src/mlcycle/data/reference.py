@@ -79,14 +79,24 @@ def profile(frame: pd.DataFrame) -> Profile:
     return result
 
 
+def sorted_quantiles(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``np.quantile(values, levels)`` (linear interpolation) for already sorted values.
+
+    Sorting once and indexing is several times faster than ``np.quantile`` with a hundred levels,
+    which partitions the array once per level.
+    """
+    position = np.asarray(levels, dtype=float) * (len(values) - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, len(values) - 1)
+    return values[below] + (values[above] - values[below]) * (position - below)
+
+
 def _numeric(series: pd.Series) -> ColumnProfile:
     values = series.to_numpy(dtype=float, na_value=np.nan)
     finite = np.sort(values[np.isfinite(values)])  # one sort serves every quantile, bin count and extreme
     column = ColumnProfile("numeric", int(len(values)), int(len(values) - len(finite)))
     if len(finite) == 0:
         return column
-    from mlcycle.monitor.statistics._base import sorted_quantiles
-
     edges = np.unique(sorted_quantiles(finite, np.linspace(0, 1, BINS + 1)[1:-1]))
     cuts = np.searchsorted(finite, edges, side="left")  # x == an edge belongs to the bin above it
     counts = np.diff(np.concatenate([[0], cuts, [len(finite)]]))

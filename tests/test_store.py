@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError
-from mlcycle.monitor.store import FeedbackItem, PredictionRecord, Store, open_store
+from mlcycle.deploy.predictlog import PredictionRecord
+from mlcycle.store import FeedbackItem, Store, open_store
 from tests.conftest import fresh_postgres_database
 
 

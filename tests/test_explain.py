@@ -14,7 +14,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from mlcycle.data.features import FeatureBuilder
-from mlcycle.deploy.explain import Explainer, check_additivity, sentence
+from mlcycle.explain import Explainer, check_additivity, sentence
 from mlcycle.develop import algorithms
 
 FEATURES = ["size", "weight", "colour"]

@@ -1,0 +1,36 @@
+"""The ``mlcycle`` program: the commands of :mod:`mlcycle.cli` and ``mlcycle demo``.
+
+The CLI and the demo are two front ends over the same facade and the same terminal rendering
+(:mod:`mlcycle.report.terminal`), and neither imports the other; this module, the top of the
+layers, puts them together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlcycle import demo
+from mlcycle.cli import app, out, user_errors
+
+
+@app.command("demo")
+@user_errors
+def demo_command(
+    folder: Annotated[Path, typer.Argument(help="Where to create the example use case.")] = Path("mlcycle-demo"),
+    trials: Annotated[int | None, typer.Option(help="Trials for the search (default: the design's, ~2 minutes).")] = None,
+) -> None:
+    """The whole loop on the bundled retail example. Exits 0 when it ran, whatever it found."""
+    demo.run(folder, out, trials=trials)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["app", "main"]
