@@ -35,8 +35,14 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 EVIDENTLY_ENV = HERE / ".venv-evidently"
-SHIFTED = {"num_00": "mean +0.25σ", "num_01": "mean +0.5σ", "num_02": "spread ×1.5", "num_03": "stretched tail",
-           "cat_00": "shares moved", "cat_01": "a new category"}
+SHIFTED = {
+    "num_00": "mean +0.25σ",
+    "num_01": "mean +0.5σ",
+    "num_02": "spread ×1.5",
+    "num_03": "stretched tail",
+    "cat_00": "shares moved",
+    "cat_01": "a new category",
+}
 NUMERIC, CATEGORICAL = 20, 5
 
 
@@ -90,8 +96,10 @@ def run_scipy(ref: pd.DataFrame, cur: pd.DataFrame) -> set[str]:
             if stats.ks_2samp(ref[column].to_numpy(), cur[column].to_numpy()).pvalue < 0.05:
                 flagged.add(column)
         else:
-            table = pd.crosstab(np.r_[np.zeros(len(ref)), np.ones(len(cur))],
-                                np.r_[ref[column].to_numpy(), cur[column].to_numpy()])
+            table = pd.crosstab(
+                np.r_[np.zeros(len(ref)), np.ones(len(cur))],
+                np.r_[ref[column].to_numpy(), cur[column].to_numpy()],
+            )
             if stats.chi2_contingency(table.to_numpy())[1] < 0.05:
                 flagged.add(column)
     return flagged
@@ -106,8 +114,14 @@ def run_scipy_psi(ref: pd.DataFrame, cur: pd.DataFrame) -> set[str]:
             a = np.bincount(np.searchsorted(edges, ref[column]), minlength=10) / len(ref)
             b = np.bincount(np.searchsorted(edges, cur[column]), minlength=10) / len(cur)
         else:
-            share = pd.concat([ref[column].value_counts(normalize=True), cur[column].value_counts(normalize=True)],
-                              axis=1).fillna(0).to_numpy()
+            share = (
+                pd.concat(
+                    [ref[column].value_counts(normalize=True), cur[column].value_counts(normalize=True)],
+                    axis=1,
+                )
+                .fillna(0)
+                .to_numpy()
+            )
             a, b = share[:, 0], share[:, 1]
         a, b = np.clip(a, 1e-4, None), np.clip(b, 1e-4, None)
         if np.sum((b - a) * np.log(b / a)) > 0.1:
@@ -142,6 +156,7 @@ def child(which: str, folder: Path) -> None:
     elif which == "mlcycle":
         import mlcycle.monitor  # noqa: F401
     import scipy.stats  # noqa: F401
+
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     if which == "mlcycle":
@@ -154,8 +169,16 @@ def child(which: str, folder: Path) -> None:
         flagged = run_evidently(ref, cur, None if which == "evidently" else "ks")
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mib": peak / 1024, "loaded_mib": loaded / 1024,
-                      "flagged": sorted(flagged)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mib": peak / 1024,
+                "loaded_mib": loaded / 1024,
+                "flagged": sorted(flagged),
+            }
+        )
+    )
 
 
 def evidently_python() -> Path:
@@ -163,15 +186,29 @@ def evidently_python() -> Path:
     if not python.exists():
         print("creating bench/.venv-evidently (evidently 0.7.23, pandas < 3) — once")
         subprocess.run([sys.executable, "-m", "venv", str(EVIDENTLY_ENV)], check=True)
-        subprocess.run([str(EVIDENTLY_ENV / "bin" / "pip"), "install", "-q", "evidently==0.7.23", "pandas<3",
-                        "pyarrow", "scipy"], check=True)
+        subprocess.run(
+            [
+                str(EVIDENTLY_ENV / "bin" / "pip"),
+                "install",
+                "-q",
+                "evidently==0.7.23",
+                "pandas<3",
+                "pyarrow",
+                "scipy",
+            ],
+            check=True,
+        )
     return python
 
 
 def measure(which: str, folder: Path) -> dict:
     python = evidently_python() if which.startswith("evidently") else Path(sys.executable)
-    answer = subprocess.run([str(python), __file__, "--child", which, "--folder", str(folder)], capture_output=True,
-                            text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    answer = subprocess.run(
+        [str(python), __file__, "--child", which, "--folder", str(folder)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     if answer.returncode != 0:
         raise RuntimeError(f"{which} failed:\n{answer.stderr[-3000:]}")
     return json.loads(answer.stdout.strip().splitlines()[-1])
@@ -179,8 +216,8 @@ def measure(which: str, folder: Path) -> dict:
 
 def wide(rows: int, columns: int, chunk: int) -> None:
     """3M × 1,000 streamed: generate chunks, fold them into two ProfileBuilders, compare the profiles."""
-    from mlcycle.monitor import drift
     from mlcycle.data.reference import ProfileBuilder
+    from mlcycle.monitor import drift
 
     rng = np.random.default_rng(1)
     names = [f"x{i:04d}" for i in range(columns)]
@@ -193,7 +230,7 @@ def wide(rows: int, columns: int, chunk: int) -> None:
             t0 = time.perf_counter()
             block = rng.standard_normal((min(chunk, rows - start), columns), dtype=np.float32)
             if current:
-                for j, (name, by) in enumerate(shifted.items()):
+                for j, (_name, by) in enumerate(shifted.items()):
                     block[:, j] += by
             t1 = time.perf_counter()
             builder.update_array(block, names)
@@ -205,11 +242,15 @@ def wide(rows: int, columns: int, chunk: int) -> None:
     process += time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     flagged = set(report.drifted)
-    print(f"\nwide: {rows:,} rows × {columns:,} columns ({rows * columns * 8 / 1e9:.0f} GB as float64), chunks of "
-          f"{chunk:,} rows, streamed twice (reference and current)")
+    print(
+        f"\nwide: {rows:,} rows × {columns:,} columns ({rows * columns * 8 / 1e9:.0f} GB as float64), chunks of "
+        f"{chunk:,} rows, streamed twice (reference and current)"
+    )
     print(f"  mlcycle profile + drift {process:7.1f} s   (generating the random data: {generate:.1f} s)")
-    print(f"  peak memory {peak:,.0f} MiB; flagged {sorted(flagged & set(shifted))} of the shifted "
-          f"{sorted(shifted)}; false alarms {len(flagged - set(shifted))} of {columns - len(shifted)}")
+    print(
+        f"  peak memory {peak:,.0f} MiB; flagged {sorted(flagged & set(shifted))} of the shifted "
+        f"{sorted(shifted)}; false alarms {len(flagged - set(shifted))} of {columns - len(shifted)}"
+    )
 
 
 def main() -> None:
@@ -236,20 +277,30 @@ def main() -> None:
             contenders += ["evidently", "evidently-ks"]
         results = {name: measure(name, folder) for name in contenders}
     columns = NUMERIC + CATEGORICAL
-    print(f"{args.rows:,} rows × {NUMERIC} numeric + {CATEGORICAL} categorical; shifted: "
-          + ", ".join(f"{c} ({how})" for c, how in SHIFTED.items()))
+    print(
+        f"{args.rows:,} rows × {NUMERIC} numeric + {CATEGORICAL} categorical; shifted: "
+        + ", ".join(f"{c} ({how})" for c, how in SHIFTED.items())
+    )
     print(f"{'contender':<38}{'seconds':>9}{'× mlcycle':>11}{'own MiB':>9}{'found':>7}{'false alarms':>14}")
-    labels = {"mlcycle": "mlcycle profile + drift (defaults)", "scipy": "scipy per column (KS, chi², α 0.05)",
-              "scipy-psi": "numpy PSI per column (> 0.1)", "evidently": "Evidently 0.7.23 DataDriftPreset",
-              "evidently-ks": "Evidently preset forced to KS + chi²"}
+    labels = {
+        "mlcycle": "mlcycle profile + drift (defaults)",
+        "scipy": "scipy per column (KS, chi², α 0.05)",
+        "scipy-psi": "numpy PSI per column (> 0.1)",
+        "evidently": "Evidently 0.7.23 DataDriftPreset",
+        "evidently-ks": "Evidently preset forced to KS + chi²",
+    }
     base = results["mlcycle"]["seconds"]
     for name, r in results.items():
         flagged = set(r["flagged"])
-        print(f"{labels[name]:<38}{r['seconds']:>9.2f}{r['seconds'] / base:>10.1f}×"
-              f"{r['peak_mib'] - r['loaded_mib']:>9,.0f}"
-              f"{len(flagged & set(SHIFTED)):>5}/{len(SHIFTED)}{len(flagged - set(SHIFTED)):>8}/{columns - len(SHIFTED)}")
-    print("own MiB: peak memory of the contender's process above what it held once the frames were loaded "
-          "(and its libraries imported); times exclude loading and imports.")
+        print(
+            f"{labels[name]:<38}{r['seconds']:>9.2f}{r['seconds'] / base:>10.1f}×"
+            f"{r['peak_mib'] - r['loaded_mib']:>9,.0f}"
+            f"{len(flagged & set(SHIFTED)):>5}/{len(SHIFTED)}{len(flagged - set(SHIFTED)):>8}/{columns - len(SHIFTED)}"
+        )
+    print(
+        "own MiB: peak memory of the contender's process above what it held once the frames were loaded "
+        "(and its libraries imported); times exclude loading and imports."
+    )
     if args.wide:
         wide(args.wide_rows, args.wide_columns, 20_000)
 

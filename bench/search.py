@@ -23,8 +23,17 @@ from mlcycle.examples import write
 
 def timed(uc: mlcycle.UseCase, workers: int, track: bool, trials: int) -> tuple[float, int]:
     started = time.perf_counter()
-    result = search.run(uc.spec, uc.training_data, uc.folder, uc.state_dir, trials=trials, executor="local",
-                        workers=workers, track=track, prune=False)
+    result = search.run(
+        uc.spec,
+        uc.training_data,
+        uc.folder,
+        uc.state_dir,
+        trials=trials,
+        executor="local",
+        workers=workers,
+        track=track,
+        prune=False,
+    )
     return time.perf_counter() - started, result.count("complete")
 
 
@@ -39,11 +48,16 @@ def main() -> None:
         uc.spec.experiments.search.sampler = "random"
         uc.spec.experiments.search.timeout_minutes = 60
         uc.spec.requirements.budget.max_training_minutes = 60
-        print(f"search bench: sales example, {args.trials} trials, random sampler (seed 0), "
-              f"{uc.spec.experiments.validation.folds} folds each, no pruning; {os.cpu_count()} cores")
+        print(
+            f"search bench: sales example, {args.trials} trials, random sampler (seed 0), "
+            f"{uc.spec.experiments.validation.folds} folds each, no pruning; {os.cpu_count()} cores"
+        )
         rows = []
-        for label, workers, track in (("1 process, no tracking", 1, False), ("2 processes, no tracking", 2, False),
-                                      ("2 processes, MLflow tracking", 2, True)):
+        for label, workers, track in (
+            ("1 process, no tracking", 1, False),
+            ("2 processes, no tracking", 2, False),
+            ("2 processes, MLflow tracking", 2, True),
+        ):
             seconds, complete = timed(uc, workers, track, args.trials)
             rows.append((label, seconds, complete))
             print(f"  {label:32s} {seconds:7.1f} s  {complete} complete  {60 * complete / seconds:6.1f} trials/min")

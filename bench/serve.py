@@ -44,13 +44,17 @@ def wait(port: int, process: subprocess.Popen[bytes], path: str = "/ping") -> No
                     return
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+                raise SystemExit(
+                    f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                ) from None
             time.sleep(0.3)
     raise SystemExit("server did not start")
 
 
 def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[float, np.ndarray, int]:
-    """Send every body once, ``concurrency`` keep-alive connections at a time; returns (seconds, latencies ms, errors)."""
+    """Send every body once, ``concurrency`` keep-alive connections at a time.
+
+    Returns (seconds, latencies in ms, errors)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -112,42 +116,75 @@ def main() -> None:
     rows = uc.data[uc.data["date"] == day][["date", "item", "price"]].copy()
     rows["date"] = rows["date"].dt.strftime("%Y-%m-%d")
     columns = list(rows.columns)
-    singles = [json.dumps({"dataframe_split": {"columns": columns, "data": [row]}}).encode()
-               for row in (rows.values.tolist() * (args.requests // len(rows) + 1))[:args.requests]]
+    singles = [
+        json.dumps({"dataframe_split": {"columns": columns, "data": [row]}}).encode()
+        for row in (rows.values.tolist() * (args.requests // len(rows) + 1))[: args.requests]
+    ]
     big = rows.sample(1000, replace=True, random_state=0).values.tolist()
     batches = [json.dumps({"dataframe_split": {"columns": columns, "data": big}}).encode()] * 30
 
     floor = in_process_floor(uc, rows.iloc[[0]])
     uri = f"sqlite:///{uc.state_dir / 'mlflow.db'}"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri,
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     servers = {
-        "mlcycle": ([str(BIN / "mlcycle"), "serve", "-u", str(folder), "--workers", str(args.workers)], "--port",
-                    "/health"),
-        "mlflow": ([str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{uc.name}@champion", "--env-manager",
-                    "local", "--host", "127.0.0.1", "--workers", str(args.workers)], "--port", "/ping"),
+        "mlcycle": (
+            [str(BIN / "mlcycle"), "serve", "-u", str(folder), "--workers", str(args.workers)],
+            "--port",
+            "/health",
+        ),
+        "mlflow": (
+            [
+                str(BIN / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                f"models:/{uc.name}@champion",
+                "--env-manager",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--workers",
+                str(args.workers),
+            ],
+            "--port",
+            "/ping",
+        ),
     }
     results: dict[str, dict[str, tuple[float, float, float, int]]] = {}
     for name, (command, port_flag, health) in servers.items():
         port = free_port()
-        process = subprocess.Popen([*command, port_flag, str(port)], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [*command, port_flag, str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             wait(port, process, health)
             load(port, singles[:50], 1)  # warm-up
             results[name] = {}
-            for label, bodies, concurrency in (("1 row, concurrency 1", singles, 1),
-                                               ("1 row, concurrency 16", singles, 16),
-                                               ("1,000 rows, concurrency 1", batches, 1)):
+            for label, bodies, concurrency in (
+                ("1 row, concurrency 1", singles, 1),
+                ("1 row, concurrency 16", singles, 16),
+                ("1,000 rows, concurrency 1", batches, 1),
+            ):
                 seconds, latencies, errors = load(port, bodies, concurrency)
-                results[name][label] = (len(bodies) / seconds, float(np.percentile(latencies, 50)),
-                                        float(np.percentile(latencies, 99)), errors)
+                results[name][label] = (
+                    len(bodies) / seconds,
+                    float(np.percentile(latencies, 50)),
+                    float(np.percentile(latencies, 99)),
+                    errors,
+                )
         finally:
             process.terminate()
             process.wait(timeout=30)
 
-    print(f"serving bench: {uc.name}, {os.cpu_count()} cores, {args.workers} worker(s) each; "
-          "mlcycle logs every prediction")
+    print(
+        f"serving bench: {uc.name}, {os.cpu_count()} cores, {args.workers} worker(s) each; "
+        "mlcycle logs every prediction"
+    )
     print(f"in-process floor, one row: {floor[0]:.3f} ms through the Pipeline, {floor[1]:.3f} ms through the lean path")
     print(f"{'scenario':28s} {'server':8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s}")
     for label in results["mlcycle"]:

@@ -47,8 +47,14 @@ def small_sales(days: int = 60, items: tuple[str, ...] = ("A", "B"), seed: int =
     for item in items:
         for d in dates:
             weekly = 10 + 5 * (d.day_of_week == 5)
-            rows.append({"date": d.strftime("%Y-%m-%d"), "item": item, "price": 2.0 + rng.normal(0, 0.1),
-                         "units": int(rng.poisson(weekly))})
+            rows.append(
+                {
+                    "date": d.strftime("%Y-%m-%d"),
+                    "item": item,
+                    "price": 2.0 + rng.normal(0, 0.1),
+                    "units": int(rng.poisson(weekly)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -60,8 +66,12 @@ def minimal_design(**overrides: Any) -> dict[str, Any]:
         "time_column": "date",
         "group_columns": ["item"],
         "data": {"source": "data.csv"},
-        "value": {"predictions_per_period": 60, "cost": {"under_per_unit": 2.0, "over_per_unit": 1.0},
-                  "running_cost_per_period": 10, "development_budget": 100},
+        "value": {
+            "predictions_per_period": 60,
+            "cost": {"under_per_unit": 2.0, "over_per_unit": 1.0},
+            "running_cost_per_period": 10,
+            "development_budget": 100,
+        },
         "experiments": {"data_variants": {"basic": {"features": ["item", "price", "day_of_week"]}}},
     }
     for key, value in overrides.items():
@@ -74,8 +84,7 @@ def make_use_case(tmp_path: Path) -> Callable[..., Path]:
     """Write a design dict (and a data frame) into a fresh folder; returns the folder."""
     counter = iter(range(1000))
 
-    def make(design: dict[str, Any] | None = None, frame: pd.DataFrame | None = None,
-             source: str = "data.csv") -> Path:
+    def make(design: dict[str, Any] | None = None, frame: pd.DataFrame | None = None, source: str = "data.csv") -> Path:
         folder = tmp_path / f"uc{next(counter)}"
         folder.mkdir()
         design = copy.deepcopy(design if design is not None else minimal_design())

@@ -22,8 +22,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def process_serving(command: list[str], port: int, health: str = "/health",
-                    env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process_serving(
+    command: list[str], port: int, health: str = "/health", env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server process, wait until ``health`` answers 200, stop it afterwards."""
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
@@ -35,7 +36,8 @@ def process_serving(command: list[str], port: int, health: str = "/health",
                         break
             except (OSError, urllib.error.HTTPError):
                 if process.poll() is not None or time.time() > deadline:
-                    raise AssertionError(f"the server did not start: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+                    shown = process.stderr.read().decode()[-3000:] if process.stderr else ""
+                    raise AssertionError(f"the server did not start: {shown}") from None
                 time.sleep(0.3)
         yield process
     finally:
@@ -51,15 +53,26 @@ def process_serving(command: list[str], port: int, health: str = "/health",
 def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """`mlcycle serve` on a free port."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "mlcycle"), "serve", "-u", str(folder), "--port", str(port),
-               "--workers", str(workers)]
+    command = [
+        str(Path(sys.executable).parent / "mlcycle"),
+        "serve",
+        "-u",
+        str(folder),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     with process_serving(command, port) as process:
         yield port, process
 
 
 def post(port: int, path: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())

@@ -63,8 +63,13 @@ def _circles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_layer_contract_is_kept() -> None:
     linter = Path(sys.executable).parent / "lint-imports"
-    run = subprocess.run([str(linter), "--config", str(ROOT / "pyproject.toml"), "--no-cache"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [str(linter), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "0 broken" in run.stdout
 
@@ -81,8 +86,7 @@ def test_no_package_imports_itself_through_others_at_any_depth() -> None:
     circles = []
     for package in sorted(m for m in graph.modules if graph.find_children(m)):
         children = graph.find_children(package)
-        owner = {descendant: child for child in children
-                 for descendant in {child, *graph.find_descendants(child)}}
+        owner = {descendant: child for child in children for descendant in {child, *graph.find_descendants(child)}}
         edges: dict[str, set[str]] = defaultdict(set)
         for module, child in owner.items():
             for target in graph.find_modules_directly_imported_by(module):
@@ -95,21 +99,32 @@ def test_no_package_imports_itself_through_others_at_any_depth() -> None:
 def test_the_contract_imports_nothing_of_mlcycle_but_the_exceptions() -> None:
     graph = _graph()
     contract = {"mlcycle.contract", *graph.find_descendants("mlcycle.contract")}
-    outside = {(module, target) for module in contract for target in graph.find_modules_directly_imported_by(module)
-               if target not in contract and target.startswith("mlcycle") and target != "mlcycle.exceptions"}
+    outside = {
+        (module, target)
+        for module in contract
+        for target in graph.find_modules_directly_imported_by(module)
+        if target not in contract and target.startswith("mlcycle") and target != "mlcycle.exceptions"
+    }
     assert outside == set()
 
 
 def test_every_registry_is_imported_where_the_vocabulary_says() -> None:
     """The registries tell the contract their names on import; mlcycle/__init__ must import each of them."""
     tree = ast.parse((SOURCE / "__init__.py").read_text(encoding="utf-8"))
-    imported = {f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                for alias in node.names}
+    imported = {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     tellers = set()
     for path in SOURCE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module == "mlcycle.contract.vocabulary" \
-                    and {a.name for a in node.names} & {"tell", "tell_sink"}:
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "mlcycle.contract.vocabulary"
+                and {a.name for a in node.names} & {"tell", "tell_sink"}
+            ):
                 tellers.add(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts).removesuffix(".__init__"))
     tellers.discard("mlcycle.contract.vocabulary")
     assert tellers and tellers <= imported, f"import in mlcycle/__init__.py: {sorted(tellers - imported)}"

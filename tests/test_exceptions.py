@@ -49,14 +49,27 @@ def _raised() -> list[tuple[str, int, str, bool]]:
 
 def test_the_walk_finds_the_raises() -> None:
     names = {name for _, _, name, _ in _raised()}
-    assert {"DesignError", "DataError", "UseCaseError", "GateFailed", "RequestRejected", "ModelError"} <= names
+    assert {
+        "DesignError",
+        "DataError",
+        "UseCaseError",
+        "GateFailed",
+        "RequestRejected",
+        "ModelError",
+    } <= names
 
 
 def test_every_raised_class_belongs_to_the_tree_and_is_exported() -> None:
-    tree = {name for name in exceptions.__all__
-            if inspect.isclass(getattr(exceptions, name)) and issubclass(getattr(exceptions, name), exceptions.MlcycleError)}
-    outside = [f"{file}:{line} raises {name}" for file, line, name, in_validator in _raised()
-               if name not in tree and not (in_validator and name == "ValueError")]
+    tree = {
+        name
+        for name in exceptions.__all__
+        if inspect.isclass(getattr(exceptions, name)) and issubclass(getattr(exceptions, name), exceptions.MlcycleError)
+    }
+    outside = [
+        f"{file}:{line} raises {name}"
+        for file, line, name, in_validator in _raised()
+        if name not in tree and not (in_validator and name == "ValueError")
+    ]
     assert not outside, "raise one of mlcycle.exceptions instead:\n" + "\n".join(outside)
     assert tree <= set(mlcycle.__all__), f"export from mlcycle too: {sorted(tree - set(mlcycle.__all__))}"
 

@@ -14,16 +14,21 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from mlcycle.data.features import FeatureBuilder
-from mlcycle.explain import Explainer, check_additivity, sentence
 from mlcycle.develop import algorithms
+from mlcycle.explain import Explainer, check_additivity, sentence
 
 FEATURES = ["size", "weight", "colour"]
 
 
 def _data(n: int = 300) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"size": rng.normal(size=n), "weight": rng.normal(size=n),
-                          "colour": rng.choice(["red", "green", "blue"], n)})
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "weight": rng.normal(size=n),
+            "colour": rng.choice(["red", "green", "blue"], n),
+        }
+    )
     frame.loc[::9, "size"] = np.nan
     value = 3 * frame["weight"] + (frame["colour"] == "red") + rng.normal(0, 0.5, n)
     return frame, value.to_numpy(), (value > 0.4).to_numpy(dtype=float)
@@ -42,12 +47,17 @@ def _cases() -> list[tuple[str, str, str]]:
 def test_contributions_add_up_for_every_algorithm(task: str, name: str, calibration: str) -> None:
     frame, value, label = _data()
     algorithm = algorithms.REGISTRY[name]
-    params = {**algorithm.defaults_for(algorithms.Context(task=task, quantile=0.7)), "calibration": calibration}
-    pipeline = Pipeline([
-        ("features", FeatureBuilder(target="y", features=FEATURES)),
-        ("prepare", algorithms.preprocessing(algorithm.family, FEATURES, ["colour"])),
-        ("model", algorithm.estimator(params, algorithms.Context(task=task, quantile=0.7))),
-    ]).fit(frame, value if task == "regression" else label)
+    params = {
+        **algorithm.defaults_for(algorithms.Context(task=task, quantile=0.7)),
+        "calibration": calibration,
+    }
+    pipeline = Pipeline(
+        [
+            ("features", FeatureBuilder(target="y", features=FEATURES)),
+            ("prepare", algorithms.preprocessing(algorithm.family, FEATURES, ["colour"])),
+            ("model", algorithm.estimator(params, algorithms.Context(task=task, quantile=0.7))),
+        ]
+    ).fit(frame, value if task == "regression" else label)
     explainer = Explainer(pipeline, task).fit(frame)
     rows = frame.head(25)
     output = pipeline.predict(rows) if task == "regression" else pipeline.predict_proba(rows)[:, 1]
@@ -67,14 +77,26 @@ def test_contributions_add_up_for_every_algorithm(task: str, name: str, calibrat
 def test_a_classifiers_sentence_names_its_space_and_probability() -> None:
     frame, _, label = _data()
     algorithm = algorithms.REGISTRY["logistic_regression"]
-    pipeline = Pipeline([
-        ("features", FeatureBuilder(target="y", features=FEATURES)),
-        ("prepare", algorithms.preprocessing("linear", FEATURES, ["colour"])),
-        ("model", algorithm.estimator({"C": 1.0}, algorithms.Context(task="classification"))),
-    ]).fit(frame, label)
+    pipeline = Pipeline(
+        [
+            ("features", FeatureBuilder(target="y", features=FEATURES)),
+            ("prepare", algorithms.preprocessing("linear", FEATURES, ["colour"])),
+            ("model", algorithm.estimator({"C": 1.0}, algorithms.Context(task="classification"))),
+        ]
+    ).fit(frame, label)
     explanation = Explainer(pipeline, "classification").fit(frame).explain(frame.head(1))
-    text = sentence("Yes", frame.iloc[0], explanation.contributions.iloc[0], labels={"weight": "parcel weight"},
-                    target="y", task="classification", space=explanation.space, probability=0.81, threshold=0.3)
-    assert text.startswith("Predicted Yes (probability of the positive class 0.81, decided at 0.30 for the most "
-                           "money): ")
+    text = sentence(
+        "Yes",
+        frame.iloc[0],
+        explanation.contributions.iloc[0],
+        labels={"weight": "parcel weight"},
+        target="y",
+        task="classification",
+        space=explanation.space,
+        probability=0.81,
+        threshold=0.3,
+    )
+    assert text.startswith(
+        "Predicted Yes (probability of the positive class 0.81, decided at 0.30 for the most money): "
+    )
     assert "parcel weight" in text and "log-odds" in text

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mlcycle.exceptions import StoreError
 from mlcycle.deploy.predictlog import PredictionRecord
+from mlcycle.exceptions import StoreError
 from mlcycle.store import FeedbackItem, Store, open_store
 from tests.conftest import fresh_postgres_database
 
@@ -31,9 +31,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def _record(i: int, version: str = "1", when: datetime | None = None) -> PredictionRecord:
     return PredictionRecord(
-        request_id=f"req-{i:05d}", model_name="store-sales", model_version=version,
+        request_id=f"req-{i:05d}",
+        model_name="store-sales",
+        model_version=version,
         inputs={"date": "2011-09-01", "item": "85123A", "price": 2.55 + i, "promo": None},
-        output=40.0 + i, latency_ms=1.5, series_key='["85123A"]', event_time=datetime(2011, 9, 1) + timedelta(days=i),
+        output=40.0 + i,
+        latency_ms=1.5,
+        series_key='["85123A"]',
+        event_time=datetime(2011, 9, 1) + timedelta(days=i),
         **({"created_at": when} if when else {}),
     )
 
@@ -127,17 +132,33 @@ def test_windows_reviews_errors_and_status(store: Store) -> None:
     assert list(by_event["request_id"]) == ["req-00001", "req-00002"]
     store.log_errors([(datetime(2026, 1, 1, 12, 1), "/predict", 422), (datetime(2026, 1, 2), "/predict", 500)])
     assert store.request_counts(datetime(2026, 1, 1), datetime(2026, 1, 1, 23)) == (5, 1)
-    row = {"start": datetime(2011, 8, 29), "end": datetime(2011, 9, 5), "computed_at": datetime(2026, 1, 1),
-           "model_version": "1", "predictions": 5, "labelled": 0, "metric": "mae", "metric_value": None,
-           "baseline_metric_value": None, "realised_value": None, "estimated_value": 2927.0, "validated_value": None,
-           "latency_p95_ms": 1.5, "error_rate": 0.2, "drifted": 1, "details": '{"drift": []}'}
+    row = {
+        "start": datetime(2011, 8, 29),
+        "end": datetime(2011, 9, 5),
+        "computed_at": datetime(2026, 1, 1),
+        "model_version": "1",
+        "predictions": 5,
+        "labelled": 0,
+        "metric": "mae",
+        "metric_value": None,
+        "baseline_metric_value": None,
+        "realised_value": None,
+        "estimated_value": 2927.0,
+        "validated_value": None,
+        "latency_p95_ms": 1.5,
+        "error_rate": 0.2,
+        "drifted": 1,
+        "details": '{"drift": []}',
+    }
     store.save_window(row)
     store.save_window({**row, "end": datetime(2011, 9, 4), "predictions": 4})  # the same window, recomputed
     windows = store.windows()
     assert len(windows) == 1 and windows[0]["predictions"] == 4 and windows[0]["details"] == {"drift": []}
     review = store.add_review("retrain", "1", ["price drifted"], {"labelled": 300})
     store.record_action(review, "retrain", {"new_version": "2"})
-    assert store.review(review)["action_detail"] == {"new_version": "2"} and store.reviews()[0]["numbers"] == {"labelled": 300}
+    assert store.review(review)["action_detail"] == {"new_version": "2"} and store.reviews()[0]["numbers"] == {
+        "labelled": 300
+    }
     assert store.get_status("retired") is None
     store.set_status("retired", {"reason": "back to design"})
     assert store.get_status("retired") == {"reason": "back to design"}

@@ -1,8 +1,8 @@
 """mlcycle: one machine-learning use case through design, development, deployment and monitoring.
 
-    import mlcycle
-    uc = mlcycle.UseCase.load("mlcycle-demo")
-    card = uc.design()
+import mlcycle
+uc = mlcycle.UseCase.load("mlcycle-demo")
+card = uc.design()
 """
 
 from mlcycle._version import __version__

@@ -22,7 +22,8 @@ from rich.table import Table
 from mlcycle._version import __version__
 from mlcycle.exceptions import MlcycleError
 from mlcycle.report import terminal
-from mlcycle.usecase import UseCase, init as init_use_case
+from mlcycle.usecase import UseCase
+from mlcycle.usecase import init as init_use_case
 
 app = typer.Typer(
     name="mlcycle",
@@ -64,7 +65,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """mlcycle — is the model worth it, and is it still?"""
 
@@ -132,7 +135,9 @@ def experiment_command(
 @app.command("promote")
 @user_errors
 def promote_command(
-    run_id: Annotated[str | None, typer.Argument(help="MLflow run id of a trial (default: the best of the last search).")] = None,
+    run_id: Annotated[
+        str | None, typer.Argument(help="MLflow run id of a trial (default: the best of the last search).")
+    ] = None,
     use_case: UseCaseOption = Path("."),
     force: Annotated[bool, typer.Option(help="Register even if the gate fails (needs --reason).")] = False,
     reason: Annotated[str | None, typer.Option(help="Why the gate is overridden, for the audit trail.")] = None,
@@ -192,7 +197,10 @@ def predict_command(
 @app.command("feedback")
 @user_errors
 def feedback_command(
-    input: Annotated[Path, typer.Option("--input", help="CSV/parquet: request_id + actual, or series keys + time + target.")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", help="CSV/parquet: request_id + actual, or series keys + time + target."),
+    ],
     use_case: UseCaseOption = Path("."),
 ) -> None:
     """Load ground truth for logged predictions."""
@@ -246,14 +254,21 @@ def keys_list(use_case: UseCaseOption = Path(".")) -> None:
     for column in ("id", "scope", "note", "created", "revoked"):
         table.add_column(column)
     for key in keys:
-        table.add_row(key.id, key.scope, key.note or "", f"{key.created_at:%Y-%m-%d %H:%M}",
-                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+        table.add_row(
+            key.id,
+            key.scope,
+            key.note or "",
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
     out.print(table)
 
 
 @keys_app.command("revoke")
 @user_errors
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], use_case: UseCaseOption = Path(".")) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id.")], use_case: UseCaseOption = Path(".")
+) -> None:
     """Revoke a key (services notice within seconds)."""
     from mlcycle.store import open_store
 

@@ -85,18 +85,21 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
 
 def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
     money = lambda x: f"{x:,.0f} {v.currency}"  # noqa: E731
-    lines = [f"search             {result.count('complete')} trials complete, {result.count('pruned')} pruned, "
-             f"{result.count('failed')} failed in {result.elapsed_seconds:.0f} s; report {result.report_path}"]
+    lines = [
+        f"search             {result.count('complete')} trials complete, {result.count('pruned')} pruned, "
+        f"{result.count('failed')} failed in {result.elapsed_seconds:.0f} s; report {result.report_path}"
+    ]
     if result.best is None:
         return [*lines, "champion           none: no trial completed"]
     figures = gate.figures
     lost, base = figures.get("money_lost", float("nan")), figures.get("baseline_money_lost", float("nan"))
     spec = result.best.spec
+    at_gate = v.baseline_money_lost_per_period * v.required_by_design - v.running_cost_per_period
     status = f"registered as version {gate.version} (champion)" if gate.registered else "refused by the gate"
     lines += [
         f"champion           trial {spec.number}: {spec.algorithm} on {spec.variant} — {status}",
         f"money lost / {v.period:<5} baseline {money(base)} vs champion {money(lost)} (validation folds)",
-        f"added value        estimate at the gate {money(v.baseline_money_lost_per_period * v.required_by_design - v.running_cost_per_period)}"
+        f"added value        estimate at the gate {money(at_gate)}"
         f" | validated {money(figures.get('net_value', float('nan')))} | realised: see monitoring below",
     ]
     return lines
@@ -117,23 +120,34 @@ def _deploy(uc: UseCase, console: Console) -> Any:
         port = probe.getsockname()[1]
     from mlcycle.deploy.server import NoDelayH11Protocol
 
-    server = uvicorn.Server(uvicorn.Config(create_app(uc.workspace), host="127.0.0.1", port=port, log_level="warning",
-                                           http=NoDelayH11Protocol))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(uc.workspace),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            http=NoDelayH11Protocol,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    console.print(f"serving {uc.name} on http://127.0.0.1:{port} — replaying "
-                  f"{uc.spec.data.train_until} onwards day by day, each day's actuals arriving the next day")
+    console.print(
+        f"serving {uc.name} on http://127.0.0.1:{port} — replaying "
+        f"{uc.spec.data.train_until} onwards day by day, each day's actuals arriving the next day"
+    )
     try:
         later = uc.data[uc.data[uc.spec.time_column] > str(uc.spec.data.train_until)]
         result = replay.run(uc.workspace, f"http://127.0.0.1:{port}", later, console=console)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-    console.print(f"{result.requests:,} requests over {result.days} days ({result.failed} failed), "
-                  f"{result.feedback:,} actuals fed back; latency p50 {result.percentile(50):.1f} ms, "
-                  f"p99 {result.percentile(99):.1f} ms (client side, one row per request)")
+    console.print(
+        f"{result.requests:,} requests over {result.days} days ({result.failed} failed), "
+        f"{result.feedback:,} actuals fed back; latency p50 {result.percentile(50):.1f} ms, "
+        f"p99 {result.percentile(99):.1f} ms (client side, one row per request)"
+    )
     for sentence in result.explanations:
         console.print(f"  • {sentence}")
     return result
@@ -142,8 +156,10 @@ def _deploy(uc: UseCase, console: Console) -> Any:
 def _deployment_lines(result: Any) -> list[str]:
     if result is None:
         return ["deployment       skipped: no champion was registered"]
-    return [f"deployment         {result.requests:,} predictions served and logged over {result.days} days, "
-            f"p50 {result.percentile(50):.1f} ms / p99 {result.percentile(99):.1f} ms; {result.feedback:,} actuals fed back"]
+    return [
+        f"deployment         {result.requests:,} predictions served and logged over {result.days} days, "
+        f"p50 {result.percentile(50):.1f} ms / p99 {result.percentile(99):.1f} ms; {result.feedback:,} actuals fed back"
+    ]
 
 
 def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> dict[str, Any]:
@@ -179,8 +195,11 @@ def _loop_lines(v: Any, loop: dict[str, Any]) -> list[str]:
         return []
     windows = loop["windows"]
     labelled = sum(w.performance.labelled for w in windows)
-    pairs = [(w.performance.realised_value, w.performance.labelled) for w in windows
-             if w.performance.realised_value is not None]
+    pairs = [
+        (w.performance.realised_value, w.performance.labelled)
+        for w in windows
+        if w.performance.realised_value is not None
+    ]
     realised = sum(r * n for r, n in pairs) / sum(n for _, n in pairs) if pairs else float("nan")
     latest = windows[-1].performance
     alerts = sum(len(w.alerts.raised) for w in windows)
@@ -188,10 +207,10 @@ def _loop_lines(v: Any, loop: dict[str, Any]) -> list[str]:
     money = lambda x: "—" if x is None or x != x else f"{x:,.0f} {v.currency}"  # noqa: E731
     review = loop["review"]
     return [
-        f"added value / {v.period:<3} estimate {money(latest.estimated_value)} | validated {money(latest.validated_value)}"
-        f" | realised {money(realised)} ({labelled:,} predictions with actuals, {len(windows)} weekly windows)",
-        f"monitoring         {alerts} alert(s) raised, {drift_alerts} of them drift; report "
-        f"{windows[-1].report_path}",
+        f"added value / {v.period:<3} estimate {money(latest.estimated_value)} | "
+        f"validated {money(latest.validated_value)} | realised {money(realised)} "
+        f"({labelled:,} predictions with actuals, {len(windows)} weekly windows)",
+        f"monitoring         {alerts} alert(s) raised, {drift_alerts} of them drift; report {windows[-1].report_path}",
         f"review             [bold]{review.verdict.upper()}[/] — {review.reasons[0]}",
         f"done               {loop['action']}",
     ]

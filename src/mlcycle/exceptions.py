@@ -108,7 +108,9 @@ class ModelError(BadInput):
 class RequestRejected(BadInput):
     """The service refuses a request: ``status`` (400, 413, 422 …) and ``detail``, a list of {row, field, message}."""
 
-    def __init__(self, status: int, detail: list[dict[str, Any]] | str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, detail: list[dict[str, Any]] | str, *, headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
         self.plain = isinstance(detail, str)  # one message for the whole request (401, 410 …), not per field
         self.headers = headers or {}
@@ -141,7 +143,9 @@ class GateFailed(CheckFailed):
     def __init__(self, report: Any) -> None:
         self.report = report
         failed = [row for row in report.rows if not row.passed]
-        lines = [f"promotion gate failed on {len(failed)} of {len(report.rows)} requirement(s); nothing was registered:"]
+        lines = [
+            f"promotion gate failed on {len(failed)} of {len(report.rows)} requirement(s); nothing was registered:"
+        ]
         lines += [f"  - {row.requirement}: {row.detail}" for row in failed]
         super().__init__("\n".join(lines))
 

@@ -37,10 +37,10 @@ from mlcycle.exceptions import UsageError
 
 @dataclass
 class Explanation:
-    base: np.ndarray                 # one base value per row
-    contributions: pd.DataFrame      # rows × features
-    prediction: np.ndarray           # base + contributions.sum(axis=1)
-    space: str                       # "value" (regression), "log-odds" or "probability"
+    base: np.ndarray  # one base value per row
+    contributions: pd.DataFrame  # rows × features
+    prediction: np.ndarray  # base + contributions.sum(axis=1)
+    space: str  # "value" (regression), "log-odds" or "probability"
 
 
 class Explainer:
@@ -97,7 +97,9 @@ class Explainer:
         for name, transformer, columns in prepare.transformers_:
             if name == "remainder" or transformer == "drop":
                 continue
-            outputs = list(transformer.get_feature_names_out(columns)) if transformer != "passthrough" else list(columns)
+            outputs = (
+                list(transformer.get_feature_names_out(columns)) if transformer != "passthrough" else list(columns)
+            )
             for output in outputs:
                 sources.append(_source_of(output, list(columns)))
         return sources
@@ -157,17 +159,21 @@ class Explainer:
             raise UsageError("call Explainer.fit(train) before explaining this model")
         model = self.model
         if self.task == "classification":
+
             def output(matrix: np.ndarray) -> np.ndarray:
                 return model.predict_proba(matrix)[:, 1]
+
             space = "probability"
         else:
+
             def output(matrix: np.ndarray) -> np.ndarray:
                 return np.asarray(model.predict(matrix), dtype=float)
+
             space = "value"
         columns = prepared.shape[1]
-        explainer = shap.PermutationExplainer(output, shap.maskers.Independent(self._background,
-                                                                              max_samples=len(self._background)),
-                                              seed=0)
+        explainer = shap.PermutationExplainer(
+            output, shap.maskers.Independent(self._background, max_samples=len(self._background)), seed=0
+        )
         result = explainer(prepared, max_evals=self.PERMUTATIONS * (2 * columns + 1), silent=True)
         raw = np.asarray(result.values, dtype=float).reshape(len(prepared), columns)
         return raw, np.asarray(result.base_values, dtype=float).reshape(len(prepared)), space
@@ -196,8 +202,20 @@ def check_additivity(explainer: Explainer, rows: pd.DataFrame, predicted: np.nda
 
 
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def describe_feature(name: str, value: Any, labels: dict[str, str], target: str, unit: str = "day") -> str:
@@ -209,7 +227,10 @@ def describe_feature(name: str, value: Any, labels: dict[str, str], target: str,
     if name == "is_holiday":
         return labels.get(name, "public holiday") if value else f"no {labels.get(name, 'public holiday')}"
     label = labels.get(name)
-    for prefix, wording in ((f"{target}_lag_", "{t} {k} {u}s before"), (f"{target}_mean_", "average {t} over the previous {k} {u}s")):
+    for prefix, wording in (
+        (f"{target}_lag_", "{t} {k} {u}s before"),
+        (f"{target}_mean_", "average {t} over the previous {k} {u}s"),
+    ):
         if name.startswith(prefix):
             label = label or wording.format(t=labels.get(target, target), k=name.removeprefix(prefix), u=unit)
     label = label or name.replace("_", " ")
@@ -220,9 +241,20 @@ def describe_feature(name: str, value: Any, labels: dict[str, str], target: str,
     return f"{label} {value}"
 
 
-def sentence(prediction: Any, row: pd.Series, contributions: pd.Series, *, labels: dict[str, str], target: str,
-             task: str, top: int = 3, space: str = "value", probability: float | None = None, unit: str = "day",
-             threshold: float | None = None) -> str:
+def sentence(
+    prediction: Any,
+    row: pd.Series,
+    contributions: pd.Series,
+    *,
+    labels: dict[str, str],
+    target: str,
+    task: str,
+    top: int = 3,
+    space: str = "value",
+    probability: float | None = None,
+    unit: str = "day",
+    threshold: float | None = None,
+) -> str:
     """One plain-language sentence: the prediction and the few features that moved it most.
 
     A classifier's sentence names the space its contributions add up in ("+0.42 log-odds",
@@ -232,14 +264,19 @@ def sentence(prediction: Any, row: pd.Series, contributions: pd.Series, *, label
     """
     strongest = contributions.reindex(contributions.abs().sort_values(ascending=False).index).head(top)
     where = "" if space == "value" else f" {space}"
-    reasons = [f"{describe_feature(name, row.get(name), labels, target, unit)} ({value:+,.0f}{where})" if abs(value) >= 1
-               else f"{describe_feature(name, row.get(name), labels, target, unit)} ({value:+.2f}{where})"
-               for name, value in strongest.items() if value != 0]
+    reasons = [
+        f"{describe_feature(name, row.get(name), labels, target, unit)} ({value:+,.0f}{where})"
+        if abs(value) >= 1
+        else f"{describe_feature(name, row.get(name), labels, target, unit)} ({value:+.2f}{where})"
+        for name, value in strongest.items()
+        if value != 0
+    ]
     what = labels.get(target, target)
     if task == "regression":
         head = f"Forecast {float(prediction):,.0f} {what}"
     else:
         cut = f", decided at {threshold:.2f} for the most money" if threshold is not None else ""
-        head = f"Predicted {prediction}" + (f" (probability of the positive class {probability:.2f}{cut})"
-                                            if probability is not None else "")
+        head = f"Predicted {prediction}" + (
+            f" (probability of the positive class {probability:.2f}{cut})" if probability is not None else ""
+        )
     return f"{head}: {', '.join(reasons)}." if reasons else f"{head}."

@@ -20,7 +20,9 @@ from mlcycle.cli import app, out, user_errors
 @user_errors
 def demo_command(
     folder: Annotated[Path, typer.Argument(help="Where to create the example use case.")] = Path("mlcycle-demo"),
-    trials: Annotated[int | None, typer.Option(help="Trials for the search (default: the design's, ~2 minutes).")] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Trials for the search (default: the design's, ~2 minutes).")
+    ] = None,
 ) -> None:
     """The whole loop on the bundled retail example. Exits 0 when it ran, whatever it found."""
     demo.run(folder, out, trials=trials)

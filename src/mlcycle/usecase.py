@@ -32,16 +32,17 @@ from mlcycle.monitor import window as window_mod
 from mlcycle.monitor.retrain import RetrainResult
 from mlcycle.monitor.review import Review
 from mlcycle.monitor.status import Status
-from mlcycle.store import Store, open_store
 from mlcycle.monitor.window import MonitoringResult
 from mlcycle.report import card as card_mod
 from mlcycle.report import experiment as experiment_report
 from mlcycle.report import monitoring as monitoring_report
 from mlcycle.report import promotion as promotion_report
 from mlcycle.report.card import DesignCard
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
+
 
 class UseCase:
     """One use case's folder: ``mlcycle.yaml``, its data, and the state folder ``.mlcycle/``.
@@ -127,21 +128,45 @@ class UseCase:
         return issues
 
     # ── the development phase ────────────────────────────────────────────────────────
-    def experiment(self, trials: int | None = None, executor: str | None = None, *, address: str | None = None,
-                   workers: int | None = None, console: Console | None = None, track: bool = True,
-                   report: bool = True, tags: dict[str, str] | None = None) -> ExperimentResult:
+    def experiment(
+        self,
+        trials: int | None = None,
+        executor: str | None = None,
+        *,
+        address: str | None = None,
+        workers: int | None = None,
+        console: Console | None = None,
+        track: bool = True,
+        report: bool = True,
+        tags: dict[str, str] | None = None,
+    ) -> ExperimentResult:
         """Search data variants × algorithms × hyperparameters; every trial tracked in MLflow.
 
         Returns the leaderboard and the best feasible trial; writes the experiment report.
         """
-        result = search.experiment(self.workspace, trials=trials, executor=executor, address=address,
-                                   workers=workers, track=track, console=console, tags=tags)
+        result = search.experiment(
+            self.workspace,
+            trials=trials,
+            executor=executor,
+            address=address,
+            workers=workers,
+            track=track,
+            console=console,
+            tags=tags,
+        )
         if report:
             result.report_path = experiment_report.experiment(self.workspace, result)
         return result
 
-    def promote(self, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
-                challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
+    def promote(
+        self,
+        run_id: str | None = None,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        challenge: Callable[[Any], GateRow] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> GateReport:
         """Refit the best (or given) trial, log it, run the promotion gate; register it as champion if it passes.
 
         Raises GateFailed (nothing registered) when a requirement is not met, unless ``force``; the
@@ -157,8 +182,12 @@ class UseCase:
         return report
 
     # ── monitoring and the loop back ─────────────────────────────────────────────────
-    def monitor(self, window: str | None = None, since: str | datetime | None = None,
-                until: str | datetime | None = None) -> MonitoringResult:
+    def monitor(
+        self,
+        window: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+    ) -> MonitoringResult:
         """Drift, performance, money, latency and errors of the latest window; stores it, fires alerts.
 
         With ``since``, every window from then on is computed (a backfill); the latest is returned
@@ -166,8 +195,12 @@ class UseCase:
         """
         return self.monitor_windows(window, since, until)[-1]
 
-    def monitor_windows(self, window: str | None = None, since: str | datetime | None = None,
-                        until: str | datetime | None = None) -> list[MonitoringResult]:
+    def monitor_windows(
+        self,
+        window: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+    ) -> list[MonitoringResult]:
         """As :meth:`monitor`, returning every window computed, oldest first."""
         store = open_store(self.state_dir)
         results = window_mod.monitor(self.workspace, window, _when(since), _when(until), store=store)
@@ -197,13 +230,25 @@ class UseCase:
         self._refresh_monitoring_report(store)
         return state
 
-    def retrain(self, trials: int | None = None, executor: str | None = None, *, console: Console | None = None,
-                review_id: int | None = None) -> RetrainResult:
+    def retrain(
+        self,
+        trials: int | None = None,
+        executor: str | None = None,
+        *,
+        console: Console | None = None,
+        review_id: int | None = None,
+    ) -> RetrainResult:
         """A new search on the data including the served period's actuals; the challenger replaces the
         champion only through the promotion gate and only if it beats the champion on the latest window."""
         store = open_store(self.state_dir)
-        result = retrain_mod.retrain(self.workspace, trials=trials, executor=executor, console=console,
-                                     review_id=review_id, store=store)
+        result = retrain_mod.retrain(
+            self.workspace,
+            trials=trials,
+            executor=executor,
+            console=console,
+            review_id=review_id,
+            store=store,
+        )
         result.experiment.report_path = experiment_report.experiment(result.workspace, result.experiment)
         if result.gate is not None:
             result.gate.report_path = promotion_report.write(result.workspace, result.gate)

@@ -37,57 +37,163 @@ def _error(tmp_path: Path, design: dict[str, Any]) -> DesignError:
 
 # (id, change to the minimal design, expected YAML path, a fragment of the message)
 STATIC_CASES = [
-    ("unknown top-level key", lambda d: {**d, "modle": "x"}, "modle", "unknown key 'modle'. Valid keys here: name,"),
-    ("unknown nested key", lambda d: _set(d, "requirements.quality", {"metric": "mae", "maximum": 3}),
-     "requirements.quality.maximum", "Valid keys here: metric, max, min"),
-    ("wrong type", lambda d: _set(d, "requirements.latency_p95_ms", "fast"),
-     "requirements.latency_p95_ms", "must be a valid number"),
+    (
+        "unknown top-level key",
+        lambda d: {**d, "modle": "x"},
+        "modle",
+        "unknown key 'modle'. Valid keys here: name,",
+    ),
+    (
+        "unknown nested key",
+        lambda d: _set(d, "requirements.quality", {"metric": "mae", "maximum": 3}),
+        "requirements.quality.maximum",
+        "Valid keys here: metric, max, min",
+    ),
+    (
+        "wrong type",
+        lambda d: _set(d, "requirements.latency_p95_ms", "fast"),
+        "requirements.latency_p95_ms",
+        "must be a valid number",
+    ),
     ("missing required key", lambda d: {k: v for k, v in d.items() if k != "target"}, "target", "required"),
     ("task not a task", lambda d: {**d, "task": "forecasting"}, "task", "'regression' or 'classification'"),
-    ("range high below low", lambda d: _set(d, "experiments.algorithms", {"ridge": {"alpha": {"low": 10, "high": 1}}}),
-     "experiments.algorithms.ridge.alpha", "high (1) is below low (10)"),
-    ("metric does not fit the task", lambda d: _set(d, "requirements.quality", {"metric": "f1", "min": 0.8}),
-     "requirements.quality.metric", "for a regression task"),
-    ("primary not listed", lambda d: _set(d, "metrics", {"data_scientist": ["mae"], "primary": "rmse"}),
-     "metrics.primary", "'rmse' is not listed"),
-    ("forbidden feature used by a variant",
-     lambda d: _set(d, "requirements.compliance", {"forbidden_features": ["price"]}),
-     "experiments.data_variants.basic.features[1]", "forbidden"),
-    ("drift warn above alert", lambda d: _set(d, "monitoring.drift", {"warn": 0.3, "alert": 0.1}),
-     "monitoring.drift", "warn (0.3) is above alert (0.1)"),
-    ("unknown algorithm", lambda d: _set(d, "experiments.algorithms", {"xgboost": {}}),
-     "experiments.algorithms.xgboost", "unknown algorithm for a regression task; valid: ridge"),
-    ("unknown hyperparameter", lambda d: _set(d, "experiments.algorithms", {"ridge": {"alpah": [1, 2]}}),
-     "experiments.algorithms.ridge.alpah", "tunable: alpha"),
-    ("extends a missing variant", lambda d: _set(d, "experiments.data_variants", {"lags": {"extends": "basics", "lags": [7]}}),
-     "experiments.data_variants.lags.extends", "no variant called 'basics'"),
-    ("payoff on a regression", lambda d: _set(d, "value", {"payoff": {"true_positive": 1, "false_positive": -1,
-                                                                      "false_negative": -2}}),
-     "value.cost", "needs a cost per unit of error"),
-    ("min on a lower-is-better metric", lambda d: _set(d, "requirements.quality", {"metric": "mae", "min": 3}),
-     "requirements.quality.min", "mae is lower-is-better, so give max, not min"),
-    ("alert on the wrong side", lambda d: _set(d, "monitoring.performance", {"metric": "r2", "alert_above": 0.5}),
-     "monitoring.performance.alert_above", "r2 is higher-is-better, so give alert_below, not alert_above"),
-    ("metric in the wrong view", lambda d: _set(d, "metrics", {"data_scientist": ["stockout_rate"]}),
-     "metrics.data_scientist[0]", "data scientist metric"),
-    ("grid sampler with a range",
-     lambda d: _set(_set(d, "experiments.algorithms", {"ridge": {"alpha": {"low": 0.1, "high": 1}}}),
-                    "experiments.search", {"sampler": "grid"}),
-     "experiments.algorithms.ridge.alpha", "grid sampler needs a list of choices"),
-    ("wrong type inside a list", lambda d: _set(d, "experiments.data_variants", {"v": {"lags": [7, "x"]}}),
-     "experiments.data_variants.v.lags[1]", "must be a valid integer"),
-    ("window not a duration", lambda d: _set(d, "monitoring.window", "weekly"), "monitoring.window", "12h, 7d or 2w"),
-    ("webhook without url", lambda d: _set(d, "monitoring.alerts", [{"kind": "webhook"}]),
-     "monitoring.alerts[0]", "a webhook sink needs a url"),
-    ("impossible improvement", lambda d: _set(d, "requirements.beat_baseline_by", 1.5),
-     "requirements.beat_baseline_by", "must be less than 1"),
-    ("positive class on regression", lambda d: {**d, "positive_class": "yes"}, "positive_class", "only a classification"),
-    ("calendar feature without a time column",
-     lambda d: {**_set(d, "value.baseline", {"method": "mean"}), "time_column": None,
-                "experiments": {"validation": {"method": "kfold"}, "data_variants": {"v": {"features": ["month"]}}}},
-     "experiments.data_variants.v.features[0]", "needs a time_column"),
-    ("bad source extension", lambda d: _set(d, "data.source", "data.xlsx"), "data.source", "must end in .csv"),
-    ("database without query", lambda d: _set(d, "data.source", "sqlite:///x.db"), "data.query", "needs the SQL"),
+    (
+        "range high below low",
+        lambda d: _set(d, "experiments.algorithms", {"ridge": {"alpha": {"low": 10, "high": 1}}}),
+        "experiments.algorithms.ridge.alpha",
+        "high (1) is below low (10)",
+    ),
+    (
+        "metric does not fit the task",
+        lambda d: _set(d, "requirements.quality", {"metric": "f1", "min": 0.8}),
+        "requirements.quality.metric",
+        "for a regression task",
+    ),
+    (
+        "primary not listed",
+        lambda d: _set(d, "metrics", {"data_scientist": ["mae"], "primary": "rmse"}),
+        "metrics.primary",
+        "'rmse' is not listed",
+    ),
+    (
+        "forbidden feature used by a variant",
+        lambda d: _set(d, "requirements.compliance", {"forbidden_features": ["price"]}),
+        "experiments.data_variants.basic.features[1]",
+        "forbidden",
+    ),
+    (
+        "drift warn above alert",
+        lambda d: _set(d, "monitoring.drift", {"warn": 0.3, "alert": 0.1}),
+        "monitoring.drift",
+        "warn (0.3) is above alert (0.1)",
+    ),
+    (
+        "unknown algorithm",
+        lambda d: _set(d, "experiments.algorithms", {"xgboost": {}}),
+        "experiments.algorithms.xgboost",
+        "unknown algorithm for a regression task; valid: ridge",
+    ),
+    (
+        "unknown hyperparameter",
+        lambda d: _set(d, "experiments.algorithms", {"ridge": {"alpah": [1, 2]}}),
+        "experiments.algorithms.ridge.alpah",
+        "tunable: alpha",
+    ),
+    (
+        "extends a missing variant",
+        lambda d: _set(d, "experiments.data_variants", {"lags": {"extends": "basics", "lags": [7]}}),
+        "experiments.data_variants.lags.extends",
+        "no variant called 'basics'",
+    ),
+    (
+        "payoff on a regression",
+        lambda d: _set(d, "value", {"payoff": {"true_positive": 1, "false_positive": -1, "false_negative": -2}}),
+        "value.cost",
+        "needs a cost per unit of error",
+    ),
+    (
+        "min on a lower-is-better metric",
+        lambda d: _set(d, "requirements.quality", {"metric": "mae", "min": 3}),
+        "requirements.quality.min",
+        "mae is lower-is-better, so give max, not min",
+    ),
+    (
+        "alert on the wrong side",
+        lambda d: _set(d, "monitoring.performance", {"metric": "r2", "alert_above": 0.5}),
+        "monitoring.performance.alert_above",
+        "r2 is higher-is-better, so give alert_below, not alert_above",
+    ),
+    (
+        "metric in the wrong view",
+        lambda d: _set(d, "metrics", {"data_scientist": ["stockout_rate"]}),
+        "metrics.data_scientist[0]",
+        "data scientist metric",
+    ),
+    (
+        "grid sampler with a range",
+        lambda d: _set(
+            _set(d, "experiments.algorithms", {"ridge": {"alpha": {"low": 0.1, "high": 1}}}),
+            "experiments.search",
+            {"sampler": "grid"},
+        ),
+        "experiments.algorithms.ridge.alpha",
+        "grid sampler needs a list of choices",
+    ),
+    (
+        "wrong type inside a list",
+        lambda d: _set(d, "experiments.data_variants", {"v": {"lags": [7, "x"]}}),
+        "experiments.data_variants.v.lags[1]",
+        "must be a valid integer",
+    ),
+    (
+        "window not a duration",
+        lambda d: _set(d, "monitoring.window", "weekly"),
+        "monitoring.window",
+        "12h, 7d or 2w",
+    ),
+    (
+        "webhook without url",
+        lambda d: _set(d, "monitoring.alerts", [{"kind": "webhook"}]),
+        "monitoring.alerts[0]",
+        "a webhook sink needs a url",
+    ),
+    (
+        "impossible improvement",
+        lambda d: _set(d, "requirements.beat_baseline_by", 1.5),
+        "requirements.beat_baseline_by",
+        "must be less than 1",
+    ),
+    (
+        "positive class on regression",
+        lambda d: {**d, "positive_class": "yes"},
+        "positive_class",
+        "only a classification",
+    ),
+    (
+        "calendar feature without a time column",
+        lambda d: {
+            **_set(d, "value.baseline", {"method": "mean"}),
+            "time_column": None,
+            "experiments": {
+                "validation": {"method": "kfold"},
+                "data_variants": {"v": {"features": ["month"]}},
+            },
+        },
+        "experiments.data_variants.v.features[0]",
+        "needs a time_column",
+    ),
+    (
+        "bad source extension",
+        lambda d: _set(d, "data.source", "data.xlsx"),
+        "data.source",
+        "must end in .csv",
+    ),
+    (
+        "database without query",
+        lambda d: _set(d, "data.source", "sqlite:///x.db"),
+        "data.query",
+        "needs the SQL",
+    ),
 ]
 
 
@@ -157,16 +263,23 @@ def test_feature_missing_from_data(make_use_case: Any) -> None:
 
 def _classification(**overrides: Any) -> dict[str, Any]:
     design = minimal_design(task="classification", target="churned", time_column=None, group_columns=[])
-    design["value"] = {"predictions_per_period": 100,
-                       "payoff": {"true_positive": 400, "false_positive": -50, "false_negative": -1200}}
+    design["value"] = {
+        "predictions_per_period": 100,
+        "payoff": {"true_positive": 400, "false_positive": -50, "false_negative": -1200},
+    }
     design["experiments"] = {"data_variants": {"all": {}}}
     design.update(overrides)
     return design
 
 
 def _churn_frame(labels: tuple[Any, Any] = ("Yes", "No"), n: int = 80) -> pd.DataFrame:
-    return pd.DataFrame({"tenure": range(n), "spend": [i % 7 for i in range(n)],
-                         "churned": [labels[i % 3 == 0] for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "tenure": range(n),
+            "spend": [i % 7 for i in range(n)],
+            "churned": [labels[i % 3 == 0] for i in range(n)],
+        }
+    )
 
 
 def test_classification_labels_need_a_positive_class(make_use_case: Any) -> None:
@@ -207,7 +320,12 @@ def test_defaults_fill_what_the_design_leaves_out(tmp_path: Path) -> None:
     assert design.experiments.validation.method == "time_series_split"
     assert design.value.baseline.method == "seasonal_naive" and design.value.baseline.season == 7
     assert design.monitoring.drift.numeric == "wasserstein" and design.monitoring.drift.alert == 0.1
-    assert set(design.experiments.algorithms or {}) == {"ridge", "random_forest", "gradient_boosting", "lightgbm"}
+    assert set(design.experiments.algorithms or {}) == {
+        "ridge",
+        "random_forest",
+        "gradient_boosting",
+        "lightgbm",
+    }
     classification = spec.parse(_classification())
     assert classification.value.baseline.method == "majority_class"
     assert classification.experiments.validation.method == "stratified_kfold"
@@ -218,7 +336,9 @@ def test_bundled_example_is_valid_and_complete(example_dir: Path) -> None:
     assert design.name == "store-sales" and design.task == "regression"
     assert design.variant_definition("with_lags") == {
         "features": ["item", "price", "day_of_week", "month", "is_holiday"],
-        "lags": [7, 14, 28], "rolling_means": [7, 28]}
+        "lags": [7, 14, 28],
+        "rolling_means": [7, 28],
+    }
     assert design.requirements.quality is not None and design.requirements.quality.metric == "mae"
     assert design.data.train_until is not None
 
@@ -306,8 +426,11 @@ monitoring:
 def _models() -> list[type]:
     from pydantic import BaseModel
 
-    return [v for v in vars(spec).values() if isinstance(v, type) and issubclass(v, BaseModel)
-            and v.__module__ == spec.__name__ and v is not spec._Strict]
+    return [
+        v
+        for v in vars(spec).values()
+        if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == spec.__name__ and v is not spec._Strict
+    ]
 
 
 @pytest.mark.parametrize("model", _models(), ids=lambda m: m.__name__)

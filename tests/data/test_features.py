@@ -16,18 +16,33 @@ def _panel(seed: int = 0, days: int = 80) -> pd.DataFrame:
     frames = []
     for item in ("A", "B", "C"):
         keep = rng.random(days) > 0.15  # some days absent per series, like a closed shop
-        frames.append(pd.DataFrame({"date": dates[keep], "item": item, "price": rng.uniform(1, 3, keep.sum()),
-                                    "units": rng.poisson(20, keep.sum()).astype(float)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": dates[keep],
+                    "item": item,
+                    "price": rng.uniform(1, 3, keep.sum()),
+                    "units": rng.poisson(20, keep.sum()).astype(float),
+                }
+            )
+        )
     return pd.concat(frames).sort_values(["date", "item"]).reset_index(drop=True)
 
 
 def _builder() -> FeatureBuilder:
-    return FeatureBuilder(target="units", features=["item", "price", "day_of_week"], time_column="date",
-                          group_columns=["item"], lags=[1, 7], rolling_means=[3, 7])
+    return FeatureBuilder(
+        target="units",
+        features=["item", "price", "day_of_week"],
+        time_column="date",
+        group_columns=["item"],
+        lags=[1, 7],
+        rolling_means=[3, 7],
+    )
 
 
-def _brute_force(frame: pd.DataFrame, item: str, day: pd.Timestamp, lag: int | None = None,
-                 window: int | None = None) -> float:
+def _brute_force(
+    frame: pd.DataFrame, item: str, day: pd.Timestamp, lag: int | None = None, window: int | None = None
+) -> float:
     series = frame[frame["item"] == item].set_index("date")["units"]
     if lag is not None:
         return float(series.get(day - pd.Timedelta(days=lag), np.nan))
@@ -43,7 +58,9 @@ def test_lags_and_means_equal_a_brute_force_computation() -> None:
         for k in (1, 7):
             assert built.loc[i, f"units_lag_{k}"] == pytest.approx(_brute_force(frame, item, day, lag=k), nan_ok=True)
         for k in (3, 7):
-            assert built.loc[i, f"units_mean_{k}"] == pytest.approx(_brute_force(frame, item, day, window=k), nan_ok=True)
+            assert built.loc[i, f"units_mean_{k}"] == pytest.approx(
+                _brute_force(frame, item, day, window=k), nan_ok=True
+            )
 
 
 def test_no_future_value_leaks_into_any_row() -> None:
@@ -107,8 +124,18 @@ def test_builder_for_the_example_variants(example_dir) -> None:  # type: ignore[
     assert builder.lags == [7, 14, 28] and builder.rolling_means == [7, 28]
     assert builder.raw_columns == ["date", "item", "price"]
     built = builder.fit(use_case.data).transform(use_case.data)
-    assert list(built.columns) == ["item", "price", "day_of_week", "month", "is_holiday",
-                                   "units_lag_7", "units_lag_14", "units_lag_28", "units_mean_7", "units_mean_28"]
+    assert list(built.columns) == [
+        "item",
+        "price",
+        "day_of_week",
+        "month",
+        "is_holiday",
+        "units_lag_7",
+        "units_lag_14",
+        "units_lag_28",
+        "units_mean_7",
+        "units_mean_28",
+    ]
     assert built["units_lag_7"].notna().mean() > 0.9
 
 

@@ -71,5 +71,5 @@ def test_failing_query_names_the_query(tmp_path: Path, make_use_case: Any) -> No
 def test_empty_file_is_refused(make_use_case: Any) -> None:
     folder = make_use_case()
     (folder / "data.csv").write_text("date,item,price,units\n")
-    with pytest.raises(DesignError, match="data.source: data.csv holds no rows"):
+    with pytest.raises(DesignError, match=r"data\.source: data\.csv holds no rows"):
         mlcycle.UseCase.load(folder).data  # noqa: B018

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import mlcycle
-from mlcycle.data import quality
 from mlcycle.contract import spec
+from mlcycle.data import quality
 from tests.conftest import minimal_design, small_sales
 
 
@@ -117,8 +117,11 @@ def test_forbidden_feature_present_but_unused_is_recorded() -> None:
 
 def test_forbidden_feature_sneaking_in_through_an_all_columns_variant_is_excluded() -> None:
     frame = small_sales().assign(gender=lambda f: np.where(f.index % 2, "f", "m"))
-    issues = _issues(frame, requirements={"compliance": {"forbidden_features": ["gender"]}},
-                     experiments={"data_variants": {"all": {}}})
+    issues = _issues(
+        frame,
+        requirements={"compliance": {"forbidden_features": ["gender"]}},
+        experiments={"data_variants": {"all": {}}},
+    )
     assert not [i for i in issues if i.check == "forbidden" and i.blocking]
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 import mlcycle
-from mlcycle.data.schema import Schema, infer
 from mlcycle.contract import spec
+from mlcycle.data.schema import Schema, infer
 from tests.conftest import minimal_design
 
 
@@ -25,8 +25,15 @@ def test_schema_of_the_example(example_dir: Path) -> None:
 
 def test_schema_round_trips_through_json(tmp_path: Path) -> None:
     design = spec.parse(minimal_design())
-    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=4), "item": ["A", "B", "A", None],
-                          "price": [1.0, 2.5, None, 3.0], "units": [1, 2, 3, 4], "flag": [True, False, True, True]})
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=4),
+            "item": ["A", "B", "A", None],
+            "price": [1.0, 2.5, None, 3.0],
+            "units": [1, 2, 3, 4],
+            "flag": [True, False, True, True],
+        }
+    )
     schema = infer(design, frame)
     schema.save(tmp_path / "schema.json")
     again = Schema.load(tmp_path / "schema.json")

@@ -21,7 +21,9 @@ def copy_use_case(uc: mlcycle.UseCase, target: Path) -> mlcycle.UseCase:
 
 
 @pytest.fixture(scope="module")
-def served(promoted_example: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[mlcycle.UseCase, TestClient]]:
+def served(
+    promoted_example: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[mlcycle.UseCase, TestClient]]:
     uc, _ = promoted_example
     copy = copy_use_case(uc, tmp_path_factory.mktemp("served") / "uc")
     with TestClient(create_app(copy.workspace, poll_seconds=0.5)) as client:

@@ -80,5 +80,8 @@ def test_reload_refuses_a_broken_model_without_a_failed_request(promoted_example
             stop.set()
             worker.join()
         assert failures == []
-        assert client.post("/admin/reload", headers=headers).json() == {"reloaded": False, "serving": serving_version,
-                                                                        "previous": serving_version}
+        assert client.post("/admin/reload", headers=headers).json() == {
+            "reloaded": False,
+            "serving": serving_version,
+            "previous": serving_version,
+        }

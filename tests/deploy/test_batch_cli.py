@@ -22,14 +22,30 @@ def test_batch_predict_scores_good_rows_and_rejects_bad_ones(promoted_example: A
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     day = uc.data[uc.data["date"] == "2011-09-01"][["date", "item", "description", "price"]].copy()
     day["date"] = day["date"].dt.strftime("%Y-%m-%d")
-    bad = pd.DataFrame([{"date": "2011-09-01", "item": "XYZ", "description": "?", "price": 1.0},
-                        {"date": "not a day", "item": "85123A", "description": "?", "price": 1.0}])
+    bad = pd.DataFrame(
+        [
+            {"date": "2011-09-01", "item": "XYZ", "description": "?", "price": 1.0},
+            {"date": "not a day", "item": "85123A", "description": "?", "price": 1.0},
+        ]
+    )
     pd.concat([day, bad]).to_csv(tmp_path / "tomorrow.csv", index=False)
-    result = invoke("predict", "-u", str(uc.folder), "--input", str(tmp_path / "tomorrow.csv"),
-                    "--output", str(tmp_path / "scored.csv"), "--explain")
+    result = invoke(
+        "predict",
+        "-u",
+        str(uc.folder),
+        "--input",
+        str(tmp_path / "tomorrow.csv"),
+        "--output",
+        str(tmp_path / "scored.csv"),
+        "--explain",
+    )
     assert result.exit_code == 0, result.output
     scored = pd.read_csv(tmp_path / "scored.csv")
-    assert len(scored) == len(day) and scored["prediction"].notna().all() and scored["explanation"].str.startswith("Forecast").all()
+    assert (
+        len(scored) == len(day)
+        and scored["prediction"].notna().all()
+        and scored["explanation"].str.startswith("Forecast").all()
+    )
     rejects = pd.read_csv(tmp_path / "scored.rejects.csv")
     assert sorted(rejects["item"]) == ["85123A", "XYZ"]
     assert rejects["reason"].str.contains("item: 'XYZ' is not a value the model knows").any()

@@ -29,8 +29,9 @@ def bench(example_dir: Any) -> Workbench:
 
 
 @pytest.mark.parametrize("variant, algorithm, params", SPECS, ids=[f"{a}-{v}" for v, a, _ in SPECS])
-def test_fast_path_equals_the_pipeline(bench: Workbench, example_dir: Any, variant: str, algorithm: str,
-                                       params: dict[str, Any]) -> None:
+def test_fast_path_equals_the_pipeline(
+    bench: Workbench, example_dir: Any, variant: str, algorithm: str, params: dict[str, Any]
+) -> None:
     uc = mlcycle.UseCase.load(example_dir)
     pipeline = bench.pipeline(TrialSpec(0, variant, algorithm, params)).fit(bench.frame, bench.target(bench.frame))
     inputs = pipeline.named_steps["features"].raw_columns
@@ -48,13 +49,19 @@ def test_fast_path_equals_the_pipeline(bench: Workbench, example_dir: Any, varia
 
 def test_rows_without_history_are_flagged(bench: Workbench) -> None:
     pipeline = bench.pipeline(TrialSpec(0, "with_lags", "lightgbm", {"n_estimators": 20})).fit(
-        bench.frame, bench.target(bench.frame))
+        bench.frame, bench.target(bench.frame)
+    )
     model = MlcycleModel(pipeline, task="regression", input_columns=["date", "item", "price"])
-    fast = FastPath.compile(model, pd.DataFrame({"date": pd.to_datetime(["2011-09-01"]), "item": ["85123A"],
-                                                 "price": [2.55]}))
+    fast = FastPath.compile(
+        model, pd.DataFrame({"date": pd.to_datetime(["2011-09-01"]), "item": ["85123A"], "price": [2.55]})
+    )
     assert fast is not None
-    _, missing = fast.predict([{"date": "2011-09-01", "item": "85123A", "price": 2.5},
-                               {"date": "2012-06-01", "item": "85123A", "price": 2.5}])
+    _, missing = fast.predict(
+        [
+            {"date": "2011-09-01", "item": "85123A", "price": 2.5},
+            {"date": "2012-06-01", "item": "85123A", "price": 2.5},
+        ]
+    )
     assert missing.tolist() == [False, True]
 
 
@@ -72,8 +79,9 @@ def test_a_numeric_stock_code_is_the_same_category_on_both_paths(served: Any) ->
     _, client = served
     as_text = client.post("/predict", json={"records": [{"date": "2011-09-01", "item": "22197", "price": 0.85}]})
     as_number = client.post("/predict", json={"records": [{"date": "2011-09-01", "item": 22197, "price": 0.85}]})
-    explained = client.post("/predict", json={"records": [{"date": "2011-09-01", "item": 22197, "price": 0.85}],
-                                              "explain": True})  # explanations take the Pipeline
+    explained = client.post(
+        "/predict", json={"records": [{"date": "2011-09-01", "item": 22197, "price": 0.85}], "explain": True}
+    )  # explanations take the Pipeline
     assert as_text.json()["predictions"] == as_number.json()["predictions"]
     assert explained.json()["predictions"][0] == pytest.approx(as_text.json()["predictions"][0], abs=1e-6)
     assert client.app.state.serving.current.fast is not None

@@ -18,8 +18,9 @@ def test_service_logs_to_postgresql(promoted_example: Any, tmp_path: Any, monkey
         monkeypatch.setenv("MLCYCLE_STORE_URL", url)
         with TestClient(create_app(uc.workspace)) as client:
             body = client.post("/predict", json={"records": sales_rows(uc, 4)}).json()
-            assert client.post("/feedback", json={"items": [{"request_id": body["request_ids"][0], "actual": 5}]}
-                               ).json() == {"stored": 1}
+            assert client.post(
+                "/feedback", json={"items": [{"request_id": body["request_ids"][0], "actual": 5}]}
+            ).json() == {"stored": 1}
         store = open_store(uc.state_dir, url)
         assert store.dialect == "postgresql" and store.count_predictions() == 4
         assert store.feedback_frame()["actual"].tolist() == [5.0]

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.predictlog import PredictionRecord
+from mlcycle.deploy.predictlog import PredictionLog, PredictionRecord
 from mlcycle.store import open_store
 
 

@@ -37,9 +37,11 @@ def test_tritonclient_binary_and_json(server_copy: Any) -> None:
         assert [i["name"] for i in meta["inputs"]] == ["date", "item", "price"]
         for binary in (True, False):
             inputs = []
-            for name, datatype, values in (("date", "BYTES", [r["date"] for r in rows]),
-                                           ("item", "BYTES", [r["item"] for r in rows]),
-                                           ("price", "FP64", [r["price"] for r in rows])):
+            for name, datatype, values in (
+                ("date", "BYTES", [r["date"] for r in rows]),
+                ("item", "BYTES", [r["item"] for r in rows]),
+                ("price", "FP64", [r["price"] for r in rows]),
+            ):
                 tensor = triton.InferInput(name, [len(rows)], datatype)
                 array = np.array(values, dtype=object if datatype == "BYTES" else np.float64)
                 tensor.set_data_from_numpy(array, binary_data=binary)
@@ -63,6 +65,7 @@ def test_every_answered_prediction_survives_sigkill(server_copy: Any) -> None:
     lock = threading.Lock()
     stop = threading.Event()
     with running(uc.folder) as (port, process):
+
         def client() -> None:
             rows = {"records": sales_rows(uc, 2)}
             while not stop.is_set():
@@ -110,8 +113,11 @@ def test_several_workers_follow_the_alias_and_share_metrics(server_copy: Any) ->
             assert seen == {moved}
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
                 text = answer.read().decode()
-            total = sum(float(line.split()[-1]) for line in text.splitlines()
-                        if line.startswith('mlcycle_requests_total{endpoint="/predict",status="200"'))
+            total = sum(
+                float(line.split()[-1])
+                for line in text.splitlines()
+                if line.startswith('mlcycle_requests_total{endpoint="/predict",status="200"')
+            )
             assert total >= 10
         finally:
             client.set_registered_model_alias("store-sales", "champion", champion)
@@ -122,6 +128,7 @@ def test_sigterm_drains_requests_and_the_log(server_copy: Any) -> None:
     answered: list[str] = []
     lock = threading.Lock()
     with running(uc.folder) as (port, process):
+
         def client() -> None:
             rows = {"records": sales_rows(uc, 1)}
             for _ in range(200):
@@ -149,15 +156,17 @@ def test_sigterm_drains_requests_and_the_log(server_copy: Any) -> None:
 def test_retention_keeps_registered_versions_when_auditing(server_copy: Any) -> None:
     from datetime import datetime
 
-    from mlcycle.deploy.serving import Serving
     from mlcycle.deploy.predictlog import PredictionRecord
+    from mlcycle.deploy.serving import Serving
 
     uc = server_copy
     store = open_store(uc.state_dir)
     old = datetime(2001, 1, 1)
-    store.log_predictions([
-        PredictionRecord("old-registered", uc.name, "1", {"price": 1.0}, output=1.0, created_at=old),
-        PredictionRecord("old-gone", uc.name, "999", {"price": 1.0}, output=1.0, created_at=old),
-    ])
+    store.log_predictions(
+        [
+            PredictionRecord("old-registered", uc.name, "1", {"price": 1.0}, output=1.0, created_at=old),
+            PredictionRecord("old-gone", uc.name, "999", {"price": 1.0}, output=1.0, created_at=old),
+        ]
+    )
     assert Serving(uc.workspace, store).prune() == 1
     assert store.prediction("old-gone") is None and store.prediction("old-registered") is not None

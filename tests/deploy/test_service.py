@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from tests.deploy.conftest import sales_rows
 
 
 def test_health_ping_version(served: Any) -> None:
-    uc, client = served
+    _uc, client = served
     for path in ("/health", "/ping"):
         answer = client.get(path)
         assert answer.status_code == 200 and answer.json()["model"] == "store-sales"
@@ -44,7 +43,10 @@ def test_explanations_add_up_and_read_plainly(served: Any) -> None:
 
 
 MLFLOW_BODIES = [
-    ("dataframe_split", lambda rows: {"dataframe_split": {"columns": list(rows[0]), "data": [list(r.values()) for r in rows]}}),
+    (
+        "dataframe_split",
+        lambda rows: {"dataframe_split": {"columns": list(rows[0]), "data": [list(r.values()) for r in rows]}},
+    ),
     ("dataframe_records", lambda rows: {"dataframe_records": rows}),
     ("instances", lambda rows: {"instances": rows}),
     ("inputs", lambda rows: {"inputs": {k: [r[k] for r in rows] for k in rows[0]}}),
@@ -78,8 +80,17 @@ def test_open_inference_protocol_json(served: Any) -> None:
     assert [i["name"] for i in meta["inputs"]] == ["date", "item", "price"]
     assert [i["datatype"] for i in meta["inputs"]] == ["BYTES", "BYTES", "FP64"]
     rows = sales_rows(uc, 2)
-    request = {"inputs": [{"name": c, "shape": [2], "datatype": "FP64" if c == "price" else "BYTES",
-                           "data": [r[c] for r in rows]} for c in ("date", "item", "price")]}
+    request = {
+        "inputs": [
+            {
+                "name": c,
+                "shape": [2],
+                "datatype": "FP64" if c == "price" else "BYTES",
+                "data": [r[c] for r in rows],
+            }
+            for c in ("date", "item", "price")
+        ]
+    }
     answer = client.post("/v2/models/store-sales/infer", json=request)
     assert answer.status_code == 200, answer.text
     expected = client.post("/predict", json={"records": rows}).json()["predictions"]
@@ -106,7 +117,9 @@ def test_feedback_by_keys_feeds_the_lag_features(served: Any) -> None:
     later = {"date": "2011-12-01", "item": "85123A", "price": 2.55}
     refused = client.post("/predict", json={"records": [later]})
     assert refused.status_code == 422 and "send them to /feedback" in refused.json()["detail"][0]["message"]
-    history = uc.data[(uc.data["item"] == "85123A") & (uc.data["date"] >= "2011-11-01") & (uc.data["date"] < "2011-12-01")]
+    history = uc.data[
+        (uc.data["item"] == "85123A") & (uc.data["date"] >= "2011-11-01") & (uc.data["date"] < "2011-12-01")
+    ]
     items = [{"item": "85123A", "date": f"{r.date:%Y-%m-%d}", "actual": int(r.units)} for r in history.itertuples()]
     assert client.post("/feedback", json={"items": items}).json() == {"stored": len(items)}
     answer = client.post("/predict", json={"records": [later]})
@@ -125,7 +138,12 @@ def test_metrics_count_requests_and_predictions(served: Any) -> None:
 def test_openapi_is_published(served: Any) -> None:
     _, client = served
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/predict", "/invocations", "/feedback", "/explain", "/v2/models/{name}/infer", "/admin/reload"):
+    for path in (
+        "/predict",
+        "/invocations",
+        "/feedback",
+        "/explain",
+        "/v2/models/{name}/infer",
+        "/admin/reload",
+    ):
         assert path in paths
-
-

@@ -23,9 +23,14 @@ def _two_weeks() -> pd.DataFrame:
 
 def _design(**value_overrides: Any) -> spec.Design:
     design = minimal_design()
-    design["value"] = {"predictions_per_period": 70, "cost": {"under_per_unit": 2.0, "over_per_unit": 1.0},
-                       "running_cost_per_period": 10, "development_budget": 100, "horizon_periods": 12,
-                       **value_overrides}
+    design["value"] = {
+        "predictions_per_period": 70,
+        "cost": {"under_per_unit": 2.0, "over_per_unit": 1.0},
+        "running_cost_per_period": 10,
+        "development_budget": 100,
+        "horizon_periods": 12,
+        **value_overrides,
+    }
     return spec.parse(design)
 
 
@@ -77,8 +82,14 @@ def test_go_without_caution_when_the_gate_asks_enough() -> None:
 
 
 def test_classification_cost_matrix_by_hand() -> None:
-    costs = CostModel("classification", predictions_per_period=5, true_positive=400, false_positive=-50,
-                      false_negative=-1200, true_negative=0)
+    costs = CostModel(
+        "classification",
+        predictions_per_period=5,
+        true_positive=400,
+        false_positive=-50,
+        false_negative=-1200,
+        true_negative=0,
+    )
     y_true = np.array([1, 0, 0, 1, 0])
     y_pred = np.array([1, 1, 0, 0, 0])  # TP, FP, TN, FN, TN
     assert costs.money_gained(y_true, y_pred).tolist() == [400, -50, 0, -1200, 0]
@@ -89,8 +100,12 @@ def test_classification_cost_matrix_by_hand() -> None:
 
 def test_classification_value_from_payoff_on_the_baseline() -> None:
     design = minimal_design(task="classification", target="churned", time_column=None, group_columns=[])
-    design["value"] = {"predictions_per_period": 100, "running_cost_per_period": 1000, "development_budget": 12000,
-                       "payoff": {"true_positive": 400, "false_positive": -50, "false_negative": -1200}}
+    design["value"] = {
+        "predictions_per_period": 100,
+        "running_cost_per_period": 1000,
+        "development_budget": 12000,
+        "payoff": {"true_positive": 400, "false_positive": -50, "false_negative": -1200},
+    }
     design["experiments"] = {"data_variants": {"all": {}}}
     parsed = spec.parse(design)
     frame = pd.DataFrame({"x": range(100), "churned": [1] * 30 + [0] * 70})

@@ -19,22 +19,40 @@ def credit_frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:
     employment = rng.choice(["salaried", "self-employed", "none"], n, p=[0.7, 0.2, 0.1])
     risk = -2.2 + 3.5 * debt_ratio - 0.6 * np.log(income / 20_000) + 1.0 * (employment == "none")
     default = rng.random(n) < 1 / (1 + np.exp(-risk))
-    return pd.DataFrame({"income": income.round(0), "debt_ratio": debt_ratio.round(3), "employment": employment,
-                         "defaulted": np.where(default, "Yes", "No")})
+    return pd.DataFrame(
+        {
+            "income": income.round(0),
+            "debt_ratio": debt_ratio.round(3),
+            "employment": employment,
+            "defaulted": np.where(default, "Yes", "No"),
+        }
+    )
 
 
 def credit_design() -> dict[str, Any]:
     return {
-        "name": "credit-risk", "task": "classification", "target": "defaulted", "positive_class": "Yes",
+        "name": "credit-risk",
+        "task": "classification",
+        "target": "defaulted",
+        "positive_class": "Yes",
         "data": {"source": "data.csv"},
-        "value": {"predictions_per_period": 1000, "running_cost_per_period": 500, "development_budget": 10_000,
-                  "payoff": {"true_positive": 900, "false_positive": -150, "false_negative": -1000}},
+        "value": {
+            "predictions_per_period": 1000,
+            "running_cost_per_period": 500,
+            "development_budget": 10_000,
+            "payoff": {"true_positive": 900, "false_positive": -150, "false_negative": -1000},
+        },
         "requirements": {"quality": {"metric": "roc_auc", "min": 0.6}, "latency_p95_ms": 200},
-        "metrics": {"data_scientist": ["roc_auc", "f1", "log_loss"], "domain_expert": ["false_alarm_rate", "miss_rate"],
-                    "primary": "net_value"},
-        "experiments": {"validation": {"method": "stratified_kfold", "folds": 3},
-                        "algorithms": {"logistic_regression": {}, "lightgbm": {"n_estimators": [60]}},
-                        "search": {"trials": 4}},
+        "metrics": {
+            "data_scientist": ["roc_auc", "f1", "log_loss"],
+            "domain_expert": ["false_alarm_rate", "miss_rate"],
+            "primary": "net_value",
+        },
+        "experiments": {
+            "validation": {"method": "stratified_kfold", "folds": 3},
+            "algorithms": {"logistic_regression": {}, "lightgbm": {"n_estimators": [60]}},
+            "search": {"trials": 4},
+        },
     }
 
 

@@ -19,8 +19,15 @@ from mlcycle.exceptions import GateFailed, UseCaseError
 GOOD_METRICS = {"mae": 90.0, "money_lost": 18_000.0, "baseline_money_lost": 24_000.0, "net_value": 5_500.0}
 
 
-def _rows(uc: mlcycle.UseCase, metrics: dict[str, float] | None = None, *, latency: float = 5.0,
-          gap: float | None = 1e-12, minutes: float = 0.1, variant: str = "with_lags") -> dict[str, gate.GateRow]:
+def _rows(
+    uc: mlcycle.UseCase,
+    metrics: dict[str, float] | None = None,
+    *,
+    latency: float = 5.0,
+    gap: float | None = 1e-12,
+    minutes: float = 0.1,
+    variant: str = "with_lags",
+) -> dict[str, gate.GateRow]:
     chosen = gate.Candidate("run", TrialSpec(1, variant, "lightgbm", {}), {**GOOD_METRICS, **(metrics or {})})
     rows = gate.evaluate(uc.workspace, chosen, latency_p95_ms=latency, additivity_gap=gap, refit_minutes=minutes)
     return {row.requirement: row for row in rows}
@@ -29,22 +36,40 @@ def _rows(uc: mlcycle.UseCase, metrics: dict[str, float] | None = None, *, laten
 def test_a_good_candidate_passes_every_row(example_dir: Any) -> None:
     rows = _rows(mlcycle.UseCase.load(example_dir))
     assert all(row.passed for row in rows.values()), rows
-    assert set(rows) == {"quality: mae", "beats the baseline in money lost", "positive added value after running cost",
-                         "single-row latency p95", "explainability: per prediction", "no forbidden feature",
-                         "training time"}
+    assert set(rows) == {
+        "quality: mae",
+        "beats the baseline in money lost",
+        "positive added value after running cost",
+        "single-row latency p95",
+        "explainability: per prediction",
+        "no forbidden feature",
+        "training time",
+    }
 
 
-@pytest.mark.parametrize("change, failing, detail", [
-    (dict(metrics={"mae": 130.0}), "quality: mae", "15 above the ceiling"),
-    (dict(metrics={"money_lost": 22_000.0}), "beats the baseline in money lost", "short of the required cut"),
-    (dict(metrics={"net_value": -300.0}), "positive added value after running cost", "loses 300 GBP per month"),
-    (dict(latency=80.0), "single-row latency p95", "30.0 ms too slow"),
-    (dict(gap=None), "explainability: per prediction", "unavailable"),
-    (dict(gap=0.5), "explainability: per prediction", "do not add up"),
-    (dict(minutes=12.0), "training time", "2.0 min over budget"),
-])
-def test_each_failing_requirement_is_caught_alone(example_dir: Any, change: dict[str, Any], failing: str,
-                                                  detail: str) -> None:
+@pytest.mark.parametrize(
+    "change, failing, detail",
+    [
+        (dict(metrics={"mae": 130.0}), "quality: mae", "15 above the ceiling"),
+        (
+            dict(metrics={"money_lost": 22_000.0}),
+            "beats the baseline in money lost",
+            "short of the required cut",
+        ),
+        (
+            dict(metrics={"net_value": -300.0}),
+            "positive added value after running cost",
+            "loses 300 GBP per month",
+        ),
+        (dict(latency=80.0), "single-row latency p95", "30.0 ms too slow"),
+        (dict(gap=None), "explainability: per prediction", "unavailable"),
+        (dict(gap=0.5), "explainability: per prediction", "do not add up"),
+        (dict(minutes=12.0), "training time", "2.0 min over budget"),
+    ],
+)
+def test_each_failing_requirement_is_caught_alone(
+    example_dir: Any, change: dict[str, Any], failing: str, detail: str
+) -> None:
     rows = _rows(mlcycle.UseCase.load(example_dir), **change)
     failed = [name for name, row in rows.items() if not row.passed]
     assert failed == [failing]

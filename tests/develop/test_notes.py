@@ -19,8 +19,10 @@ def test_a_real_convergence_warning_is_translated_and_not_printed(capsys: pytest
     with recording("logistic_regression", notes):
         LogisticRegression(max_iter=1).fit(X, y)
         LogisticRegression(max_iter=1).fit(X, y)  # the same warning twice is one note
-    assert notes == ["logistic_regression stopped at its iteration limit before converging: its fit may be poorer "
-                     "than it could be (stronger regularisation or fewer features usually help)"]
+    assert notes == [
+        "logistic_regression stopped at its iteration limit before converging: its fit may be poorer "
+        "than it could be (stronger regularisation or fewer features usually help)"
+    ]
     assert capsys.readouterr().err == ""
 
 
@@ -40,4 +42,5 @@ def test_an_unknown_warning_keeps_its_library_text() -> None:
         warnings.warn("the matrix is ill-conditioned\nsecond line", UserWarning, stacklevel=1)
     assert notes == ["ridge: UserWarning: the matrix is ill-conditioned"]
     assert translate("RuntimeWarning", "overflow encountered in exp", "lightgbm").startswith(
-        "lightgbm met numbers it could not compute with")
+        "lightgbm met numbers it could not compute with"
+    )

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-
 import pytest
 
 import mlcycle
@@ -18,14 +17,22 @@ from tests.conftest import minimal_design, small_sales
 
 def _use_case(make_use_case: Any, **experiments: Any) -> mlcycle.UseCase:
     design = minimal_design()
-    design["experiments"] = {"data_variants": {"basic": {"features": ["item", "price", "day_of_week"]},
-                                               "lagged": {"extends": "basic", "lags": [7]}}, **experiments}
+    design["experiments"] = {
+        "data_variants": {
+            "basic": {"features": ["item", "price", "day_of_week"]},
+            "lagged": {"extends": "basic", "lags": [7]},
+        },
+        **experiments,
+    }
     return mlcycle.UseCase.load(make_use_case(design, small_sales(days=120)))
 
 
 def test_a_failing_trial_does_not_stop_the_search(make_use_case: Any) -> None:
-    uc = _use_case(make_use_case, algorithms={"ridge": {}, "gradient_boosting": {"max_leaf_nodes": [1]}},
-                   search={"trials": 6, "sampler": "random"})
+    uc = _use_case(
+        make_use_case,
+        algorithms={"ridge": {}, "gradient_boosting": {"max_leaf_nodes": [1]}},
+        search={"trials": 6, "sampler": "random"},
+    )
     result = uc.experiment(executor="local", workers=2, report=False)
     assert len(result.trials) == 6
     failed = [t for t in result.trials if t.state == "failed"]
@@ -33,8 +40,11 @@ def test_a_failing_trial_does_not_stop_the_search(make_use_case: Any) -> None:
     assert all("max_leaf_nodes" in (t.error or "") for t in failed)
     assert result.best is not None and result.best.spec.algorithm == "ridge"
     mlflow.set_tracking_uri(f"sqlite:///{uc.state_dir / 'mlflow.db'}")
-    runs = mlflow.search_runs(experiment_names=["small-sales"], filter_string="tags.`mlcycle.state` = 'failed'",
-                              output_format="list")
+    runs = mlflow.search_runs(
+        experiment_names=["small-sales"],
+        filter_string="tags.`mlcycle.state` = 'failed'",
+        output_format="list",
+    )
     assert {r.data.tags["mlcycle.error"] for r in runs} and all(r.info.status == "FAILED" for r in runs)
 
 
@@ -48,7 +58,9 @@ def test_each_algorithm_default_is_tried_first(make_use_case: Any) -> None:
 
 
 def test_grid_sampler_enumerates_the_choices(make_use_case: Any) -> None:
-    uc = _use_case(make_use_case, algorithms={"ridge": {"alpha": [0.1, 10.0]}}, search={"sampler": "grid", "trials": 50})
+    uc = _use_case(
+        make_use_case, algorithms={"ridge": {"alpha": [0.1, 10.0]}}, search={"sampler": "grid", "trials": 50}
+    )
     result = uc.experiment(executor="local", workers=2, report=False, track=False)
     seen = sorted((t.spec.variant, t.spec.params["alpha"]) for t in result.trials)
     assert seen == [("basic", 0.1), ("basic", 10.0), ("lagged", 0.1), ("lagged", 10.0)]
@@ -71,8 +83,9 @@ def test_best_trial_is_a_feasible_one() -> None:
     primary = mlcycle.metrics.CATALOGUE["net_value"]  # type: ignore[attr-defined]
 
     def trial(number: int, value: float, quality: float) -> TrialResult:
-        result = TrialResult(TrialSpec(number, "v", "ridge", {}), "complete",
-                             metrics={"business": {"net_value": value}})
+        result = TrialResult(
+            TrialSpec(number, "v", "ridge", {}), "complete", metrics={"business": {"net_value": value}}
+        )
         result.constraints = {"quality": quality}
         return result
 
@@ -107,9 +120,19 @@ def test_mlflow_reads_what_mlcycle_wrote(searched_example: Any) -> None:
     runs = mlflow.search_runs(experiment_names=["store-sales"], filter_string="tags.`mlcycle.kind` = 'trial'")
     assert len(runs) == len(result.trials)
     complete = runs[runs["tags.mlcycle.state"] == "complete"]
-    for column in ("params.variant", "params.algorithm", "metrics.mae", "metrics.mae_std", "metrics.baseline_money_lost",
-                   "metrics.net_value", "metrics.fit_seconds", "metrics.latency_p95_ms", "tags.mlcycle.design_hash",
-                   "tags.mlcycle.data_hash", "tags.mlflow.parentRunId"):
+    for column in (
+        "params.variant",
+        "params.algorithm",
+        "metrics.mae",
+        "metrics.mae_std",
+        "metrics.baseline_money_lost",
+        "metrics.net_value",
+        "metrics.fit_seconds",
+        "metrics.latency_p95_ms",
+        "tags.mlcycle.design_hash",
+        "tags.mlcycle.data_hash",
+        "tags.mlflow.parentRunId",
+    ):
         assert column in complete.columns and complete[column].notna().all(), column
     parent = mlflow.get_run(complete["tags.mlflow.parentRunId"].iloc[0])
     assert parent.data.tags["mlcycle.kind"] == "search"
@@ -140,5 +163,3 @@ def test_experiment_cli_exits_0_and_prints_the_leaderboard(make_use_case: Any) -
     assert "Leaderboard" in result.output and "baseline" in result.output and "net_value" in result.output
     bad = CliRunner().invoke(app, ["experiment", "-u", str(folder), "--executor", "dask"])
     assert bad.exit_code == 2
-
-

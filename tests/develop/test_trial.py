@@ -38,15 +38,21 @@ def test_folds_are_expanding_windows_in_time() -> None:
 def test_too_few_days_for_the_folds_is_a_clear_data_error() -> None:
     from mlcycle.exceptions import DataError
 
-    with pytest.raises(DataError, match=r"3 distinct day\(s\) of 'date', too few for 3 time-ordered folds "
-                                         r"\(experiments.validation.folds: 3 needs at least 4\)"):
+    with pytest.raises(
+        DataError,
+        match=r"3 distinct day\(s\) of 'date', too few for 3 time-ordered folds "
+        r"\(experiments.validation.folds: 3 needs at least 4\)",
+    ):
         _bench(frame=small_sales(days=3))
 
 
 def test_kfold_without_time_and_stratified_for_classification() -> None:
     design = minimal_design(time_column=None, group_columns=[])
     design["value"]["baseline"] = {"method": "mean"}
-    design["experiments"] = {"validation": {"method": "kfold", "folds": 4}, "data_variants": {"v": {"features": ["price"]}}}
+    design["experiments"] = {
+        "validation": {"method": "kfold", "folds": 4},
+        "data_variants": {"v": {"features": ["price"]}},
+    }
     bench = _bench(design, small_sales().drop(columns=["date"]))
     covered = np.sort(np.concatenate([valid for _, valid in bench.folds]))
     assert np.array_equal(covered, np.arange(len(bench.frame)))
@@ -63,8 +69,9 @@ def test_a_trial_scores_all_three_views_and_the_baseline_on_the_same_rows() -> N
     assert set(result.metrics["business"]) == {"net_value", "money_lost"}
     assert len(result.folds) == 3 and all(set(f) == set(result.metrics) for f in result.folds)
     # the baseline was scored on exactly the rows the model was
-    per_fold_baseline = [np.abs(p.y_true[~np.isnan(p.baseline)] - p.baseline[~np.isnan(p.baseline)]).mean()
-                         for p in predictions]
+    per_fold_baseline = [
+        np.abs(p.y_true[~np.isnan(p.baseline)] - p.baseline[~np.isnan(p.baseline)]).mean() for p in predictions
+    ]
     assert result.baseline["data_scientist"]["mae"] == pytest.approx(np.mean(per_fold_baseline))
     assert latency is not None and latency.calls == 200 and 0 < latency.p50_ms <= latency.p95_ms
 
@@ -80,8 +87,14 @@ def test_newsvendor_quantile_is_used_when_training_for_money() -> None:
 
 
 def test_threshold_is_chosen_for_money_not_at_one_half() -> None:
-    costs = CostModel("classification", predictions_per_period=1, true_positive=100, false_positive=-10,
-                      false_negative=-500, true_negative=0)
+    costs = CostModel(
+        "classification",
+        predictions_per_period=1,
+        true_positive=100,
+        false_positive=-10,
+        false_negative=-500,
+        true_negative=0,
+    )
     rng = np.random.default_rng(3)
     y = (rng.random(2000) < 0.2).astype(float)
     probability = np.clip(0.25 * y + rng.uniform(0, 0.6, 2000), 0, 1)

@@ -13,10 +13,21 @@ from mlcycle.exceptions import DesignError
 from mlcycle.metrics import CATALOGUE, CostModel, Scored, names, resolve
 from mlcycle.metrics.catalogue import load_user_metric
 
-REG_COST = CostModel("regression", predictions_per_period=100, running_cost_per_period=50,
-                     under_per_unit=2.0, over_per_unit=0.5)
-CLS_COST = CostModel("classification", predictions_per_period=10, true_positive=100, false_positive=-10,
-                     false_negative=-300, true_negative=0)
+REG_COST = CostModel(
+    "regression",
+    predictions_per_period=100,
+    running_cost_per_period=50,
+    under_per_unit=2.0,
+    over_per_unit=0.5,
+)
+CLS_COST = CostModel(
+    "classification",
+    predictions_per_period=10,
+    true_positive=100,
+    false_positive=-10,
+    false_negative=-300,
+    true_negative=0,
+)
 
 
 @pytest.fixture()
@@ -34,25 +45,33 @@ def classification() -> Scored:
     return Scored(y, (score >= 0.5).astype(int), CLS_COST, y_score=score)
 
 
-@pytest.mark.parametrize("name, reference", [
-    ("mae", skm.mean_absolute_error),
-    ("rmse", lambda y, p: math.sqrt(skm.mean_squared_error(y, p))),
-    ("mape", skm.mean_absolute_percentage_error),  # no zero actuals here: the definitions agree
-    ("r2", skm.r2_score),
-])
+@pytest.mark.parametrize(
+    "name, reference",
+    [
+        ("mae", skm.mean_absolute_error),
+        ("rmse", lambda y, p: math.sqrt(skm.mean_squared_error(y, p))),
+        ("mape", skm.mean_absolute_percentage_error),  # no zero actuals here: the definitions agree
+        ("r2", skm.r2_score),
+    ],
+)
 def test_regression_metrics_match_scikit_learn(regression: Scored, name: str, reference) -> None:
     assert CATALOGUE[name](regression) == pytest.approx(reference(regression.y_true, regression.y_pred), rel=1e-12)
 
 
-@pytest.mark.parametrize("name, reference, uses_score", [
-    ("accuracy", skm.accuracy_score, False),
-    ("precision", skm.precision_score, False),
-    ("recall", skm.recall_score, False),
-    ("f1", skm.f1_score, False),
-    ("roc_auc", skm.roc_auc_score, True),
-    ("log_loss", skm.log_loss, True),
-])
-def test_classification_metrics_match_scikit_learn(classification: Scored, name: str, reference, uses_score: bool) -> None:
+@pytest.mark.parametrize(
+    "name, reference, uses_score",
+    [
+        ("accuracy", skm.accuracy_score, False),
+        ("precision", skm.precision_score, False),
+        ("recall", skm.recall_score, False),
+        ("f1", skm.f1_score, False),
+        ("roc_auc", skm.roc_auc_score, True),
+        ("log_loss", skm.log_loss, True),
+    ],
+)
+def test_classification_metrics_match_scikit_learn(
+    classification: Scored, name: str, reference, uses_score: bool
+) -> None:
     second = classification.y_score if uses_score else classification.y_pred
     assert CATALOGUE[name](classification) == pytest.approx(reference(classification.y_true, second), rel=1e-12)
 
@@ -135,7 +154,6 @@ def test_user_metric_errors_name_what_is_wrong(tmp_path: Path) -> None:
 
 def test_user_metric_in_a_design_is_checked(make_use_case) -> None:  # type: ignore[no-untyped-def]
     from mlcycle.contract import spec
-
     from tests.conftest import minimal_design
 
     folder = make_use_case({**minimal_design(), "metrics": {"domain_expert": ["metrics.py:hit_rate"]}})

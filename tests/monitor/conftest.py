@@ -20,9 +20,15 @@ import mlcycle
 from mlcycle.deploy import create_app
 
 
-def serve_period(uc: mlcycle.UseCase, start: str, end: str, *, feedback: bool | int = True,
-                 actual: Callable[[pd.DataFrame], pd.Series] | None = None,
-                 transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> int:
+def serve_period(
+    uc: mlcycle.UseCase,
+    start: str,
+    end: str,
+    *,
+    feedback: bool | int = True,
+    actual: Callable[[pd.DataFrame], pd.Series] | None = None,
+    transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> int:
     """Serve days in (start, end]; feed back every actual (True), none (False) or only the first N (int)."""
     rows = uc.data[(uc.data["date"] > start) & (uc.data["date"] <= end)]
     if transform is not None:
@@ -30,14 +36,18 @@ def serve_period(uc: mlcycle.UseCase, start: str, end: str, *, feedback: bool | 
     sent = 0
     with TestClient(create_app(uc.workspace)) as client:
         for day, today in rows.groupby("date"):
-            records = [{"date": f"{day:%Y-%m-%d}", "item": str(r.item), "price": float(r.price)} for r in today.itertuples()]
+            records = [
+                {"date": f"{day:%Y-%m-%d}", "item": str(r.item), "price": float(r.price)} for r in today.itertuples()
+            ]
             answer = client.post("/predict", json={"records": records})
             assert answer.status_code == 200, answer.text
             truth = actual(today) if actual is not None else today["units"]
-            items = [{"item": str(item), "date": f"{day:%Y-%m-%d}", "actual": float(value)}
-                     for item, value in zip(today["item"], truth)]
+            items = [
+                {"item": str(item), "date": f"{day:%Y-%m-%d}", "actual": float(value)}
+                for item, value in zip(today["item"], truth)
+            ]
             if feedback is not True:
-                items = items[:max(0, int(feedback) - sent)] if feedback else []
+                items = items[: max(0, int(feedback) - sent)] if feedback else []
             if items:
                 assert client.post("/feedback", json={"items": items}).status_code == 200
                 sent += len(items)

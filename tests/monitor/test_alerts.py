@@ -8,7 +8,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -27,7 +27,9 @@ def _design() -> spec.Design:
 
 
 def _drift(value: float) -> DriftReport:
-    return DriftReport([DriftRow("price", "wasserstein", value, 0.1, value > 0.1, 0.05, "alert" if value > 0.1 else "ok")])
+    return DriftReport(
+        [DriftRow("price", "wasserstein", value, 0.1, value > 0.1, 0.05, "alert" if value > 0.1 else "ok")]
+    )
 
 
 def test_an_episode_is_raised_once_and_cleared_once(tmp_path: Path) -> None:
@@ -41,14 +43,19 @@ def test_an_episode_is_raised_once_and_cleared_once(tmp_path: Path) -> None:
         cleared += len(outcome.cleared)
     assert (raised, cleared) == (2, 1)
     lines = [json.loads(line) for line in (tmp_path / "alerts.log").read_text().splitlines()]
-    assert [(e["rule"], e["state"]) for e in lines] == [("drift", "raised"), ("drift", "cleared"), ("drift", "raised")]
+    assert [(e["rule"], e["state"]) for e in lines] == [
+        ("drift", "raised"),
+        ("drift", "cleared"),
+        ("drift", "raised"),
+    ]
     assert len(store.open_alerts()) == 1 and len(store.alert_history()) == 2
 
 
 def test_performance_value_and_latency_rules() -> None:
     design = _design()
-    performance = Performance(100, 80, metrics={"data_scientist": {"mae": 12.0}}, realised_value=100.0,
-                              estimated_value=1000.0)
+    performance = Performance(
+        100, 80, metrics={"data_scientist": {"mae": 12.0}}, realised_value=100.0, estimated_value=1000.0
+    )
     found = {(c.rule, c.subject): c for c in alerts.conditions(design, None, performance, latency_p95_ms=250.0)}
     assert found[("performance", "mae")].active and "above 10" in found[("performance", "mae")].message
     assert found[("value", "added_value")].active  # 100 realised < 50 % of 1,000 estimated
@@ -59,9 +66,9 @@ def test_performance_value_and_latency_rules() -> None:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Receiver.received.append(json.loads(body))
         self.send_response(200)
@@ -83,8 +90,9 @@ def test_webhook_reaches_a_real_receiver(tmp_path: Path) -> None:
     thread.start()
     try:
         sink = alerts.WebhookSink(f"http://127.0.0.1:{server.server_port}/hook", timeout=2, retries=1)
-        outcome = alerts.process("small-sales", open_store(tmp_path),
-                                 alerts.conditions(_design(), _drift(0.4), None, None), [sink])
+        outcome = alerts.process(
+            "small-sales", open_store(tmp_path), alerts.conditions(_design(), _drift(0.4), None, None), [sink]
+        )
         assert outcome.sink_errors == [] and len(outcome.raised) == 1
         assert _Receiver.received[-1]["subject"] == "price" and _Receiver.received[-1]["state"] == "raised"
     finally:

@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlcycle.exceptions import DesignError
 from mlcycle.data.reference import profile
+from mlcycle.exceptions import DesignError
 from mlcycle.monitor import drift
 from mlcycle.monitor.statistics import REGISTRY, get, ks_raw
 
@@ -81,12 +81,21 @@ def test_no_alert_on_identical_distributions_over_many_seeds(reference: pd.DataF
     assert alarms == 0
 
 
-@pytest.mark.parametrize("window, column", [
-    (lambda rng: pd.DataFrame({"x": rng.normal(10.5, 2, 5000)}), "x"),                   # a 0.25σ mean shift
-    (lambda rng: pd.DataFrame({"x": rng.normal(10, 3, 5000)}), "x"),                     # a wider spread
-    (lambda rng: pd.DataFrame({"c": rng.choice(["a", "b", "c"], 5000, p=[0.2, 0.3, 0.5])}), "c"),  # a new mix
-    (lambda rng: pd.DataFrame({"c": rng.choice(["a", "b", "z"], 5000, p=[0.4, 0.3, 0.3])}), "c"),  # a new category
-])
+@pytest.mark.parametrize(
+    "window, column",
+    [
+        (lambda rng: pd.DataFrame({"x": rng.normal(10.5, 2, 5000)}), "x"),  # a 0.25σ mean shift
+        (lambda rng: pd.DataFrame({"x": rng.normal(10, 3, 5000)}), "x"),  # a wider spread
+        (
+            lambda rng: pd.DataFrame({"c": rng.choice(["a", "b", "c"], 5000, p=[0.2, 0.3, 0.5])}),
+            "c",
+        ),  # a new mix
+        (
+            lambda rng: pd.DataFrame({"c": rng.choice(["a", "b", "z"], 5000, p=[0.4, 0.3, 0.3])}),
+            "c",
+        ),  # a new category
+    ],
+)
 def test_crafted_shifts_alert(reference: pd.DataFrame, window, column: str) -> None:  # type: ignore[no-untyped-def]
     report = drift(profile(reference), window(np.random.default_rng(7)))
     assert report.drifted == [column]
@@ -139,12 +148,14 @@ def test_streamed_profile_matches_the_in_memory_one(reference: pd.DataFrame, chu
     from mlcycle.data.reference import ProfileBuilder
 
     rng = np.random.default_rng(11)
-    current = pd.DataFrame({"x": rng.normal(10.5, 2.4, 50_000), "c": rng.choice(["a", "b", "z"], 50_000, p=[0.4, 0.4, 0.2])})
+    current = pd.DataFrame(
+        {"x": rng.normal(10.5, 2.4, 50_000), "c": rng.choice(["a", "b", "z"], 50_000, p=[0.4, 0.4, 0.2])}
+    )
     current.loc[::50, "x"] = np.nan
     streamed: dict[str, ProfileBuilder] = {"ref": ProfileBuilder(), "cur": ProfileBuilder()}
     for name, frame in (("ref", reference), ("cur", current)):
         for start in range(0, len(frame), chunk):
-            streamed[name].update(frame.iloc[start:start + chunk])
+            streamed[name].update(frame.iloc[start : start + chunk])
     ref, cur = streamed["ref"].result(), streamed["cur"].result()
     exact = profile(reference)
     assert ref.columns["x"].count == exact.columns["x"].count and ref.columns["c"].shares == exact.columns["c"].shares
@@ -153,8 +164,13 @@ def test_streamed_profile_matches_the_in_memory_one(reference: pd.DataFrame, chu
     assert ref.columns["x"].std == pytest.approx(exact.columns["x"].std, rel=1e-9)
     spread = exact.columns["x"].maximum - exact.columns["x"].minimum
     np.testing.assert_allclose(ref.columns["x"].quantiles, exact.columns["x"].quantiles, atol=spread / 1000)
-    choices: list[dict[str, str]] = [{"numeric": "wasserstein"}, {"numeric": "ks"}, {"statistic": "psi"},
-                                     {"statistic": "jensen_shannon"}, {"categorical": "chi2"}]
+    choices: list[dict[str, str]] = [
+        {"numeric": "wasserstein"},
+        {"numeric": "ks"},
+        {"statistic": "psi"},
+        {"statistic": "jensen_shannon"},
+        {"categorical": "chi2"},
+    ]
     for options in choices:
         in_memory = drift(exact, current, **options).to_frame().set_index("column")
         from_profiles = drift(ref, cur, **options).to_frame().set_index("column")

@@ -36,7 +36,9 @@ def test_views_and_money_on_the_labelled_predictions(promoted_example: Any, tmp_
             rows = [{"date": f"{r.date:%Y-%m-%d}", "item": r.item, "price": float(r.price)} for r in today.itertuples()]
             assert client.post("/predict", json={"records": rows}).status_code == 200
             if i < len(days) - 1:  # the last day's actuals have not come back yet
-                items = [{"item": r.item, "date": f"{r.date:%Y-%m-%d}", "actual": int(r.units)} for r in today.itertuples()]
+                items = [
+                    {"item": r.item, "date": f"{r.date:%Y-%m-%d}", "actual": int(r.units)} for r in today.itertuples()
+                ]
                 assert client.post("/feedback", json={"items": items}).status_code == 200
     result = performance.evaluate(uc.workspace, store, validated_value=5000.0)
     per_day = len(september) // len(days)

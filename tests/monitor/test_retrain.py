@@ -54,7 +54,9 @@ def test_a_worse_challenger_is_kept_out(promoted_example: Any, tmp_path: Any) ->
     uc.monitor_windows(since="2011-09-01")
     versions_before = len(tracker.client.search_model_versions(f"name='{uc.name}'"))
 
-    def weak_search(design: dict[str, Any]) -> None:  # only a ridge so regularised it predicts nearly a constant
+    def weak_search(
+        design: dict[str, Any],
+    ) -> None:  # only a ridge so regularised it predicts nearly a constant
         design["experiments"]["algorithms"] = {"ridge": {"alpha": {"low": 1e6, "high": 1e7, "log": True}}}
         design["experiments"]["data_variants"] = {"calendar": design["experiments"]["data_variants"]["calendar"]}
 

@@ -32,7 +32,9 @@ runner = CliRunner()
 
 
 def bad_champion(uc: mlcycle.UseCase) -> str:
-    """Register, over the gate's objection, a model that learned to order three times what sells; returns its version."""
+    """Register, over the gate's objection, a model that learned to order three times what sells.
+
+    Returns its version."""
     frame = uc.data.copy()
     frame["units"] = frame["units"] * 3
     twin = uc.with_frame(frame, uc.spec.data.train_until)
@@ -52,9 +54,14 @@ def test_too_little_evidence_is_healthy_and_says_so(promoted_example: Any, tmp_p
 
 def test_healthy_when_nothing_crosses_a_threshold(promoted_example: Any, tmp_path: Any) -> None:
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
-    uc = edit_design(uc.folder, lambda d: d["monitoring"].update(
-        drift={"alert": 5.0, "warn": 5.0}, performance={"metric": "mae", "alert_above": 1000},
-        value={"alert_below_fraction_of_estimate": 0.01}))
+    uc = edit_design(
+        uc.folder,
+        lambda d: d["monitoring"].update(
+            drift={"alert": 5.0, "warn": 5.0},
+            performance={"metric": "mae", "alert_above": 1000},
+            value={"alert_below_fraction_of_estimate": 0.01},
+        ),
+    )
     serve_period(uc, "2011-08-31", "2011-10-07")
     uc.monitor_windows(since="2011-09-01")
     review = uc.review()

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from mlcycle.contract.spec import parse_duration
 from mlcycle.deploy import create_app
 from mlcycle.exceptions import UseCaseError
 from mlcycle.store import open_store
-from mlcycle.contract.spec import parse_duration
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.monitor.conftest import edit_design, serve_period
 
@@ -35,8 +35,12 @@ def test_weekly_windows_on_a_grid_stored_and_replaced(promoted_example: Any, tmp
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     served = serve_period(uc, "2011-08-31", "2011-09-21")
     results = uc.monitor_windows(since="2011-09-01")
-    assert [r.start for r in results] == [datetime(2011, 8, 29), datetime(2011, 9, 5), datetime(2011, 9, 12),
-                                          datetime(2011, 9, 19)]
+    assert [r.start for r in results] == [
+        datetime(2011, 8, 29),
+        datetime(2011, 9, 5),
+        datetime(2011, 9, 12),
+        datetime(2011, 9, 19),
+    ]
     assert all(r.start.weekday() == 0 for r in results)  # 7-day windows run Monday to Sunday
     assert sum(r.performance.predictions for r in results) == served
     assert sum(r.performance.labelled for r in results) == served
@@ -83,7 +87,9 @@ def test_a_price_change_raises_one_drift_alert_and_the_report_shows_it(promoted_
     html = results[-1].report_path.read_text(encoding="utf-8")
     assert 'id="drift"' in html and 'class="alert"' in html and "price drifted" in html and "<svg" in html
     latest = next(d for d in results[-1].drift.rows if d.column == "price")
-    with TestClient(create_app(uc.workspace, poll_seconds=0.05)) as client:  # the service shows the latest window's drift
+    with TestClient(
+        create_app(uc.workspace, poll_seconds=0.05)
+    ) as client:  # the service shows the latest window's drift
         deadline = time.monotonic() + 10
         while 'mlcycle_drift{column="price"' not in client.get("/metrics").text and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -23,38 +23,44 @@ import pandas as pd
 class Served:
     """Traffic for the served model: rows in the order they arrive, and their actuals."""
 
-    rows: pd.DataFrame                     # input columns (and the time column) as callers send them
-    actuals: list[Any]                     # what really happened, one per row, as the data writes it
-    batches: list[np.ndarray]              # row positions per request, in order (a day, an hour …)
-    feedback_by_keys: bool = False         # send actuals by series keys + time instead of request id
+    rows: pd.DataFrame  # input columns (and the time column) as callers send them
+    actuals: list[Any]  # what really happened, one per row, as the data writes it
+    batches: list[np.ndarray]  # row positions per request, in order (a day, an hour …)
+    feedback_by_keys: bool = False  # send actuals by series keys + time instead of request id
 
 
 @dataclass(frozen=True)
 class Expect:
-    champion: str                          # the algorithm the gate sees
-    gate_fails: tuple[str, ...] = ()       # requirements that must refuse it; () = must pass
+    champion: str  # the algorithm the gate sees
+    gate_fails: tuple[str, ...] = ()  # requirements that must refuse it; () = must pass
     design_go: bool = True
-    drifted: tuple[str, ...] = ()          # input columns shifted on purpose: each must alert
-    steady: tuple[str, ...] = ()           # input columns left alone: none may alert
+    drifted: tuple[str, ...] = ()  # input columns shifted on purpose: each must alert
+    steady: tuple[str, ...] = ()  # input columns left alone: none may alert
     verdict: str = "healthy"
 
 
 @dataclass(frozen=True)
 class Case:
     name: str
-    summary: str                           # task · time · columns, for the table in the issue note
+    summary: str  # task · time · columns, for the table in the issue note
     design: dict[str, Any]
     data: Callable[[], pd.DataFrame]
     served: Callable[[pd.DataFrame], Served]
     expect: Expect
     trials: int = 4
-    window: str | None = None              # `mlcycle monitor --window`; None = the design's
+    window: str | None = None  # `mlcycle monitor --window`; None = the design's
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _value(**money: Any) -> dict[str, Any]:
-    return {"currency": "EUR", "period": "month", "horizon_periods": 12, "development_budget": 5000,
-            "running_cost_per_period": 100, **money}
+    return {
+        "currency": "EUR",
+        "period": "month",
+        "horizon_periods": 12,
+        "development_budget": 5000,
+        "running_cost_per_period": 100,
+        **money,
+    }
 
 
 # ── A: classification, labels "Yes"/"No", no time column ───────────────────────────────
@@ -66,12 +72,26 @@ def churn_data(n: int = 1500, seed: int = 1, north_share: float = 0.25) -> pd.Da
     income = rng.normal(40_000, 12_000, n).round(0)
     plan = rng.choice(["basic", "plus", "pro"], n, p=[0.5, 0.3, 0.2])
     tenure = rng.integers(1, 72, n)
-    logit = -1.0 + 0.03 * (45 - age) + 1.0 * (plan == "basic") + 0.8 * (region == "north") - 0.03 * tenure \
+    logit = (
+        -1.0
+        + 0.03 * (45 - age)
+        + 1.0 * (plan == "basic")
+        + 0.8 * (region == "north")
+        - 0.03 * tenure
         - 0.00002 * (income - 40_000)
+    )
     churn = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No")
     income[rng.random(n) < 0.05] = np.nan  # missing values in a feature
-    return pd.DataFrame({"age": age, "income": income, "region": region, "plan": plan, "tenure_months": tenure,
-                         "churn": churn})
+    return pd.DataFrame(
+        {
+            "age": age,
+            "income": income,
+            "region": region,
+            "plan": plan,
+            "tenure_months": tenure,
+            "churn": churn,
+        }
+    )
 
 
 def churn_served(_: pd.DataFrame) -> Served:
@@ -80,24 +100,45 @@ def churn_served(_: pd.DataFrame) -> Served:
 
 
 CHURN = Case(
-    "churn-yes-no", "classification · no time · labels 'Yes'/'No', numeric + categorical, missing income",
+    "churn-yes-no",
+    "classification · no time · labels 'Yes'/'No', numeric + categorical, missing income",
     {
-        "name": "churn", "task": "classification", "target": "churn", "positive_class": "Yes",
+        "name": "churn",
+        "task": "classification",
+        "target": "churn",
+        "positive_class": "Yes",
         "labels": {"tenure_months": "months as a customer", "plan": "price plan"},
         "data": {"source": "data/customers.csv.gz"},
-        "value": _value(currency="USD", predictions_per_period=1000,
-                        payoff={"true_positive": 400, "false_positive": -50, "false_negative": -1200}),
-        "requirements": {"latency_p95_ms": 50, "quality": {"metric": "roc_auc", "min": 0.6}, "beat_baseline_by": 0.05,
-                         "explainability": "per_prediction"},
+        "value": _value(
+            currency="USD",
+            predictions_per_period=1000,
+            payoff={"true_positive": 400, "false_positive": -50, "false_negative": -1200},
+        ),
+        "requirements": {
+            "latency_p95_ms": 50,
+            "quality": {"metric": "roc_auc", "min": 0.6},
+            "beat_baseline_by": 0.05,
+            "explainability": "per_prediction",
+        },
         "metrics": {"business": ["net_value"], "primary": "net_value"},
-        "experiments": {"algorithms": {"logistic_regression": {"C": [0.1, 1.0, 10.0], "calibration": ["none", "sigmoid"]}},
-                        "search": {"sampler": "grid"}},
-        "monitoring": {"window": "1d", "drift": {"numeric": "ks", "categorical": "chi2"},
-                       "review": {"min_labelled_rows": 100}},
+        "experiments": {
+            "algorithms": {"logistic_regression": {"C": [0.1, 1.0, 10.0], "calibration": ["none", "sigmoid"]}},
+            "search": {"sampler": "grid"},
+        },
+        "monitoring": {
+            "window": "1d",
+            "drift": {"numeric": "ks", "categorical": "chi2"},
+            "review": {"min_labelled_rows": 100},
+        },
     },
-    churn_data, churn_served,
-    Expect("logistic_regression", drifted=("region",), steady=("age", "income", "plan", "tenure_months"),
-           verdict="retrain"),
+    churn_data,
+    churn_served,
+    Expect(
+        "logistic_regression",
+        drifted=("region",),
+        steady=("age", "income", "plan", "tenure_months"),
+        verdict="retrain",
+    ),
     extra={"retrain": True},
 )
 
@@ -114,8 +155,9 @@ def rentals_data(seed: int = 2) -> pd.DataFrame:
     for i in range(1, n):
         noise[i] = 0.6 * noise[i - 1] + rng.normal(0, 15)
     rentals = np.maximum(0, 200 + 8 * temperature - 12 * rain + 40 * weekday + noise).round().astype(int)
-    return pd.DataFrame({"day": dates.strftime("%Y-%m-%d"), "temperature": temperature, "rain_mm": rain,
-                         "rentals": rentals})
+    return pd.DataFrame(
+        {"day": dates.strftime("%Y-%m-%d"), "temperature": temperature, "rain_mm": rain, "rentals": rentals}
+    )
 
 
 def after(frame: pd.DataFrame, time_column: str, cut: str, target: str, *, feedback_by_keys: bool = False) -> Served:
@@ -132,26 +174,49 @@ def rentals_served(frame: pd.DataFrame) -> Served:
 
 
 RENTALS = Case(
-    "bike-rentals", "regression · daily, one series · weather features, lags 1/7, integer target",
+    "bike-rentals",
+    "regression · daily, one series · weather features, lags 1/7, integer target",
     {
-        "name": "bike-rentals", "task": "regression", "target": "rentals", "time_column": "day",
+        "name": "bike-rentals",
+        "task": "regression",
+        "target": "rentals",
+        "time_column": "day",
         "data": {"source": "data/rentals.csv", "train_until": "2024-10-31", "holidays": "GB-ENG"},
-        "value": _value(period="week", predictions_per_period=7, cost={"under_per_unit": 3.0, "over_per_unit": 1.0},
-                        running_cost_per_period=10, horizon_periods=52),
-        "requirements": {"quality": {"metric": "mae", "max": 80}, "beat_baseline_by": 0.05,
-                         "explainability": "per_prediction"},
+        "value": _value(
+            period="week",
+            predictions_per_period=7,
+            cost={"under_per_unit": 3.0, "over_per_unit": 1.0},
+            running_cost_per_period=10,
+            horizon_periods=52,
+        ),
+        "requirements": {
+            "quality": {"metric": "mae", "max": 80},
+            "beat_baseline_by": 0.05,
+            "explainability": "per_prediction",
+        },
         "metrics": {"business": ["net_value"], "primary": "net_value"},
-        "experiments": {"data_variants": {"weather": {"features": ["temperature", "rain_mm", "day_of_week",
-                                                                   "is_holiday"],
-                                                      "lags": [1, 7], "rolling_means": [7]}},
-                        "algorithms": {"ridge": {}}},
+        "experiments": {
+            "data_variants": {
+                "weather": {
+                    "features": ["temperature", "rain_mm", "day_of_week", "is_holiday"],
+                    "lags": [1, 7],
+                    "rolling_means": [7],
+                }
+            },
+            "algorithms": {"ridge": {}},
+        },
         "deployment": {"mode": "batch", "max_batch_rows": 50},
         # a webhook nobody listens on: a failing sink is reported, never fatal
-        "monitoring": {"review": {"min_labelled_rows": 20},
-                       "alerts": [{"kind": "log"}, {"kind": "webhook", "url": "http://127.0.0.1:9/hook",
-                                                    "timeout_seconds": 0.5, "retries": 0}]},
+        "monitoring": {
+            "review": {"min_labelled_rows": 20},
+            "alerts": [
+                {"kind": "log"},
+                {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "timeout_seconds": 0.5, "retries": 0},
+            ],
+        },
     },
-    rentals_data, rentals_served,
+    rentals_data,
+    rentals_served,
     Expect("ridge", steady=("temperature", "rain_mm"), verdict="healthy"),
 )
 
@@ -170,11 +235,23 @@ def panel_data(seed: int = 3, days: int = 240) -> pd.DataFrame:
                 shifted = day > dates[200]
                 price = price0 * (1.6 if shifted else 1.0) * (1 + rng.normal(0, 0.05))
                 promo = int(rng.random() < 0.2)
-                mean = base_units[item] * size * (price / price0) ** -1.2 * (1.6 if promo else 1.0) * \
-                    (1.3 if day.day_of_week == 5 else 1.0)
-                rows.append({"date": day.strftime("%Y-%m-%d"), "store": store, "item": item,
-                             "price": round(price, 2) if rng.random() > 0.1 else np.nan, "promo": promo,
-                             "units": int(rng.poisson(mean))})
+                mean = (
+                    base_units[item]
+                    * size
+                    * (price / price0) ** -1.2
+                    * (1.6 if promo else 1.0)
+                    * (1.3 if day.day_of_week == 5 else 1.0)
+                )
+                rows.append(
+                    {
+                        "date": day.strftime("%Y-%m-%d"),
+                        "store": store,
+                        "item": item,
+                        "price": round(price, 2) if rng.random() > 0.1 else np.nan,
+                        "promo": promo,
+                        "units": int(rng.poisson(mean)),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -183,21 +260,37 @@ def panel_served(frame: pd.DataFrame) -> Served:
 
 
 PANEL = Case(
-    "shop-panel", "regression · daily, many series (store × item) · missing prices, integer target, price shift",
+    "shop-panel",
+    "regression · daily, many series (store × item) · missing prices, integer target, price shift",
     {
-        "name": "shop-panel", "task": "regression", "target": "units", "time_column": "date",
+        "name": "shop-panel",
+        "task": "regression",
+        "target": "units",
+        "time_column": "date",
         "group_columns": ["store", "item"],
         "data": {"source": "data/panel.parquet", "train_until": "2024-07-19"},
-        "value": _value(currency="GBP", predictions_per_period=360, cost={"under_per_unit": 1.0, "over_per_unit": 0.4},
-                        baseline={"method": "last_value"}),
+        "value": _value(
+            currency="GBP",
+            predictions_per_period=360,
+            cost={"under_per_unit": 1.0, "over_per_unit": 0.4},
+            baseline={"method": "last_value"},
+        ),
         "requirements": {"explainability": "global", "beat_baseline_by": 0.05},
-        "experiments": {"data_variants": {"lags": {"features": ["store", "item", "price", "promo", "day_of_week"],
-                                                   "lags": [7], "rolling_means": [7]}},
-                        "algorithms": {"lightgbm": {"n_estimators": {"low": 50, "high": 150}}},
-                        "search": {"sampler": "random"}},
+        "experiments": {
+            "data_variants": {
+                "lags": {
+                    "features": ["store", "item", "price", "promo", "day_of_week"],
+                    "lags": [7],
+                    "rolling_means": [7],
+                }
+            },
+            "algorithms": {"lightgbm": {"n_estimators": {"low": 50, "high": 150}}},
+            "search": {"sampler": "random"},
+        },
         "monitoring": {"window": "2w", "drift": {"statistic": "psi"}, "review": {"min_labelled_rows": 100}},
     },
-    panel_data, panel_served,
+    panel_data,
+    panel_served,
     Expect("lightgbm", drifted=("price",), steady=("store", "item", "promo"), verdict="retrain"),
 )
 
@@ -210,8 +303,13 @@ def load_data(seed: int = 4) -> pd.DataFrame:
     daily = 30 * np.sin(2 * np.pi * (times.hour - 6) / 24)
     weekday = 15 * (times.day_of_week < 5)
     load = 100 + daily + weekday - 1.5 * (temperature - 12) + rng.normal(0, 4, len(times))
-    return pd.DataFrame({"hour_start": times.strftime("%Y-%m-%d %H:%M:%S"), "temperature": temperature,
-                         "load_mw": load.round(2)})
+    return pd.DataFrame(
+        {
+            "hour_start": times.strftime("%Y-%m-%d %H:%M:%S"),
+            "temperature": temperature,
+            "load_mw": load.round(2),
+        }
+    )
 
 
 def load_served(frame: pd.DataFrame) -> Served:
@@ -219,22 +317,45 @@ def load_served(frame: pd.DataFrame) -> Served:
 
 
 LOAD = Case(
-    "hourly-load", "regression · hourly, one series · lags 1/24 h, window 24 h, only money as a metric",
+    "hourly-load",
+    "regression · hourly, one series · lags 1/24 h, window 24 h, only money as a metric",
     {
-        "name": "grid-load", "task": "regression", "target": "load_mw", "time_column": "hour_start",
+        "name": "grid-load",
+        "task": "regression",
+        "target": "load_mw",
+        "time_column": "hour_start",
         "time_unit": "hour",
         "data": {"source": "data/load.csv", "train_until": "2024-04-28"},
-        "value": _value(period="day", predictions_per_period=24, cost={"under_per_unit": 5.0, "over_per_unit": 2.0},
-                        running_cost_per_period=5, development_budget=500, horizon_periods=90,
-                        baseline={"method": "seasonal_naive", "season": 24}),
+        "value": _value(
+            period="day",
+            predictions_per_period=24,
+            cost={"under_per_unit": 5.0, "over_per_unit": 2.0},
+            running_cost_per_period=5,
+            development_budget=500,
+            horizon_periods=90,
+            baseline={"method": "seasonal_naive", "season": 24},
+        ),
         "requirements": {"frequency": "hourly", "explainability": "none"},
-        "metrics": {"data_scientist": [], "domain_expert": [], "business": ["money_lost"], "primary": "money_lost"},
-        "experiments": {"data_variants": {"hours": {"features": ["temperature", "hour", "day_of_week"],
-                                                    "lags": [1, 24], "rolling_means": [24]}},
-                        "algorithms": {"gradient_boosting": {"max_iter": {"low": 50, "high": 150}}}},
+        "metrics": {
+            "data_scientist": [],
+            "domain_expert": [],
+            "business": ["money_lost"],
+            "primary": "money_lost",
+        },
+        "experiments": {
+            "data_variants": {
+                "hours": {
+                    "features": ["temperature", "hour", "day_of_week"],
+                    "lags": [1, 24],
+                    "rolling_means": [24],
+                }
+            },
+            "algorithms": {"gradient_boosting": {"max_iter": {"low": 50, "high": 150}}},
+        },
         "monitoring": {"window": "1d", "drift": {"numeric": "ks"}, "review": {"min_labelled_rows": 50}},
     },
-    load_data, load_served,
+    load_data,
+    load_served,
     Expect("gradient_boosting", steady=("temperature",), verdict="healthy"),
     window="12h",
 )
@@ -252,38 +373,70 @@ def fraud_data(n: int = 4000, seed: int = 5) -> pd.DataFrame:
     risky = np.isin(merchant, [f"m{i:03d}" for i in range(0, 300, 15)])
     logit = -5.2 + 1.6 * (amount > 100) + 1.5 * (signup < 60) + 0.8 * (channel == "web") + 1.8 * risky
     fraud = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"merchant": merchant, "montant €": amount, "days since signup": signup, "channel": channel,
-                         "currency": "EUR", "gender": gender, "rule_flag": (amount > 400).astype(int),
-                         "fraud": fraud})
+    return pd.DataFrame(
+        {
+            "merchant": merchant,
+            "montant €": amount,
+            "days since signup": signup,
+            "channel": channel,
+            "currency": "EUR",
+            "gender": gender,
+            "rule_flag": (amount > 400).astype(int),
+            "fraud": fraud,
+        }
+    )
 
 
 def fraud_served(_: pd.DataFrame) -> Served:
     fresh = fraud_data(600, seed=11)
-    return Served(fresh.drop(columns=["fraud"]), [int(v) for v in fresh["fraud"]],
-                  [np.arange(i, min(i + 20, len(fresh))) for i in range(0, len(fresh), 20)])
+    return Served(
+        fresh.drop(columns=["fraud"]),
+        [int(v) for v in fresh["fraud"]],
+        [np.arange(i, min(i + 20, len(fresh))) for i in range(0, len(fresh), 20)],
+    )
 
 
 FRAUD = Case(
-    "fraud-rare", "classification · no time · 0/1 labels, ~3 % positive, 300 merchants, constant column, "
-    "names with spaces and €",
+    "fraud-rare",
+    "classification · no time · 0/1 labels, ~3 % positive, 300 merchants, constant column, names with spaces and €",
     {
-        "name": "card-fraud", "task": "classification", "target": "fraud",
+        "name": "card-fraud",
+        "task": "classification",
+        "target": "fraud",
         "data": {"source": "data/transactions.csv"},
-        "value": _value(period="quarter", predictions_per_period=30_000, horizon_periods=4,
-                        baseline={"method": "column", "column": "rule_flag"},
-                        payoff={"true_positive": 200, "false_positive": -10, "false_negative": -300,
-                                "true_negative": 0}),
-        "requirements": {"quality": {"metric": "roc_auc", "min": 0.65}, "explainability": "per_prediction",
-                         "compliance": {"audit_log": True, "forbidden_features": ["gender"]}},
-        "metrics": {"data_scientist": ["roc_auc", "recall"], "domain_expert": ["precision_at_k", "false_alarm_rate"],
-                    "business": ["net_value"], "primary": "net_value"},
-        "experiments": {"validation": {"method": "kfold", "folds": 3},
-                        "algorithms": {"random_forest": {"n_estimators": {"low": 50, "high": 120}}}},
-        "monitoring": {"drift": {"numeric": "wasserstein", "categorical": "jensen_shannon",
-                                 "per_feature": {"merchant": {"alert": 0.5}}},
-                       "review": {"min_labelled_rows": 200}},
+        "value": _value(
+            period="quarter",
+            predictions_per_period=30_000,
+            horizon_periods=4,
+            baseline={"method": "column", "column": "rule_flag"},
+            payoff={"true_positive": 200, "false_positive": -10, "false_negative": -300, "true_negative": 0},
+        ),
+        "requirements": {
+            "quality": {"metric": "roc_auc", "min": 0.65},
+            "explainability": "per_prediction",
+            "compliance": {"audit_log": True, "forbidden_features": ["gender"]},
+        },
+        "metrics": {
+            "data_scientist": ["roc_auc", "recall"],
+            "domain_expert": ["precision_at_k", "false_alarm_rate"],
+            "business": ["net_value"],
+            "primary": "net_value",
+        },
+        "experiments": {
+            "validation": {"method": "kfold", "folds": 3},
+            "algorithms": {"random_forest": {"n_estimators": {"low": 50, "high": 120}}},
+        },
+        "monitoring": {
+            "drift": {
+                "numeric": "wasserstein",
+                "categorical": "jensen_shannon",
+                "per_feature": {"merchant": {"alert": 0.5}},
+            },
+            "review": {"min_labelled_rows": 200},
+        },
     },
-    fraud_data, fraud_served,
+    fraud_data,
+    fraud_served,
     Expect("random_forest", steady=("montant €", "days since signup", "channel", "currency"), verdict="healthy"),
 )
 
@@ -299,9 +452,17 @@ def rain_data(seed: int = 6, days: int = 300) -> pd.DataFrame:
             humidity = float(np.clip(rng.normal(70 + 10 * wet, 12), 10, 100))
             pressure = rng.normal(1013, 8)
             logit = -1 + 0.12 * (humidity - 70) - 0.15 * (pressure - 1013)
-            rows.append({"date": day.strftime("%Y-%m-%d"), "station": station, "température": round(rng.normal(14, 4), 1),
-                         "humidity": round(humidity, 1), "pressure": round(pressure, 1), "country": "FR",
-                         "rain": bool(rng.random() < 1 / (1 + np.exp(-logit)))})
+            rows.append(
+                {
+                    "date": day.strftime("%Y-%m-%d"),
+                    "station": station,
+                    "température": round(rng.normal(14, 4), 1),
+                    "humidity": round(humidity, 1),
+                    "pressure": round(pressure, 1),
+                    "country": "FR",
+                    "rain": bool(rng.random() < 1 / (1 + np.exp(-logit))),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -310,24 +471,45 @@ def rain_served(frame: pd.DataFrame) -> Served:
 
 
 RAIN = Case(
-    "rain-bool", "classification · daily, many series (station) · True/False labels, unicode name, constant column, "
+    "rain-bool",
+    "classification · daily, many series (station) · True/False labels, unicode name, constant column, "
     "calibrated probabilities",
     {
-        "name": "rain-alert", "task": "classification", "target": "rain", "time_column": "date",
+        "name": "rain-alert",
+        "task": "classification",
+        "target": "rain",
+        "time_column": "date",
         "group_columns": ["station"],
         "data": {"source": "data/stations.csv", "train_until": "2024-09-26"},
-        "value": _value(predictions_per_period=900, baseline={"method": "seasonal_naive", "season": 1},
-                        payoff={"true_positive": 30, "false_positive": -5, "false_negative": -40}),
+        "value": _value(
+            predictions_per_period=900,
+            baseline={"method": "seasonal_naive", "season": 1},
+            payoff={"true_positive": 30, "false_positive": -5, "false_negative": -40},
+        ),
         "requirements": {"explainability": "per_prediction", "latency_p95_ms": 200},
-        "metrics": {"data_scientist": ["accuracy", "recall"], "domain_expert": ["precision_at_k"],
-                    "business": ["money_lost"], "primary": "money_lost"},
-        "experiments": {"data_variants": {"weather": {"features": ["station", "température", "humidity", "pressure",
-                                                                   "country"], "lags": [1]}},
-                        "algorithms": {"lightgbm": {"calibration": ["sigmoid"], "n_estimators": [100]}}},
-        "monitoring": {"window": "14d", "drift": {"numeric": "psi", "categorical": "jensen_shannon"},
-                       "review": {"min_labelled_rows": 200}},
+        "metrics": {
+            "data_scientist": ["accuracy", "recall"],
+            "domain_expert": ["precision_at_k"],
+            "business": ["money_lost"],
+            "primary": "money_lost",
+        },
+        "experiments": {
+            "data_variants": {
+                "weather": {
+                    "features": ["station", "température", "humidity", "pressure", "country"],
+                    "lags": [1],
+                }
+            },
+            "algorithms": {"lightgbm": {"calibration": ["sigmoid"], "n_estimators": [100]}},
+        },
+        "monitoring": {
+            "window": "14d",
+            "drift": {"numeric": "psi", "categorical": "jensen_shannon"},
+            "review": {"min_labelled_rows": 200},
+        },
     },
-    rain_data, rain_served,
+    rain_data,
+    rain_served,
     Expect("lightgbm", steady=("température", "humidity", "pressure", "station", "country"), verdict="healthy"),
     extra={"retrain": True},
 )
@@ -347,24 +529,41 @@ def diabetes_data() -> pd.DataFrame:
 def diabetes_served(_: pd.DataFrame) -> Served:
     later = diabetes_data().iloc[300:].reset_index(drop=True)  # the 142 patients the model never saw
     rows = later.drop(columns=["progression"]).assign(bmi=later["bmi"] + 0.04)  # a heavier population
-    return Served(rows, list(later["progression"]), [np.arange(i, min(i + 10, len(rows))) for i in range(0, len(rows), 10)])
+    return Served(
+        rows,
+        list(later["progression"]),
+        [np.arange(i, min(i + 10, len(rows))) for i in range(0, len(rows), 10)],
+    )
 
 
 DIABETES = Case(
-    "diabetes", "regression · no time · scikit-learn's bundled diabetes data, missing s5, a bmi shift",
+    "diabetes",
+    "regression · no time · scikit-learn's bundled diabetes data, missing s5, a bmi shift",
     {
-        "name": "diabetes-progression", "task": "regression", "target": "progression",
+        "name": "diabetes-progression",
+        "task": "regression",
+        "target": "progression",
         "data": {"source": "data/diabetes.csv"},
         "value": _value(predictions_per_period=500, cost={"under_per_unit": 2.0, "over_per_unit": 1.0}),
         "requirements": {"quality": {"metric": "r2", "min": 0.2}, "explainability": "per_prediction"},
-        "metrics": {"data_scientist": ["r2", "rmse"], "domain_expert": [], "business": ["net_value"],
-                    "primary": "net_value"},
-        "experiments": {"validation": {"method": "kfold", "folds": 4},
-                        "algorithms": {"random_forest": {"n_estimators": {"low": 50, "high": 120}}}},
+        "metrics": {
+            "data_scientist": ["r2", "rmse"],
+            "domain_expert": [],
+            "business": ["net_value"],
+            "primary": "net_value",
+        },
+        "experiments": {
+            "validation": {"method": "kfold", "folds": 4},
+            "algorithms": {"random_forest": {"n_estimators": {"low": 50, "high": 120}}},
+        },
         # 142 patients a window: KS moves past 0.1 by chance at that size, so this design alerts at 0.2
-        "monitoring": {"drift": {"numeric": "ks", "warn": 0.1, "alert": 0.2}, "review": {"min_labelled_rows": 100}},
+        "monitoring": {
+            "drift": {"numeric": "ks", "warn": 0.1, "alert": 0.2},
+            "review": {"min_labelled_rows": 100},
+        },
     },
-    lambda: diabetes_data().iloc[:300].reset_index(drop=True), diabetes_served,
+    lambda: diabetes_data().iloc[:300].reset_index(drop=True),
+    diabetes_served,
     Expect("random_forest", drifted=("bmi",), steady=("age", "bp", "s1", "s2"), verdict="retrain"),
 )
 
@@ -373,8 +572,18 @@ DIABETES = Case(
 def noise_data(seed: int = 9) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2024-01-01", periods=120, freq="D")
-    return pd.DataFrame([{"date": d.strftime("%Y-%m-%d"), "shop": shop, "footfall": int(rng.poisson(400)),
-                          "sales": int(rng.poisson(20))} for shop in ("north", "south") for d in dates])
+    return pd.DataFrame(
+        [
+            {
+                "date": d.strftime("%Y-%m-%d"),
+                "shop": shop,
+                "footfall": int(rng.poisson(400)),
+                "sales": int(rng.poisson(20)),
+            }
+            for shop in ("north", "south")
+            for d in dates
+        ]
+    )
 
 
 def noise_served(frame: pd.DataFrame) -> Served:
@@ -382,20 +591,35 @@ def noise_served(frame: pd.DataFrame) -> Served:
 
 
 NOISE = Case(
-    "no-signal", "regression · daily, two series · no signal at all, running cost above any saving",
+    "no-signal",
+    "regression · daily, two series · no signal at all, running cost above any saving",
     {
-        "name": "no-signal", "task": "regression", "target": "sales", "time_column": "date", "group_columns": ["shop"],
+        "name": "no-signal",
+        "task": "regression",
+        "target": "sales",
+        "time_column": "date",
+        "group_columns": ["shop"],
         "data": {"source": "data/sales.csv", "train_until": "2024-04-01"},
-        "value": _value(predictions_per_period=60, cost={"under_per_unit": 1.0, "over_per_unit": 1.0},
-                        running_cost_per_period=5000),
+        "value": _value(
+            predictions_per_period=60,
+            cost={"under_per_unit": 1.0, "over_per_unit": 1.0},
+            running_cost_per_period=5000,
+        ),
         "requirements": {"quality": {"metric": "mae", "max": 0.5}},
-        "experiments": {"data_variants": {"plain": {"features": ["shop", "footfall", "day_of_week"]}},
-                        "algorithms": {"ridge": {}}},
+        "experiments": {
+            "data_variants": {"plain": {"features": ["shop", "footfall", "day_of_week"]}},
+            "algorithms": {"ridge": {}},
+        },
         "monitoring": {"review": {"retire_after_windows": 3, "min_labelled_rows": 30}},
     },
-    noise_data, noise_served,
-    Expect("ridge", gate_fails=("quality: mae", "positive added value after running cost"), design_go=False,
-           verdict="retire"),
+    noise_data,
+    noise_served,
+    Expect(
+        "ridge",
+        gate_fails=("quality: mae", "positive added value after running cost"),
+        design_go=False,
+        verdict="retire",
+    ),
 )
 
 

@@ -26,10 +26,16 @@ from mlcycle.cli import app
 from tests.usecases.cases import CHURN, PANEL, RENTALS, Case
 
 BASES = [CHURN, RENTALS, PANEL]
-WRONG_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-                         st.text(max_size=12), st.lists(st.integers(), max_size=3),
-                         st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-                         st.sampled_from([-1, 0, 10**12, "", "nonsense", [], {}, "2011-02-30", "99h"]))
+WRONG_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.sampled_from([-1, 0, 10**12, "", "nonsense", [], {}, "2011-02-30", "99h"]),
+)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -96,13 +102,17 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 # The same examples on every run (CI must not flake on luck); MLCYCLE_HYPOTHESIS_EXAMPLES and
 # MLCYCLE_HYPOTHESIS_RANDOM=1 explore further by hand. No shrinking: a broken design reads plainly as it is.
-@settings(max_examples=int(os.environ.get("MLCYCLE_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
-          derandomize=os.environ.get("MLCYCLE_HYPOTHESIS_RANDOM") != "1",
-          phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("MLCYCLE_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    derandomize=os.environ.get("MLCYCLE_HYPOTHESIS_RANDOM") != "1",
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mutation=mutations())
-def test_a_broken_design_or_data_ends_in_a_clear_error(mutation: Any, folders: dict[str, Path],
-                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_broken_design_or_data_ends_in_a_clear_error(
+    mutation: Any, folders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     case, design, kind, path, column = mutation
     folder = tmp_path_factory.mktemp("broken")
     shutil.copytree(folders[case.name], folder, dirs_exist_ok=True)
@@ -119,8 +129,9 @@ def test_a_broken_design_or_data_ends_in_a_clear_error(mutation: Any, folders: d
         output = result.output + (result.stderr or "")
         where = f"mlcycle {' '.join(command)} after {kind} {_dotted(path) if path else column!r}"
         if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{where} crashed: {type(result.exception).__name__}: {result.exception}\n"
-                                 f"{output}") from result.exception
+            raise AssertionError(
+                f"{where} crashed: {type(result.exception).__name__}: {result.exception}\n{output}"
+            ) from result.exception
         assert result.exit_code in (0, 1, 2), f"{where} exited {result.exit_code}:\n{output}"
         assert "Traceback" not in output, f"{where} printed a traceback:\n{output}"
         event(f"{command[0]} exit {result.exit_code}")  # counted by pytest --hypothesis-show-statistics

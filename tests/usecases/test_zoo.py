@@ -58,8 +58,9 @@ class Loop:
             self.data.to_parquet(source, index=False)
         else:
             self.data.to_csv(source, index=False)
-        (folder / "mlcycle.yaml").write_text(yaml.safe_dump(case.design, sort_keys=False, allow_unicode=True),
-                                            encoding="utf-8")
+        (folder / "mlcycle.yaml").write_text(
+            yaml.safe_dump(case.design, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
 
     def run(self, *args: str, exit_code: int | set[int] = 0) -> str:
         """``mlcycle ARGS -u FOLDER``: asserts the exit code, no traceback and no library warning."""
@@ -70,13 +71,15 @@ class Loop:
         output = result.output + (result.stderr if result.stderr_bytes is not None else "")
         command = f"mlcycle {' '.join(args)} ({self.case.name})"
         if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{command} raised {type(result.exception).__name__}: {result.exception}\n{output}") \
-                from result.exception
+            raise AssertionError(
+                f"{command} raised {type(result.exception).__name__}: {result.exception}\n{output}"
+            ) from result.exception
         expected = {exit_code} if isinstance(exit_code, int) else exit_code
         assert result.exit_code in expected, f"{command} exited {result.exit_code}, expected {expected}:\n{output}"
         assert "Traceback" not in output, f"{command} printed a traceback:\n{output}"
-        shown = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught
-                 if not _ours_to_ignore(w)]
+        shown = [
+            f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught if not _ours_to_ignore(w)
+        ]
         assert not shown, f"{command} let library warnings through:\n" + "\n".join(shown)
         return output
 
@@ -146,8 +149,9 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     assert f"window(s) of {case.window or uc.spec.monitoring.window}" in out, out
     store = open_store(uc.state_dir)
     windows = store.windows()
-    assert windows and sum(w["labelled"] for w in windows) >= len(served.rows) * 0.9, \
+    assert windows and sum(w["labelled"] for w in windows) >= len(served.rows) * 0.9, (
         f"actuals were sent for every served row but windows hold {[w['labelled'] for w in windows]}\n{out}"
+    )
     assert all(w["metric_value"] is not None for w in windows if w["labelled"]), windows
     latest = windows[-1]
     assert latest["labelled"] > 0 and latest["realised_value"] is not None, latest
@@ -176,7 +180,9 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     if expect.verdict != "retire":  # batch scoring: the same model, schema and log, for a file
         latest = served.rows.iloc[served.batches[-1]]
         latest.to_csv(loop.folder / "batch.csv", index=False)
-        out = loop.run("predict", "--input", str(loop.folder / "batch.csv"), "--output", str(loop.folder / "scored.csv"))
+        out = loop.run(
+            "predict", "--input", str(loop.folder / "batch.csv"), "--output", str(loop.folder / "scored.csv")
+        )
         scored = pd.read_csv(loop.folder / "scored.csv")
         assert len(scored) == len(latest), out
     if case.extra.get("retrain"):
@@ -212,8 +218,10 @@ def _serve(client: httpx.Client, uc: mlcycle.UseCase, served: Served, labels: se
         if design.task == "regression":
             assert all(isinstance(p, float) and math.isfinite(p) for p in predictions), predictions
         else:
-            assert set(predictions) <= labels and all(type(p) is type(next(iter(labels))) for p in predictions), \
-                (predictions, labels)
+            assert set(predictions) <= labels and all(type(p) is type(next(iter(labels))) for p in predictions), (
+                predictions,
+                labels,
+            )
         if body["explain"]:
             _assert_adds_up(result["explanations"], predictions, design.task)
         ids += result["request_ids"]
@@ -236,7 +244,9 @@ def _assert_adds_up(explanations: list[dict[str, Any]], predictions: list[Any], 
             target = prediction
         else:
             p = explanation["probability"]
-            assert explanation["space"] in ("log-odds", "probability") and explanation["space"] in explanation["sentence"]
+            assert (
+                explanation["space"] in ("log-odds", "probability") and explanation["space"] in explanation["sentence"]
+            )
             target = math.log(p / (1 - p)) if explanation["space"] == "log-odds" else p
         assert total == pytest.approx(target, rel=1e-6, abs=1e-6), explanation
         assert explanation["sentence"].startswith(("Forecast", "Predicted"))
@@ -257,8 +267,15 @@ def _other_protocols(client: httpx.Client, uc: mlcycle.UseCase, served: Served) 
         assert answer.json()["predictions"] == pytest.approx(expected)
     else:
         assert answer.json()["predictions"] == expected
-    tensors = [{"name": c["name"], "datatype": c["datatype"], "shape": [len(records)],
-                "data": [r[c["name"]] for r in records]} for c in columns]
+    tensors = [
+        {
+            "name": c["name"],
+            "datatype": c["datatype"],
+            "shape": [len(records)],
+            "data": [r[c["name"]] for r in records],
+        }
+        for c in columns
+    ]
     answer = client.post(f"/v2/models/{uc.name}/infer", json={"inputs": tensors})
     assert answer.status_code == 200, answer.text
     data = answer.json()["outputs"][0]["data"]

@@ -23,7 +23,15 @@ from typing import Any, Literal, Union, get_args, get_origin
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mlcycle.contract.vocabulary import View, vocabulary
 from mlcycle.exceptions import DesignError, Problem, UseCaseError
@@ -66,13 +74,19 @@ class _Strict(BaseModel):
 
 # ── data ──────────────────────────────────────────────────────────────────────────────
 class DataSpec(_Strict):
-    source: str = Field(description="A .csv/.csv.gz/.csv.xz or .parquet file relative to the use-case "
-                        "folder, or a SQLAlchemy URL (then `query` is required).")
+    source: str = Field(
+        description="A .csv/.csv.gz/.csv.xz or .parquet file relative to the use-case "
+        "folder, or a SQLAlchemy URL (then `query` is required)."
+    )
     query: str | None = Field(None, description="SQL to run when `source` is a database URL.")
-    train_until: date | None = Field(None, description="Rows after this date are never trained on; kept "
-                                     "for replay and evaluation. Needs `time_column`.")
-    holidays: str | None = Field(None, description="Country code for holiday features, e.g. GB, or with a "
-                                 "subdivision, GB-ENG (python `holidays`).")
+    train_until: date | None = Field(
+        None,
+        description="Rows after this date are never trained on; kept for replay and evaluation. Needs `time_column`.",
+    )
+    holidays: str | None = Field(
+        None,
+        description="Country code for holiday features, e.g. GB, or with a subdivision, GB-ENG (python `holidays`).",
+    )
 
     @property
     def is_database(self) -> bool:
@@ -88,8 +102,10 @@ class DataSpec(_Strict):
         supported = holidays.list_supported_countries()
         country, _, subdivision = value.partition("-")
         if country not in supported:
-            raise ValueError(f"must be a country code the `holidays` package knows (e.g. GB, US, DE, FR), optionally "
-                             f"with a subdivision (GB-ENG, US-CA). Got {value!r}")
+            raise ValueError(
+                f"must be a country code the `holidays` package knows (e.g. GB, US, DE, FR), optionally "
+                f"with a subdivision (GB-ENG, US-CA). Got {value!r}"
+            )
         if subdivision and subdivision not in supported[country]:
             raise ValueError(f"{country} has no subdivision {subdivision!r}; valid: {', '.join(supported[country])}")
         return value
@@ -100,9 +116,14 @@ class BaselineSpec(_Strict):
     method: Literal["seasonal_naive", "mean", "last_value", "majority_class", "column"] = Field(
         "seasonal_naive",
         description="Today's process. seasonal_naive: the value `season` days earlier in the same group; "
-        "mean / last_value of the history; majority_class; or an existing `column` with today's predictions.")
-    season: int = Field(7, ge=1, description="seasonal_naive: time steps to look back (days, or hours with "
-                        "time_unit: hour): 7 = same weekday last week, 24 hourly = same hour yesterday.")
+        "mean / last_value of the history; majority_class; or an existing `column` with today's predictions.",
+    )
+    season: int = Field(
+        7,
+        ge=1,
+        description="seasonal_naive: time steps to look back (days, or hours with "
+        "time_unit: hour): 7 = same weekday last week, 24 hourly = same hour yesterday.",
+    )
     column: str | None = Field(None, description="method: column — the column holding today's predictions.")
 
 
@@ -113,7 +134,9 @@ class CostSpec(_Strict):
     @model_validator(mode="after")
     def _not_free(self) -> CostSpec:
         if self.under_per_unit == 0 and self.over_per_unit == 0:
-            raise ValueError("under_per_unit and over_per_unit are both 0: errors would cost nothing; give at least one a price")
+            raise ValueError(
+                "under_per_unit and over_per_unit are both 0: errors would cost nothing; give at least one a price"
+            )
         return self
 
 
@@ -129,18 +152,23 @@ class PayoffSpec(_Strict):
 class ValueSpec(_Strict):
     currency: str = Field("EUR", min_length=1, max_length=8, description="Currency of every amount, e.g. EUR, GBP.")
     period: Literal["day", "week", "month", "quarter", "year"] = Field(
-        "month", description="The period money is counted per: running cost, added value, payback.")
+        "month", description="The period money is counted per: running cost, added value, payback."
+    )
     predictions_per_period: float | None = Field(
-        None, gt=0, description="Predictions made per period. Default: the data's rows per period.")
+        None, gt=0, description="Predictions made per period. Default: the data's rows per period."
+    )
     horizon_periods: int = Field(12, ge=1, description="The development budget must pay back within this many periods.")
-    baseline: BaselineSpec = Field(default_factory=lambda: BaselineSpec.model_validate({}),
-                                   description="Today's process, which every model is judged against. Default: "
-                                   "seasonal_naive (7 days) with a time column, else mean / majority_class.")
+    baseline: BaselineSpec = Field(
+        default_factory=lambda: BaselineSpec.model_validate({}),
+        description="Today's process, which every model is judged against. Default: "
+        "seasonal_naive (7 days) with a time column, else mean / majority_class.",
+    )
     cost: CostSpec | None = Field(None, description="Regression: money lost per unit of error.")
     payoff: PayoffSpec | None = Field(None, description="Classification: money gained per outcome.")
     running_cost_per_period: float = Field(0.0, ge=0, description="Hosting, monitoring and upkeep per period.")
-    development_budget: float = Field(0.0, ge=0, description="What building the model costs, to be paid back "
-                                      "within horizon_periods.")
+    development_budget: float = Field(
+        0.0, ge=0, description="What building the model costs, to be paid back within horizon_periods."
+    )
 
 
 # ── requirements ──────────────────────────────────────────────────────────────────────
@@ -162,23 +190,33 @@ class Budget(_Strict):
 
 class Requirements(_Strict):
     frequency: Literal["realtime", "hourly", "daily", "weekly", "monthly"] = Field(
-        "daily", description="How often predictions are needed.")
+        "daily", description="How often predictions are needed."
+    )
     latency_p95_ms: float = Field(100, gt=0, description="Single-row online latency, 95th percentile.")
     quality: QualityRequirement | None = Field(None, description="The accuracy floor or ceiling a model must meet.")
-    beat_baseline_by: float = Field(0.0, ge=0, lt=1, description="Required cut in money lost vs the baseline (0.10 = 10 %).")
+    beat_baseline_by: float = Field(
+        0.0, ge=0, lt=1, description="Required cut in money lost vs the baseline (0.10 = 10 %)."
+    )
     explainability: Literal["none", "global", "per_prediction"] = Field(
-        "none", description="per_prediction: every prediction can be explained to a non-expert.")
-    compliance: Compliance = Field(default_factory=lambda: Compliance.model_validate({}),
-                                   description="Audit trail and features no model may use.")
+        "none", description="per_prediction: every prediction can be explained to a non-expert."
+    )
+    compliance: Compliance = Field(
+        default_factory=lambda: Compliance.model_validate({}),
+        description="Audit trail and features no model may use.",
+    )
     budget: Budget = Field(default_factory=lambda: Budget.model_validate({}), description="Time and people.")
 
 
 # ── metrics ───────────────────────────────────────────────────────────────────────────
 class MetricsSpec(_Strict):
-    data_scientist: list[str] | None = Field(None, description="Default per task: mae, rmse, mape / roc_auc, f1, log_loss.")
+    data_scientist: list[str] | None = Field(
+        None, description="Default per task: mae, rmse, mape / roc_auc, f1, log_loss."
+    )
     domain_expert: list[str] | None = Field(None, description="Catalogue names or `metrics.py:function`.")
-    business: list[str] = Field(default_factory=lambda: ["net_value", "money_lost"],
-                                description="Money metrics: net_value, money_lost.")
+    business: list[str] = Field(
+        default_factory=lambda: ["net_value", "money_lost"],
+        description="Money metrics: net_value, money_lost.",
+    )
     primary: str = Field("net_value", description="What the search optimises; must be listed in one of the views.")
 
     def listed(self) -> list[str]:
@@ -188,18 +226,27 @@ class MetricsSpec(_Strict):
 # ── experiments ───────────────────────────────────────────────────────────────────────
 class Validation(_Strict):
     method: Literal["time_series_split", "kfold", "stratified_kfold"] | None = Field(
-        None, description="Default: time_series_split with a time column, else kfold (stratified for classification).")
+        None,
+        description="Default: time_series_split with a time column, else kfold (stratified for classification).",
+    )
     folds: int = Field(3, ge=2, le=20, description="Number of validation folds (expanding windows in time).")
 
 
 class DataVariant(_Strict):
-    features: list[str] | None = Field(None, description="Columns and calendar features. Default: every column "
-                                       "but the target, time column and forbidden features.")
+    features: list[str] | None = Field(
+        None,
+        description="Columns and calendar features. Default: every column "
+        "but the target, time column and forbidden features.",
+    )
     extends: str | None = Field(None, description="Another variant whose features, lags and means this one adds to.")
-    lags: list[int] = Field(default_factory=list, description="Time steps of the time column (days, or hours with "
-                            "time_unit: hour): lag 7 = the value 7 steps earlier.")
-    rolling_means: list[int] = Field(default_factory=list, description="Mean over the previous N time steps "
-                                     "(strictly before).")
+    lags: list[int] = Field(
+        default_factory=list,
+        description="Time steps of the time column (days, or hours with "
+        "time_unit: hour): lag 7 = the value 7 steps earlier.",
+    )
+    rolling_means: list[int] = Field(
+        default_factory=list, description="Mean over the previous N time steps (strictly before)."
+    )
 
     @field_validator("lags", "rolling_means")
     @classmethod
@@ -257,13 +304,19 @@ class Search(_Strict):
 
 
 class Experiments(_Strict):
-    validation: Validation = Field(default_factory=lambda: Validation.model_validate({}),
-                                   description="How each trial is cross-validated.")
+    validation: Validation = Field(
+        default_factory=lambda: Validation.model_validate({}),
+        description="How each trial is cross-validated.",
+    )
     data_variants: dict[str, DataVariant] = Field(
-        default_factory=lambda: {"all": DataVariant.model_validate({})}, min_length=1,
-        description="Named feature sets to compare. Default: one variant with every usable column.")
+        default_factory=lambda: {"all": DataVariant.model_validate({})},
+        min_length=1,
+        description="Named feature sets to compare. Default: one variant with every usable column.",
+    )
     algorithms: dict[str, dict[str, ParamSpec]] | None = Field(
-        None, description="{} for an algorithm = its default space. Default: every algorithm fitting the task.")
+        None,
+        description="{} for an algorithm = its default space. Default: every algorithm fitting the task.",
+    )
     search: Search = Field(default_factory=lambda: Search.model_validate({}), description="The search's budget.")
 
 
@@ -272,8 +325,12 @@ class Deployment(_Strict):
     mode: Literal["online", "batch"] = Field("online", description="online: a microservice; batch: a scoring job.")
     max_batch_rows: int = Field(10_000, ge=1, description="Rows per request above which the service answers 413.")
     max_body_mb: float = Field(10, gt=0, description="Request body size above which the service answers 413.")
-    log_retention_days: int = Field(365, ge=1, description="Prediction log rows older than this are deleted "
-                                    "(audit rows kept while their model version is registered).")
+    log_retention_days: int = Field(
+        365,
+        ge=1,
+        description="Prediction log rows older than this are deleted "
+        "(audit rows kept while their model version is registered).",
+    )
 
 
 def _not_one_of(value: Any, names: list[str]) -> str | None:
@@ -307,13 +364,19 @@ class DriftThreshold(_Strict):
 class Drift(_Strict):
     statistic: str | None = Field(None, description="One statistic for every column; overrides numeric/categorical.")
     numeric: str = Field(
-        "wasserstein", description="Statistic for numeric columns (Wasserstein is normalised by the reference spread).")
+        "wasserstein",
+        description="Statistic for numeric columns (Wasserstein is normalised by the reference spread).",
+    )
     categorical: str = Field("jensen_shannon", description="Statistic for categorical columns.")
     warn: float = Field(0.05, ge=0, description="A column past this is reported as drifting.")
     alert: float = Field(0.1, ge=0, description="A column past this raises an alert.")
     per_feature: dict[str, DriftThreshold] = Field(default_factory=dict, description="Overrides per column.")
-    min_rows: int = Field(100, ge=1, description="A column with fewer values in a window is shown but not judged: "
-                          "on a handful of rows every statistic crosses a fixed threshold by chance.")
+    min_rows: int = Field(
+        100,
+        ge=1,
+        description="A column with fewer values in a window is shown but not judged: "
+        "on a handful of rows every statistic crosses a fixed threshold by chance.",
+    )
 
     @field_validator("statistic", "numeric", "categorical")
     @classmethod
@@ -338,18 +401,27 @@ class PerformanceAlert(_Strict):
 
 class ValueAlert(_Strict):
     alert_below_fraction_of_estimate: float = Field(
-        0.5, gt=0, le=1, description="Alert when realised added value falls below this share of the estimate.")
+        0.5, gt=0, le=1, description="Alert when realised added value falls below this share of the estimate."
+    )
 
 
 class ErrorAlert(_Strict):
-    alert_above: float = Field(0.05, gt=0, le=1, description="Alert when more than this share of scoring "
-                               "requests in a window fail (rejected input or a server error).")
+    alert_above: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Alert when more than this share of scoring "
+        "requests in a window fail (rejected input or a server error).",
+    )
 
 
 class ReviewSpec(_Strict):
     retire_after_windows: int = Field(4, ge=1, description="Windows of value below running cost before `retire`.")
-    min_labelled_rows: int = Field(200, ge=1, description="Fewer labelled predictions than this is too little "
-                                   "evidence for any verdict but healthy.")
+    min_labelled_rows: int = Field(
+        200,
+        ge=1,
+        description="Fewer labelled predictions than this is too little evidence for any verdict but healthy.",
+    )
 
 
 class AlertSink(_Strict):
@@ -378,13 +450,22 @@ class Monitoring(_Strict):
     window: str = Field("7d", description="A duration: 12h, 7d, 2w.")
     drift: Drift = Field(default_factory=lambda: Drift.model_validate({}), description="Data drift per column.")
     performance: PerformanceAlert | None = Field(
-        None, description="Alert on a metric of labelled predictions. Default: the quality metric, else the first data-scientist metric (mae / roc_auc when none is listed), no threshold.")
-    value: ValueAlert = Field(default_factory=lambda: ValueAlert.model_validate({}),
-                              description="Alert when the money realised falls short of the estimate.")
-    errors: ErrorAlert = Field(default_factory=lambda: ErrorAlert.model_validate({}),
-                               description="Alert when too many scoring requests fail.")
-    review: ReviewSpec = Field(default_factory=lambda: ReviewSpec.model_validate({}),
-                               description="When the review may say retire, and how much evidence it needs.")
+        None,
+        description="Alert on a metric of labelled predictions. Default: the quality metric, else the first "
+        "data-scientist metric (mae / roc_auc when none is listed), no threshold.",
+    )
+    value: ValueAlert = Field(
+        default_factory=lambda: ValueAlert.model_validate({}),
+        description="Alert when the money realised falls short of the estimate.",
+    )
+    errors: ErrorAlert = Field(
+        default_factory=lambda: ErrorAlert.model_validate({}),
+        description="Alert when too many scoring requests fail.",
+    )
+    review: ReviewSpec = Field(
+        default_factory=lambda: ReviewSpec.model_validate({}),
+        description="When the review may say retire, and how much evidence it needs.",
+    )
     alerts: list[AlertSink] = Field(default_factory=lambda: [AlertSink(kind="log")], description="Where alerts go.")
 
     @field_validator("window")
@@ -399,38 +480,57 @@ class Monitoring(_Strict):
 class Design(_Strict):
     """The whole of ``mlcycle.yaml``."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
-                      description="The use case's identity: MLflow experiment, registered model, OIP model name.")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=64,
+        description="The use case's identity: MLflow experiment, registered model, OIP model name.",
+    )
     description: str = Field("", description="What the use case is for, in the business's words.")
     task: Task = Field(description="regression (a number) or classification (two classes).")
     target: str = Field(min_length=1, description="The column to predict.")
     positive_class: Any = Field(
-        None, description="Classification: the label that counts as positive. Required unless labels are 0/1 or booleans.")
-    time_column: str | None = Field(None, description="Makes every split time-ordered; needed for lags and the "
-                                    "seasonal baseline.")
+        None,
+        description="Classification: the label that counts as positive. Required unless labels are 0/1 or booleans.",
+    )
+    time_column: str | None = Field(
+        None, description="Makes every split time-ordered; needed for lags and the seasonal baseline."
+    )
     time_unit: Literal["day", "hour"] = Field(
-        "day", description="One step of the time column: lags, rolling means and the seasonal baseline count "
-        "days, or hours for hourly data (lag 24 = the same hour yesterday). Needs time_column.")
+        "day",
+        description="One step of the time column: lags, rolling means and the seasonal baseline count "
+        "days, or hours for hourly data (lag 24 = the same hour yesterday). Needs time_column.",
+    )
     group_columns: list[str] = Field(default_factory=list, description="Columns identifying one series (for lags).")
-    labels: dict[str, str] = Field(default_factory=dict, description="Human names of columns for explanations and reports.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Human names of columns for explanations and reports."
+    )
     data: DataSpec = Field(description="Where the data comes from.")
     value: ValueSpec = Field(default_factory=lambda: ValueSpec.model_validate({}), description="Money (DESIGN.md §3).")
-    requirements: Requirements = Field(default_factory=lambda: Requirements.model_validate({}),
-                                       description="What the business requires: these become gates.")
-    metrics: MetricsSpec = Field(default_factory=lambda: MetricsSpec.model_validate({}),
-                                 description="The three views and the primary metric.")
-    experiments: Experiments = Field(default_factory=lambda: Experiments.model_validate({}),
-                                     description="Data variants × algorithms × hyperparameters.")
-    deployment: Deployment = Field(default_factory=lambda: Deployment.model_validate({}),
-                                   description="How the model is served.")
-    monitoring: Monitoring = Field(default_factory=lambda: Monitoring.model_validate({}),
-                                   description="Drift, performance, money and alerts once it is served.")
+    requirements: Requirements = Field(
+        default_factory=lambda: Requirements.model_validate({}),
+        description="What the business requires: these become gates.",
+    )
+    metrics: MetricsSpec = Field(
+        default_factory=lambda: MetricsSpec.model_validate({}),
+        description="The three views and the primary metric.",
+    )
+    experiments: Experiments = Field(
+        default_factory=lambda: Experiments.model_validate({}),
+        description="Data variants × algorithms × hyperparameters.",
+    )
+    deployment: Deployment = Field(
+        default_factory=lambda: Deployment.model_validate({}), description="How the model is served."
+    )
+    monitoring: Monitoring = Field(
+        default_factory=lambda: Monitoring.model_validate({}),
+        description="Drift, performance, money and alerts once it is served.",
+    )
 
     @field_validator("positive_class")
     @classmethod
     def _scalar_label(cls, value: Any) -> Any:
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise ValueError(f"must be a single label such as \"Yes\" or 1. Got {value!r}")
+            raise ValueError(f'must be a single label such as "Yes" or 1. Got {value!r}')
         return value
 
     @model_validator(mode="after")
@@ -442,10 +542,12 @@ class Design(_Strict):
             self.metrics.data_scientist = ["mae", "rmse", "mape"] if regression else ["roc_auc", "f1", "log_loss"]
         if self.metrics.domain_expert is None:
             self.metrics.domain_expert = (
-                ["stockout_rate", "service_level"] if regression else ["false_alarm_rate", "miss_rate"])
+                ["stockout_rate", "service_level"] if regression else ["false_alarm_rate", "miss_rate"]
+            )
         if self.experiments.validation.method is None:
             self.experiments.validation.method = (
-                "time_series_split" if self.time_column else ("kfold" if regression else "stratified_kfold"))
+                "time_series_split" if self.time_column else ("kfold" if regression else "stratified_kfold")
+            )
         if self.experiments.algorithms is None:
             self.experiments.algorithms = {name: {} for name in told.algorithm_names(self.task)}
         if "method" not in self.value.baseline.model_fields_set and not (regression and self.time_column):
@@ -478,8 +580,12 @@ class Design(_Strict):
         current: str | None = name
         while current is not None:
             if current in seen:
-                raise DesignError(Problem(f"experiments.data_variants.{name}.extends",
-                                          f"variants extend each other in a cycle: {' → '.join([*seen, current])}"))
+                raise DesignError(
+                    Problem(
+                        f"experiments.data_variants.{name}.extends",
+                        f"variants extend each other in a cycle: {' → '.join([*seen, current])}",
+                    )
+                )
             seen.add(current)
             variant = self.experiments.data_variants[current]
             chain.append(variant)
@@ -499,8 +605,9 @@ class Design(_Strict):
 def load(path: Path) -> Design:
     """Read, parse and check a design file. Raises DesignError naming each bad YAML path."""
     if not path.is_file():
-        raise DesignError(f"no such file {path}. Create a use case with `mlcycle init DIR --example sales`",
-                          file=path.name)
+        raise DesignError(
+            f"no such file {path}. Create a use case with `mlcycle init DIR --example sales`", file=path.name
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -509,7 +616,9 @@ def load(path: Path) -> Design:
         problem = getattr(exc, "problem", None) or str(exc)
         raise DesignError(Problem("", f"is not valid YAML at {where}: {problem}"), file=path.name) from None
     except UnicodeDecodeError as exc:
-        raise DesignError(Problem("", f"is not UTF-8 text ({exc.reason} at byte {exc.start})"), file=path.name) from None
+        raise DesignError(
+            Problem("", f"is not UTF-8 text ({exc.reason} at byte {exc.start})"), file=path.name
+        ) from None
     design = parse(raw, file=path.name)
     problems = check_consistency(design, folder=path.parent)
     if problems:
@@ -521,8 +630,10 @@ def parse(raw: Any, *, file: str = "mlcycle.yaml") -> Design:
     """Shape and types only (layer 1)."""
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
-        raise DesignError(Problem("", f"must be a mapping of keys (name:, task:, target:, data: …); the file is {kind}"),
-                          file=file)
+        raise DesignError(
+            Problem("", f"must be a mapping of keys (name:, task:, target:, data: …); the file is {kind}"),
+            file=file,
+        )
     try:
         return Design.model_validate(raw)
     except ValidationError as exc:
@@ -599,20 +710,34 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
 
     # value: the money model must fit the task
     if regression and design.value.cost is None:
-        add("value.cost", "a regression design needs a cost per unit of error, e.g. {under_per_unit: 2.5, over_per_unit: 0.8}")
+        add(
+            "value.cost",
+            "a regression design needs a cost per unit of error, e.g. {under_per_unit: 2.5, over_per_unit: 0.8}",
+        )
     if regression and design.value.payoff is not None:
         add("value.payoff", "payoff is for classification; a regression design gives value.cost")
     if not regression and design.value.payoff is None:
-        add("value.payoff", "a classification design needs the money per outcome, e.g. "
-            "{true_positive: 400, false_positive: -50, false_negative: -1200, true_negative: 0}")
+        add(
+            "value.payoff",
+            "a classification design needs the money per outcome, e.g. "
+            "{true_positive: 400, false_positive: -50, false_negative: -1200, true_negative: 0}",
+        )
     if not regression and design.value.cost is not None:
         add("value.cost", "cost per unit is for regression; a classification design gives value.payoff")
     if design.value.predictions_per_period is None and not design.time_column:
-        add("value.predictions_per_period", "is required when there is no time_column to count rows per period from")
+        add(
+            "value.predictions_per_period",
+            "is required when there is no time_column to count rows per period from",
+        )
 
     baseline = design.value.baseline
-    fits = {"seasonal_naive": {"regression", "classification"}, "last_value": {"regression", "classification"},
-            "mean": {"regression"}, "majority_class": {"classification"}, "column": {"regression", "classification"}}
+    fits = {
+        "seasonal_naive": {"regression", "classification"},
+        "last_value": {"regression", "classification"},
+        "mean": {"regression"},
+        "majority_class": {"classification"},
+        "column": {"regression", "classification"},
+    }
     if task not in fits[baseline.method]:
         valid = ", ".join(m for m, tasks in fits.items() if task in tasks)
         add("value.baseline.method", f"{baseline.method!r} does not fit a {task} task; valid: {valid}")
@@ -630,8 +755,11 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
     if design.data.is_database and not design.data.query:
         add("data.query", "a database source needs the SQL to run, e.g. query: SELECT * FROM sales")
     if not design.data.is_database and not _supported_file(design.data.source):
-        add("data.source", f"must end in .csv, .csv.gz, .csv.xz, .csv.bz2 or .parquet, or be a SQLAlchemy URL. "
-            f"Got {design.data.source!r}")
+        add(
+            "data.source",
+            f"must end in .csv, .csv.gz, .csv.xz, .csv.bz2 or .parquet, or be a SQLAlchemy URL. "
+            f"Got {design.data.source!r}",
+        )
     for i, column in enumerate(design.group_columns):
         if column in (design.target, design.time_column):
             add(f"group_columns[{i}]", f"{column!r} is the target or time column and cannot identify a series")
@@ -653,8 +781,10 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
             if problem:
                 add(path, problem)
     if design.metrics.primary not in design.metrics.listed():
-        add("metrics.primary", f"{design.metrics.primary!r} is not listed in any view; listed: "
-            f"{', '.join(design.metrics.listed())}")
+        add(
+            "metrics.primary",
+            f"{design.metrics.primary!r} is not listed in any view; listed: {', '.join(design.metrics.listed())}",
+        )
 
     # quality gate and performance alert: right metric, right bound for its direction
     quality = design.requirements.quality
@@ -662,13 +792,17 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
         problems += _bound_problems("requirements.quality", quality, "max", "min", task, required=True)
     performance = design.monitoring.performance
     if performance is not None:
-        problems += _bound_problems("monitoring.performance", performance, "alert_above", "alert_below", task,
-                                    required=False)
+        problems += _bound_problems(
+            "monitoring.performance", performance, "alert_above", "alert_below", task, required=False
+        )
 
     # experiments
     method = design.experiments.validation.method
     if method == "stratified_kfold" and regression:
-        add("experiments.validation.method", "stratified_kfold is for classification; use time_series_split or kfold")
+        add(
+            "experiments.validation.method",
+            "stratified_kfold is for classification; use time_series_split or kfold",
+        )
     if method == "time_series_split" and not design.time_column:
         add("experiments.validation.method", "time_series_split needs a time_column; use kfold")
 
@@ -688,7 +822,10 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
             elif feature == design.target:
                 add(fpath, f"{feature!r} is the target; a model cannot use the answer as an input")
             elif feature == design.time_column:
-                add(fpath, f"the raw time column cannot be a feature; use calendar features: {', '.join(CALENDAR_FEATURES)}")
+                add(
+                    fpath,
+                    f"the raw time column cannot be a feature; use calendar features: {', '.join(CALENDAR_FEATURES)}",
+                )
             elif feature in CALENDAR_FEATURES and not design.time_column:
                 add(fpath, f"calendar feature {feature!r} needs a time_column")
             elif feature == "is_holiday" and not design.data.holidays:
@@ -709,17 +846,28 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
             continue
         for param, space in params.items():
             if param not in known.tunable:
-                add(f"{apath}.{param}", f"{algo} has no hyperparameter {param!r} in mlcycle; "
-                    f"tunable: {', '.join(known.tunable)}")
+                add(
+                    f"{apath}.{param}",
+                    f"{algo} has no hyperparameter {param!r} in mlcycle; tunable: {', '.join(known.tunable)}",
+                )
             elif grid and space.is_range:
-                add(f"{apath}.{param}", "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range")
+                add(
+                    f"{apath}.{param}",
+                    "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range",
+                )
         if grid:
             for param in known.searched:
                 if param not in params:
-                    add(f"{apath}.{param}", f"the grid sampler needs a list of choices for every hyperparameter; "
-                        f"{param} uses its default range")
+                    add(
+                        f"{apath}.{param}",
+                        f"the grid sampler needs a list of choices for every hyperparameter; "
+                        f"{param} uses its default range",
+                    )
     if not design.experiments.algorithms:
-        add("experiments.algorithms", f"lists no algorithm; valid for {task}: {', '.join(told.algorithm_names(task))}")
+        add(
+            "experiments.algorithms",
+            f"lists no algorithm; valid for {task}: {', '.join(told.algorithm_names(task))}",
+        )
     return problems
 
 
@@ -738,8 +886,15 @@ def _metric_problem(name: str, task: str, view: View | None = None) -> str | Non
     return f"must be a {where} for a {task} task, one of {', '.join(fitting)}. Got {name!r}"
 
 
-def _bound_problems(path: str, section: QualityRequirement | PerformanceAlert, lower_key: str, higher_key: str,
-                    task: str, *, required: bool) -> list[Problem]:
+def _bound_problems(
+    path: str,
+    section: QualityRequirement | PerformanceAlert,
+    lower_key: str,
+    higher_key: str,
+    task: str,
+    *,
+    required: bool,
+) -> list[Problem]:
     """A metric that fits the task, bounded on the side its direction calls for.
 
     ``lower_key`` is the bound for lower-is-better metrics (``max``, ``alert_above``),
@@ -753,7 +908,12 @@ def _bound_problems(path: str, section: QualityRequirement | PerformanceAlert, l
     if getattr(section, wrong) is not None:
         return [Problem(f"{path}.{wrong}", f"{section.metric} is {_better(direction)}, so give {right}, not {wrong}")]
     if required and getattr(section, right) is None:
-        return [Problem(f"{path}.{right}", f"{section.metric} is {_better(direction)}: give the {right} acceptable value")]
+        return [
+            Problem(
+                f"{path}.{right}",
+                f"{section.metric} is {_better(direction)}: give the {right} acceptable value",
+            )
+        ]
     return []
 
 
@@ -784,7 +944,9 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
         bad = int(parsed.isna().sum() - frame[design.time_column].isna().sum())
         if bad:
             example = frame[design.time_column][parsed.isna() & frame[design.time_column].notna()].iloc[0]
-            problems.append(Problem("time_column", f"{bad} value(s) of {design.time_column!r} are not dates, e.g. {example!r}"))
+            problems.append(
+                Problem("time_column", f"{bad} value(s) of {design.time_column!r} are not dates, e.g. {example!r}")
+            )
         else:
             problems += _time_unit_problems(design, frame, parsed)
             problems += _lookback_problems(design, parsed)
@@ -808,24 +970,35 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
         problems += _label_problems(design, frame[design.target])
     if design.task == "regression" and design.target in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[design.target]) or pd.api.types.is_bool_dtype(frame[design.target]):
-            problems.append(Problem("target", f"a regression target must be numeric; {design.target!r} holds "
-                                    f"{frame[design.target].dtype} values. Did you mean task: classification?"))
+            problems.append(
+                Problem(
+                    "target",
+                    f"a regression target must be numeric; {design.target!r} holds "
+                    f"{frame[design.target].dtype} values. Did you mean task: classification?",
+                )
+            )
     return problems
 
 
 def _time_unit_problems(design: Design, frame: pd.DataFrame, times: pd.Series) -> list[Problem]:
     """Hourly data under ``time_unit: day`` would let lags and the seasonal baseline read one value per day
     out of many: refuse it when the design counts time steps at all."""
-    counts_steps = any(v.lags or v.rolling_means for v in design.experiments.data_variants.values()) or \
-        design.value.baseline.method in ("seasonal_naive", "last_value")
+    counts_steps = any(
+        v.lags or v.rolling_means for v in design.experiments.data_variants.values()
+    ) or design.value.baseline.method in ("seasonal_naive", "last_value")
     if design.time_unit != "day" or not counts_steps or any(g not in frame.columns for g in design.group_columns):
         return []
     keys = frame[design.group_columns].assign(_day=times.dt.normalize(), _t=times)
     per_day = keys.drop_duplicates().groupby([*design.group_columns, "_day"], dropna=False).size()
     if len(per_day) and int(per_day.max()) > 1:
-        return [Problem("time_unit", f"{design.time_column!r} holds up to {int(per_day.max())} different times on one "
-                        f"day of one series, but lags, rolling means and the baseline count days; for hourly data "
-                        f"set time_unit: hour (and count lags in hours: 24 = the same hour yesterday)")]
+        return [
+            Problem(
+                "time_unit",
+                f"{design.time_column!r} holds up to {int(per_day.max())} different times on one "
+                f"day of one series, but lags, rolling means and the baseline count days; for hourly data "
+                f"set time_unit: hour (and count lags in hours: 24 = the same hour yesterday)",
+            )
+        ]
     return []
 
 
@@ -840,13 +1013,22 @@ def _lookback_problems(design: Design, times: pd.Series) -> list[Problem]:
         for key in ("lags", "rolling_means"):
             for i, steps in enumerate(getattr(variant, key)):
                 if steps > span:
-                    problems.append(Problem(f"experiments.data_variants.{name}.{key}[{i}]",
-                                            f"{steps:,} {unit} reaches back further than the data's whole history "
-                                            f"({span:,} {unit}), so no row would have it"))
+                    problems.append(
+                        Problem(
+                            f"experiments.data_variants.{name}.{key}[{i}]",
+                            f"{steps:,} {unit} reaches back further than the data's whole history "
+                            f"({span:,} {unit}), so no row would have it",
+                        )
+                    )
     season = design.value.baseline
     if season.method == "seasonal_naive" and season.season > span:
-        problems.append(Problem("value.baseline.season", f"{season.season:,} {unit} is longer than the data's whole "
-                                f"history ({span:,} {unit}): today's process would have no answer"))
+        problems.append(
+            Problem(
+                "value.baseline.season",
+                f"{season.season:,} {unit} is longer than the data's whole "
+                f"history ({span:,} {unit}): today's process would have no answer",
+            )
+        )
     return problems
 
 
@@ -857,14 +1039,24 @@ def _label_problems(design: Design, target: pd.Series) -> list[Problem]:
         return [Problem("target", f"mlcycle classifies two classes; {design.target!r} has {len(labels)}: {shown}")]
     if design.positive_class is not None:
         if not any(_same_label(design.positive_class, v) for v in labels):
-            return [Problem("positive_class", f"{design.positive_class!r} is not a label of {design.target!r}; "
-                            f"its labels are {labels[0]!r} and {labels[1]!r}")]
+            return [
+                Problem(
+                    "positive_class",
+                    f"{design.positive_class!r} is not a label of {design.target!r}; "
+                    f"its labels are {labels[0]!r} and {labels[1]!r}",
+                )
+            ]
         return []
     as_set = {(v.item() if hasattr(v, "item") else v) for v in labels}
     if as_set <= {0, 1} or as_set <= {True, False}:
         return []
-    return [Problem("positive_class", f"the labels of {design.target!r} are {labels[0]!r} and {labels[1]!r}; "
-                    f"say which one counts as positive, e.g. positive_class: {labels[0]!r}")]
+    return [
+        Problem(
+            "positive_class",
+            f"the labels of {design.target!r} are {labels[0]!r} and {labels[1]!r}; "
+            f"say which one counts as positive, e.g. positive_class: {labels[0]!r}",
+        )
+    ]
 
 
 def positive_mask(design: Design, target: pd.Series) -> pd.Series:

@@ -65,8 +65,11 @@ class Vocabulary:
 
     def metric_names(self, task: str, view: View | None = None) -> list[str]:
         """Metrics that fit ``task`` (and ``view``); without a view, every view but business."""
-        return [m.name for m in self.metrics.values()
-                if task in m.tasks and (m.view == view if view else m.view != "business")]
+        return [
+            m.name
+            for m in self.metrics.values()
+            if task in m.tasks and (m.view == view if view else m.view != "business")
+        ]
 
     def algorithm_names(self, task: str) -> list[str]:
         return [a.name for a in self.algorithms.values() if task in a.tasks]

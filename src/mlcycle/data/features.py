@@ -87,10 +87,18 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     lists data columns and calendar feature names in the order the model sees them.
     """
 
-    def __init__(self, *, target: str, features: list[str], time_column: str | None = None,
-                 group_columns: list[str] | None = None, lags: list[int] | None = None,
-                 rolling_means: list[int] | None = None, holidays: str | None = None,
-                 time_unit: str = "day") -> None:
+    def __init__(
+        self,
+        *,
+        target: str,
+        features: list[str],
+        time_column: str | None = None,
+        group_columns: list[str] | None = None,
+        lags: list[int] | None = None,
+        rolling_means: list[int] | None = None,
+        holidays: str | None = None,
+        time_unit: str = "day",
+    ) -> None:
         self.target = target
         self.features = features
         self.time_column = time_column
@@ -140,8 +148,11 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return [f for f in self.features if f in CALENDAR_FEATURES]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        names = [*self.features, *(lag_name(self.target, k) for k in self._lags),
-                 *(mean_name(self.target, k) for k in self._means)]
+        names = [
+            *self.features,
+            *(lag_name(self.target, k) for k in self._lags),
+            *(mean_name(self.target, k) for k in self._means),
+        ]
         return np.array(names, dtype=object)
 
     # ── fit / transform ──────────────────────────────────────────────────────────────
@@ -154,8 +165,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = [c for c in self.raw_columns if c not in X.columns]
         if missing:
-            raise DataError(f"missing input column(s): {', '.join(missing)}; the data variant reads "
-                            f"{', '.join(self.raw_columns)}")
+            raise DataError(
+                f"missing input column(s): {', '.join(missing)}; the data variant reads {', '.join(self.raw_columns)}"
+            )
         out = {name: X[name] for name in self.features if name not in CALENDAR_FEATURES}
         if self._calendar:
             calendar = calendar_features(X[self.time_column], self._calendar, self.holidays)
@@ -175,13 +187,17 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         ``times`` the row's time as any ``datetime64``. Same arrays, same searches as ``transform``.
         """
         keys, values, cumulative, ids = self._table(None)
-        series_ids = np.fromiter((ids.get(k, -1) for k in series), dtype=np.int64, count=len(series)) \
-            if self._groups else np.zeros(len(series), dtype=np.int64)
+        series_ids = (
+            np.fromiter((ids.get(k, -1) for k in series), dtype=np.int64, count=len(series))
+            if self._groups
+            else np.zeros(len(series), dtype=np.int64)
+        )
         query = _combined(series_ids, times.astype(f"datetime64[{self._unit}]").astype(np.int64) + _offset(self._unit))
         return self._derived(keys, values, cumulative, query)
 
-    def _derived(self, keys: np.ndarray, values: np.ndarray, cumulative: np.ndarray,
-                 query: np.ndarray) -> dict[str, np.ndarray]:
+    def _derived(
+        self, keys: np.ndarray, values: np.ndarray, cumulative: np.ndarray, query: np.ndarray
+    ) -> dict[str, np.ndarray]:
         out = {lag_name(self.target, k): _lag(keys, values, query, k) for k in self._lags}
         out.update({mean_name(self.target, k): _window_mean(keys, cumulative, query, k) for k in self._means})
         return out
@@ -197,7 +213,10 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         saved = self.history_
         known = self._known(X, y).drop_duplicates(subset=[*self._groups, "_step"], keep="last")
         try:
-            self.history_, self._cache = known.sort_values([*self._groups, "_step"]).reset_index(drop=True), None
+            self.history_, self._cache = (
+                known.sort_values([*self._groups, "_step"]).reset_index(drop=True),
+                None,
+            )
             return self.transform(X)
         finally:
             self.history_, self._cache = saved, None
@@ -235,8 +254,13 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         elif self.target in X.columns:
             values = pd.to_numeric(X[self.target], errors="coerce").astype(float)
         else:
-            return pd.DataFrame({**{g: [] for g in self._groups}, "_step": pd.Series([], dtype="datetime64[ns]"),
-                                 "_y": pd.Series([], dtype=float)})
+            return pd.DataFrame(
+                {
+                    **{g: [] for g in self._groups},
+                    "_step": pd.Series([], dtype="datetime64[ns]"),
+                    "_y": pd.Series([], dtype=float),
+                }
+            )
         known = X[self._groups].copy()
         known["_step"] = pd.to_datetime(X[self.time_column]).dt.floor(self._unit)
         known["_y"] = values
@@ -266,7 +290,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         cache = getattr(self, "_cache", None)
         if cache is None or cache[3] is not history:  # built from this very history, or rebuilt (thread-safe)
             ids: dict[Any, int] = {}
-            table = history if history is not None else self._known(pd.DataFrame(columns=[*self._groups, self.time_column]))
+            table = (
+                history if history is not None else self._known(pd.DataFrame(columns=[*self._groups, self.time_column]))
+            )
             keys = _combined(self._series_ids(table, ids, grow=True), _steps(table["_step"], self._unit))
             cache = (keys, table["_y"].to_numpy(dtype=float), ids, history)
             self._cache = cache
@@ -274,8 +300,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         if X is not None and self.target in X.columns:
             ids = dict(ids)
             known = self._known(X)
-            keys = np.concatenate([keys, _combined(self._series_ids(known, ids, grow=True),
-                                                   _steps(known["_step"], self._unit))])
+            keys = np.concatenate(
+                [keys, _combined(self._series_ids(known, ids, grow=True), _steps(known["_step"], self._unit))]
+            )
             values = np.concatenate([values, known["_y"].to_numpy(dtype=float)])
         order = np.argsort(keys, kind="stable")
         keys, values = keys[order], values[order]
@@ -337,7 +364,12 @@ def builder_for(design: Design, variant: str, frame_columns: list[str] | None = 
         reserved = {design.target, design.time_column}
         features = [c for c in (frame_columns or []) if c not in reserved and c not in forbidden]
     return FeatureBuilder(
-        target=design.target, features=list(features), time_column=design.time_column,
-        group_columns=list(design.group_columns), lags=definition["lags"], rolling_means=definition["rolling_means"],
-        holidays=design.data.holidays, time_unit=design.time_unit,
+        target=design.target,
+        features=list(features),
+        time_column=design.time_column,
+        group_columns=list(design.group_columns),
+        lags=definition["lags"],
+        rolling_means=definition["rolling_means"],
+        holidays=design.data.holidays,
+        time_unit=design.time_unit,
     )

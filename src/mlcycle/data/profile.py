@@ -47,8 +47,9 @@ def kind_of(series: pd.Series) -> str:
     return "string"
 
 
-def profile_frame(frame: pd.DataFrame, *, time_column: str | None = None,
-                  group_columns: list[str] | None = None) -> DataProfile:
+def profile_frame(
+    frame: pd.DataFrame, *, time_column: str | None = None, group_columns: list[str] | None = None
+) -> DataProfile:
     columns = []
     for name in frame.columns:
         series = frame[name]

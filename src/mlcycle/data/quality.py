@@ -15,9 +15,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.data.profile import kind_of
 from mlcycle.data.schema import feature_columns
-from mlcycle.contract.spec import Design, positive_mask
 
 Severity = Literal["error", "warning", "info"]
 MIN_ROWS = 30
@@ -44,7 +44,13 @@ Check = Callable[[Design, pd.DataFrame], list[DataIssue]]
 
 def _size(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     if len(frame) < MIN_ROWS:
-        return [DataIssue("size", "error", f"only {len(frame)} rows; at least {MIN_ROWS} are needed to train and validate")]
+        return [
+            DataIssue(
+                "size",
+                "error",
+                f"only {len(frame)} rows; at least {MIN_ROWS} are needed to train and validate",
+            )
+        ]
     return []
 
 
@@ -61,11 +67,23 @@ def _types(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
         share = as_numbers.notna().mean()
         if 0.99 <= share < 1.0:  # a few stray strings among numbers: typos, "n/a", "1,5"
             bad = non_null[as_numbers.isna()].iloc[0]
-            issues.append(DataIssue("types", "warning", f"{share:.1%} of values are numbers but some are not "
-                                    f"(e.g. {bad!r}); it is read as text", column))
+            issues.append(
+                DataIssue(
+                    "types",
+                    "warning",
+                    f"{share:.1%} of values are numbers but some are not (e.g. {bad!r}); it is read as text",
+                    column,
+                )
+            )
         elif share == 1.0:
-            issues.append(DataIssue("types", "warning", "every value is a number stored as text; "
-                                    "convert it at the source so it is read as a number", column))
+            issues.append(
+                DataIssue(
+                    "types",
+                    "warning",
+                    "every value is a number stored as text; convert it at the source so it is read as a number",
+                    column,
+                )
+            )
     return issues
 
 
@@ -75,15 +93,33 @@ def _missing(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     for column, count in counts[counts > 0].items():
         share = count / len(frame)
         if column in (design.time_column, *design.group_columns):
-            issues.append(DataIssue("missing", "error", f"{count} missing values in a key column; every row needs "
-                                    "its time and series identity", str(column)))
+            issues.append(
+                DataIssue(
+                    "missing",
+                    "error",
+                    f"{count} missing values in a key column; every row needs its time and series identity",
+                    str(column),
+                )
+            )
         elif column == design.target:
             severity: Severity = "error" if share > 0.5 else "warning"
-            issues.append(DataIssue("missing", severity, f"{count} rows ({share:.1%}) have no target and cannot be "
-                                    "trained on", str(column)))
+            issues.append(
+                DataIssue(
+                    "missing",
+                    severity,
+                    f"{count} rows ({share:.1%}) have no target and cannot be trained on",
+                    str(column),
+                )
+            )
         else:
-            issues.append(DataIssue("missing", "warning" if share > 0.05 else "info",
-                                    f"{count} missing values ({share:.1%})", str(column)))
+            issues.append(
+                DataIssue(
+                    "missing",
+                    "warning" if share > 0.05 else "info",
+                    f"{count} missing values ({share:.1%})",
+                    str(column),
+                )
+            )
     return issues
 
 
@@ -99,8 +135,14 @@ def _ranges(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
         if pd.api.types.is_numeric_dtype(target):
             negative = int((target < 0).sum())
             if 0 < negative < 0.01 * len(target):
-                issues.append(DataIssue("ranges", "warning", f"{negative} negative values in an otherwise "
-                                        "non-negative target (returns? corrections?)", design.target))
+                issues.append(
+                    DataIssue(
+                        "ranges",
+                        "warning",
+                        f"{negative} negative values in an otherwise non-negative target (returns? corrections?)",
+                        design.target,
+                    )
+                )
     return issues
 
 
@@ -110,8 +152,14 @@ def _duplicates(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
         duplicated = frame.duplicated(subset=keys, keep=False)
         if duplicated.any():
             example = frame.loc[duplicated, keys].iloc[0].to_dict()
-            return [DataIssue("duplicates", "error", f"{int(duplicated.sum())} rows share a ({', '.join(keys)}) with "
-                              f"another row, e.g. {example}; each series needs one row per time")]
+            return [
+                DataIssue(
+                    "duplicates",
+                    "error",
+                    f"{int(duplicated.sum())} rows share a ({', '.join(keys)}) with "
+                    f"another row, e.g. {example}; each series needs one row per time",
+                )
+            ]
         return []
     duplicated = frame.duplicated()
     if duplicated.any():
@@ -134,7 +182,9 @@ def _time(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     issues = []
     times = frame[column]
     if not times.is_monotonic_increasing:
-        issues.append(DataIssue("time_order", "info", "rows are not in time order; mlcycle sorts them before use", column))
+        issues.append(
+            DataIssue("time_order", "info", "rows are not in time order; mlcycle sorts them before use", column)
+        )
     steps = pd.Index(times.dropna().unique()).sort_values()
     if len(steps) > 2:
         gaps = steps[1:] - steps[:-1]
@@ -142,14 +192,28 @@ def _time(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
         longest = gaps.max()
         if longest > 3 * typical:
             at = steps[1:][gaps.argmax()]
-            issues.append(DataIssue("time_gaps", "info", f"the longest gap is {_duration(longest)} (before "
-                                    f"{at:%Y-%m-%d %H:%M}); the typical step is {_duration(typical)}", column))
+            issues.append(
+                DataIssue(
+                    "time_gaps",
+                    "info",
+                    f"the longest gap is {_duration(longest)} (before "
+                    f"{at:%Y-%m-%d %H:%M}); the typical step is {_duration(typical)}",
+                    column,
+                )
+            )
     if design.group_columns:
         per_group = frame.groupby(design.group_columns, observed=True)[column].nunique()
         incomplete = per_group[per_group < len(steps)]
         if len(incomplete):
-            issues.append(DataIssue("time_gaps", "warning", f"{len(incomplete)} of {len(per_group)} series miss some "
-                                    f"of the {len(steps)} time steps others have; lags there will be missing", column))
+            issues.append(
+                DataIssue(
+                    "time_gaps",
+                    "warning",
+                    f"{len(incomplete)} of {len(per_group)} series miss some "
+                    f"of the {len(steps)} time steps others have; lags there will be missing",
+                    column,
+                )
+            )
     return issues
 
 
@@ -167,12 +231,20 @@ def _leakage(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
             continue
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        both = pd.concat([series.astype(float), target.astype(float)], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
+        both = (
+            pd.concat([series.astype(float), target.astype(float)], axis=1).replace([np.inf, -np.inf], np.nan).dropna()
+        )
         if len(both) > 2 and both.iloc[:, 0].std() > 0 and both.iloc[:, 1].std() > 0:
             correlation = both.iloc[:, 0].corr(both.iloc[:, 1])
             if abs(correlation) >= 0.999:
-                issues.append(DataIssue("leakage", "error", f"correlates {correlation:+.4f} with the target "
-                                        f"{design.target!r}: it knows the answer", column))
+                issues.append(
+                    DataIssue(
+                        "leakage",
+                        "error",
+                        f"correlates {correlation:+.4f} with the target {design.target!r}: it knows the answer",
+                        column,
+                    )
+                )
     return issues
 
 
@@ -181,7 +253,14 @@ def _constant(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     for column in frame.columns:
         if column == design.target:
             if frame[column].nunique(dropna=True) <= 1:
-                issues.append(DataIssue("constant", "error", "the target has a single value; there is nothing to learn", column))
+                issues.append(
+                    DataIssue(
+                        "constant",
+                        "error",
+                        "the target has a single value; there is nothing to learn",
+                        column,
+                    )
+                )
         elif frame[column].nunique(dropna=False) <= 1:
             issues.append(DataIssue("constant", "warning", "has a single value; it cannot help a model", str(column)))
     return issues
@@ -192,10 +271,18 @@ def _forbidden(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     issues = []
     for column in design.requirements.compliance.forbidden_features:
         if column in used:
-            issues.append(DataIssue("forbidden", "error", "is forbidden by requirements.compliance but a data variant "
-                                    "uses it", column))
+            issues.append(
+                DataIssue(
+                    "forbidden",
+                    "error",
+                    "is forbidden by requirements.compliance but a data variant uses it",
+                    column,
+                )
+            )
         elif column in frame.columns:
-            issues.append(DataIssue("forbidden", "info", "is in the data, forbidden, and used by no data variant", column))
+            issues.append(
+                DataIssue("forbidden", "info", "is in the data, forbidden, and used by no data variant", column)
+            )
     return issues
 
 

@@ -28,14 +28,14 @@ class ColumnProfile:
     kind: str  # "numeric" | "categorical"
     count: int
     missing: int
-    edges: list[float] | None = None        # numeric: inner quantile edges (BINS − 1 of them)
-    shares: list[float] | None = None       # numeric: share per bin (BINS), categorical: per category
-    categories: list[Any] | None = None     # categorical: the categories, most frequent first
+    edges: list[float] | None = None  # numeric: inner quantile edges (BINS − 1 of them)
+    shares: list[float] | None = None  # numeric: share per bin (BINS), categorical: per category
+    categories: list[Any] | None = None  # categorical: the categories, most frequent first
     mean: float | None = None
     std: float | None = None
     minimum: float | None = None
     maximum: float | None = None
-    quantiles: list[float] | None = None    # numeric: the 1st … 99th percentiles, for distance statistics
+    quantiles: list[float] | None = None  # numeric: the 1st … 99th percentiles, for distance statistics
 
 
 @dataclass
@@ -94,7 +94,7 @@ def sorted_quantiles(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
 def _numeric(series: pd.Series) -> ColumnProfile:
     values = series.to_numpy(dtype=float, na_value=np.nan)
     finite = np.sort(values[np.isfinite(values)])  # one sort serves every quantile, bin count and extreme
-    column = ColumnProfile("numeric", int(len(values)), int(len(values) - len(finite)))
+    column = ColumnProfile("numeric", len(values), int(len(values) - len(finite)))
     if len(finite) == 0:
         return column
     edges = np.unique(sorted_quantiles(finite, np.linspace(0, 1, BINS + 1)[1:-1]))
@@ -111,7 +111,7 @@ def _numeric(series: pd.Series) -> ColumnProfile:
 def _categorical(series: pd.Series) -> ColumnProfile:
     counts = series.astype("string").value_counts(dropna=True)
     total = int(counts.sum())
-    column = ColumnProfile("categorical", int(len(series)), int(series.isna().sum()))
+    column = ColumnProfile("categorical", len(series), int(series.isna().sum()))
     if total == 0:
         return column
     top = counts.head(MAX_CATEGORIES)
@@ -122,8 +122,6 @@ def _categorical(series: pd.Series) -> ColumnProfile:
         column.categories.append("__other__")
         column.shares.append(other / total)
     return column
-
-
 
 
 FINE_BINS = 2048  # per numeric column; the percentiles are read from these, to 1/2048 of the first chunk's range
@@ -144,25 +142,33 @@ class ProfileBuilder:
         self.rows = 0
         self._names: list[str] = []
         self._lo = self._width = None
-        self._counts: np.ndarray | None = None        # columns × (bins + 2): underflow, bins, overflow
+        self._counts: np.ndarray | None = None  # columns × (bins + 2): underflow, bins, overflow
         self._sum = self._sumsq = self._min = self._max = self._missing = self._centre = None
         self._categories: dict[str, dict[str, int]] = {}
         self._category_missing: dict[str, int] = {}
 
     def update(self, chunk: pd.DataFrame) -> None:
         """Fold a chunk of rows in (its columns typed as the first chunk's)."""
-        numeric = [c for c in chunk.columns if pd.api.types.is_numeric_dtype(chunk[c])
-                   and not pd.api.types.is_bool_dtype(chunk[c])]
+        numeric = [
+            c
+            for c in chunk.columns
+            if pd.api.types.is_numeric_dtype(chunk[c]) and not pd.api.types.is_bool_dtype(chunk[c])
+        ]
         if numeric:
-            self.update_array(chunk[numeric].to_numpy(dtype=np.float64, na_value=np.nan), [str(c) for c in numeric],
-                              rows_counted=False)
+            self.update_array(
+                chunk[numeric].to_numpy(dtype=np.float64, na_value=np.nan),
+                [str(c) for c in numeric],
+                rows_counted=False,
+            )
         for column in chunk.columns:
             if column in numeric or pd.api.types.is_datetime64_any_dtype(chunk[column]):
                 continue
             counts = self._categories.setdefault(str(column), {})
             for value, count in chunk[column].value_counts(dropna=True).items():
                 counts[str(value)] = counts.get(str(value), 0) + int(count)
-            self._category_missing[str(column)] = self._category_missing.get(str(column), 0) + int(chunk[column].isna().sum())
+            self._category_missing[str(column)] = self._category_missing.get(str(column), 0) + int(
+                chunk[column].isna().sum()
+            )
         self.rows += len(chunk)
 
     def update_array(self, block: np.ndarray, names: list[str], *, rows_counted: bool = True) -> None:
@@ -194,10 +200,10 @@ class ProfileBuilder:
         deviation += ((self._centre - self._lo) / self._width + 1.0).astype(dtype)
         np.clip(deviation, 0, self.bins + 1, out=deviation)
         if not complete:
-            deviation[~finite] = self.bins + 2                    # a bin of its own, dropped below
+            deviation[~finite] = self.bins + 2  # a bin of its own, dropped below
         index = deviation.astype(np.int32)
         width = self.bins + 3
-        index += (np.arange(len(names), dtype=np.int32) * width)
+        index += np.arange(len(names), dtype=np.int32) * width
         counts = np.bincount(index.ravel(), minlength=len(names) * width).reshape(len(names), width)
         self._counts += counts[:, : self.bins + 2]
         self._missing += len(block) - present
@@ -246,11 +252,11 @@ class ProfileBuilder:
         if n == 0:
             return column
         lo, width, minimum, maximum = self._lo[j], self._width[j], float(self._min[j]), float(self._max[j])
-        inner = lo + width * np.arange(self.bins + 1)                    # edges of the fine bins
+        inner = lo + width * np.arange(self.bins + 1)  # edges of the fine bins
         right = np.concatenate([[max(lo, minimum)], inner[1:], [max(maximum, inner[-1])]])
-        left_edges = np.concatenate([[minimum], right])                  # cumulative counts at these points
+        left_edges = np.concatenate([[minimum], right])  # cumulative counts at these points
         cumulative = np.concatenate([[0.0], np.cumsum(counts)])
-        order = np.maximum.accumulate(left_edges)                        # keep the x-axis non-decreasing
+        order = np.maximum.accumulate(left_edges)  # keep the x-axis non-decreasing
 
         def quantiles(levels: np.ndarray) -> np.ndarray:
             return np.interp(levels * n, cumulative, order)
@@ -259,7 +265,7 @@ class ProfileBuilder:
         below = np.interp(edges, order, cumulative) / n
         column.edges = [float(e) for e in edges]
         column.shares = [float(s) for s in np.diff(np.concatenate([[0.0], below, [1.0]]))]
-        shift = self._sum[j] / n                                          # the mean's distance from the centre
+        shift = self._sum[j] / n  # the mean's distance from the centre
         column.mean = float(self._centre[j] + shift)
         column.std = float(np.sqrt(max(self._sumsq[j] / n - shift * shift, 0.0)))
         column.minimum, column.maximum = minimum, maximum

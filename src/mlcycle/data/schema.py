@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from mlcycle.data.profile import kind_of
 from mlcycle.contract.spec import CALENDAR_FEATURES, Design
+from mlcycle.data.profile import kind_of
 
 # A string column with at most this many distinct values is a category: serving refuses
 # values outside the list. Above it the column is free text.
@@ -49,7 +49,9 @@ class Schema:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "target": self.target, "time_column": self.time_column,
+            "name": self.name,
+            "target": self.target,
+            "time_column": self.time_column,
             "group_columns": self.group_columns,
             "columns": {c: {k: v for k, v in asdict(s).items() if v is not None} for c, s in self.columns.items()},
         }
@@ -63,7 +65,13 @@ class Schema:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
         columns = {c: ColumnSchema(**s) for c, s in data["columns"].items()}
-        return cls(data["name"], data["target"], data.get("time_column"), list(data.get("group_columns", [])), columns)
+        return cls(
+            data["name"],
+            data["target"],
+            data.get("time_column"),
+            list(data.get("group_columns", [])),
+            columns,
+        )
 
     @classmethod
     def load(cls, path: Path) -> Schema:
@@ -125,8 +133,9 @@ __all__ = ["CALENDAR_FEATURES", "ColumnSchema", "Schema", "feature_columns", "in
 _NUMBER_TYPES = {"integer", "number"}
 
 
-def validate_records(schema: Schema, records: list[dict[str, Any]], columns: list[str] | None = None,
-                     *, build: bool = True) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def validate_records(
+    schema: Schema, records: list[dict[str, Any]], columns: list[str] | None = None, *, build: bool = True
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Check request rows against the schema; returns the typed frame and every problem found.
 
     Only the model's input columns are checked (``columns``, default: the schema's input
@@ -138,8 +147,13 @@ def validate_records(schema: Schema, records: list[dict[str, Any]], columns: lis
     errors: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            errors.append({"row": i, "field": None, "message": f"each record must be an object of column: value. "
-                                                               f"Got {type(record).__name__}"})
+            errors.append(
+                {
+                    "row": i,
+                    "field": None,
+                    "message": f"each record must be an object of column: value. Got {type(record).__name__}",
+                }
+            )
             continue
         for name in wanted:
             spec = schema.columns[name]
@@ -184,11 +198,11 @@ def _check_value(value: Any, spec: ColumnSchema) -> str | None:
         return None if isinstance(value, bool) else f"must be true or false. Got {value!r}"
     if spec.type == "datetime":
         if not isinstance(value, str):
-            return f"must be a date or time as text, e.g. \"2011-09-01\". Got {value!r}"
+            return f'must be a date or time as text, e.g. "2011-09-01". Got {value!r}'
         try:
             pd.Timestamp(value)
         except (ValueError, TypeError):
-            return f"must be a date or time such as \"2011-09-01\". Got {value!r}"
+            return f'must be a date or time such as "2011-09-01". Got {value!r}'
         return None
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
     if text is None:

@@ -42,10 +42,14 @@ class Workspace:
         """Read and check ``folder/mlcycle.yaml``. Raises DesignError naming each bad YAML path."""
         folder = Path(folder).resolve()
         if not folder.is_dir():
-            raise UseCaseError(f"{folder} is not a folder. Create a use case with `mlcycle init {folder} --example sales`")
+            raise UseCaseError(
+                f"{folder} is not a folder. Create a use case with `mlcycle init {folder} --example sales`"
+            )
         path = folder / DESIGN_FILE
         if not path.is_file():
-            raise UseCaseError(f"{folder} holds no {DESIGN_FILE}; create one with `mlcycle init {folder} --example sales`")
+            raise UseCaseError(
+                f"{folder} holds no {DESIGN_FILE}; create one with `mlcycle init {folder} --example sales`"
+            )
         return cls(folder, spec_mod.load(path))
 
     def with_frame(self, frame: pd.DataFrame, train_until: date | datetime | None) -> Workspace:

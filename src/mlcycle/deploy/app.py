@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 POLL_SECONDS = 2.0
 
 
-def create_app(ws: Workspace, *, store: Store | None = None, migrate: bool = True,
-               poll_seconds: float = POLL_SECONDS) -> FastAPI:
+def create_app(
+    ws: Workspace, *, store: Store | None = None, migrate: bool = True, poll_seconds: float = POLL_SECONDS
+) -> FastAPI:
     store = store or open_store(ws.state_dir, migrate=migrate)
     serving = Serving(ws, store)
     metrics = ServiceMetrics()
@@ -60,8 +61,12 @@ def create_app(ws: Workspace, *, store: Store | None = None, migrate: bool = Tru
             log.close()
             serving.flush_errors()
 
-    app = FastAPI(title=f"mlcycle — {ws.name}", version=__version__, lifespan=lifespan,
-                  description=ws.spec.description or "Predictions for one use case, logged for audit.")
+    app = FastAPI(
+        title=f"mlcycle — {ws.name}",
+        version=__version__,
+        lifespan=lifespan,
+        description=ws.spec.description or "Predictions for one use case, logged for audit.",
+    )
     app.state.serving = serving
     app.state.store = store
     app.state.metrics = metrics
@@ -75,21 +80,39 @@ def create_app(ws: Workspace, *, store: Store | None = None, migrate: bool = Tru
     @app.exception_handler(RequestRejected)
     async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
         """Refusals raised by dependencies (keys, retirement): one message, or one per field."""
-        return JSONResponse({"detail": str(error) if error.plain else error.detail}, status_code=error.status,
-                            headers=error.headers)
+        return JSONResponse(
+            {"detail": str(error) if error.plain else error.detail},
+            status_code=error.status,
+            headers=error.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        detail = [{"row": _row(e["loc"]), "field": ".".join(str(p) for p in e["loc"] if p != "body"),
-                   "message": e["msg"]} for e in error.errors()]
+        detail = [
+            {
+                "row": _row(e["loc"]),
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "message": e["msg"],
+            }
+            for e in error.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     return app
 
 
-SCORING_ROUTES = frozenset({"/predict", "/explain", "/invocations", "/v2/models/{name}/infer",
-                            "/v2/models/{name}/versions/{version}/infer"})
-NOT_FAILURES = frozenset({401, 403, 404, 410})  # refused on purpose (auth, unknown model, retired): not the model failing
+SCORING_ROUTES = frozenset(
+    {
+        "/predict",
+        "/explain",
+        "/invocations",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/infer",
+    }
+)
+NOT_FAILURES = frozenset(
+    {401, 403, 404, 410}
+)  # refused on purpose (auth, unknown model, retired): not the model failing
 
 
 class _Measure:
@@ -110,9 +133,19 @@ class _Measure:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                response = JSONResponse({"detail": [{"row": None, "field": None, "message":
-                                                     f"the body is {int(value) / 1e6:.1f} MB; deployment.max_body_mb is "
-                                                     f"{self.limit_mb:g}"}]}, status_code=413)
+                response = JSONResponse(
+                    {
+                        "detail": [
+                            {
+                                "row": None,
+                                "field": None,
+                                "message": f"the body is {int(value) / 1e6:.1f} MB; deployment.max_body_mb is "
+                                f"{self.limit_mb:g}",
+                            }
+                        ]
+                    },
+                    status_code=413,
+                )
                 await response(scope, receive, send)
                 return
         started = time.perf_counter()

@@ -42,15 +42,22 @@ class Auth:
     def check(self, request: Request, scope: str) -> None:
         any_key, admin_key = self._configured()
         if scope == "admin" and not admin_key:
-            raise RequestRejected(403, "admin endpoints are closed: no admin key exists. "
-                                       "Create one with `mlcycle keys create --scope admin`")
+            raise RequestRejected(
+                403,
+                "admin endpoints are closed: no admin key exists. Create one with `mlcycle keys create --scope admin`",
+            )
         if not any_key:
             return
         header = request.headers.get("authorization", "")
-        secret = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key")
+        secret = (
+            header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else request.headers.get("x-api-key")
+        )
         if not secret:
-            raise RequestRejected(401, "an API key is required: send `Authorization: Bearer <key>` or "
-                                       "`X-API-Key: <key>`", headers={"WWW-Authenticate": "Bearer"})
+            raise RequestRejected(
+                401,
+                "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         granted = self._scope(secret)
         if granted is None:
             raise RequestRejected(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})

@@ -58,12 +58,20 @@ def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in out.astype(object).to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in out.astype(object).to_dict("records")
+    ]
 
 
-def run(ws: Workspace, input_path: Path, output_path: Path, *, explain: bool = False,
-        console: Console | None = None) -> BatchResult:
+def run(
+    ws: Workspace,
+    input_path: Path,
+    output_path: Path,
+    *,
+    explain: bool = False,
+    console: Console | None = None,
+) -> BatchResult:
     store = open_store(ws.state_dir)
     serving = Serving(ws, store)
     try:
@@ -80,7 +88,7 @@ def run(ws: Workspace, input_path: Path, output_path: Path, *, explain: bool = F
         progress.start()
     try:
         for start in range(0, len(frame), chunk):
-            part = frame.iloc[start:start + chunk].reset_index(drop=True)
+            part = frame.iloc[start : start + chunk].reset_index(drop=True)
             rows = _json_rows(part)
             bad: dict[int, str] = {}
             for _ in range(2):  # validate, drop the bad rows, score the rest

@@ -40,5 +40,8 @@ def in_service(request: Request) -> None:
     """Scoring routes answer 410 Gone, with the reason, once the use case is retired (`mlcycle retire`)."""
     serving: Serving = request.app.state.serving
     if serving.retired is not None:
-        raise RequestRejected(410, f"{serving.ws.name} is retired and no longer serves predictions "
-                                   f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}")
+        raise RequestRejected(
+            410,
+            f"{serving.ws.name} is retired and no longer serves predictions "
+            f"(since {serving.retired.get('at', '?')[:10]}): {serving.retired.get('reason')}",
+        )

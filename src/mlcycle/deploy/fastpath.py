@@ -20,15 +20,25 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-from mlcycle.data.features import FeatureBuilder, _holiday_days
 from mlcycle.contract.spec import CALENDAR_FEATURES
+from mlcycle.data.features import FeatureBuilder, _holiday_days
 
 TOLERANCE = 1e-6
 
 
 # Calendar features the lean path computes itself; a pipeline using another takes the Pipeline path.
-SUPPORTED_CALENDAR = {"day_of_week", "month", "year", "quarter", "day_of_month", "day_of_year", "is_weekend",
-                      "is_holiday", "week_of_year", "hour"}
+SUPPORTED_CALENDAR = {
+    "day_of_week",
+    "month",
+    "year",
+    "quarter",
+    "day_of_month",
+    "day_of_year",
+    "is_weekend",
+    "is_holiday",
+    "week_of_year",
+    "hour",
+}
 
 
 def _calendar(name: str, times: np.ndarray, holidays: str | None) -> np.ndarray:
@@ -53,8 +63,10 @@ def _calendar(name: str, times: np.ndarray, holidays: str | None) -> np.ndarray:
         if not holidays or len(d) == 0:
             return np.zeros(len(d))
         years = d.astype("datetime64[Y]").astype(np.int64) + 1970
-        known = np.array([np.datetime64(t.date(), "D") for t in _holiday_days(holidays, int(years.min()), int(years.max()))],
-                         dtype="datetime64[D]")
+        known = np.array(
+            [np.datetime64(t.date(), "D") for t in _holiday_days(holidays, int(years.min()), int(years.max()))],
+            dtype="datetime64[D]",
+        )
         return np.isin(d, known).astype(float)
     return np.array([pd.Timestamp(x).isocalendar()[1] for x in d], dtype=float)  # week_of_year
 
@@ -80,18 +92,34 @@ class FastPath:
             if transformer == "passthrough" or identity:  # fitted ColumnTransformers hold passthrough as identity
                 steps.append(("passthrough", None, list(columns)))
             elif isinstance(transformer, OrdinalEncoder):
-                maps = [({_key(c): float(i) for i, c in enumerate(cats)}, _textual(cats)) for cats in transformer.categories_]
+                maps = [
+                    ({_key(c): float(i) for i, c in enumerate(cats)}, _textual(cats))
+                    for cats in transformer.categories_
+                ]
                 steps.append(("ordinal", (maps, float(transformer.unknown_value)), list(columns)))
             elif isinstance(transformer, OneHotEncoder):
-                steps.append(("onehot", [({_key(c): j for j, c in enumerate(cats)}, _textual(cats))
-                                         for cats in transformer.categories_], list(columns)))
+                steps.append(
+                    (
+                        "onehot",
+                        [
+                            ({_key(c): j for j, c in enumerate(cats)}, _textual(cats))
+                            for cats in transformer.categories_
+                        ],
+                        list(columns),
+                    )
+                )
             elif type(transformer).__name__ == "Pipeline":
                 imputer, scaler = transformer.steps[0][1], transformer.steps[1][1]
                 if type(imputer).__name__ != "SimpleImputer" or type(scaler).__name__ != "StandardScaler":
                     return None
                 indicator = imputer.indicator_.features_ if imputer.indicator_ is not None else np.array([], dtype=int)
-                steps.append(("impute_scale", (imputer.statistics_, indicator, scaler.mean_, scaler.scale_),
-                              list(columns)))
+                steps.append(
+                    (
+                        "impute_scale",
+                        (imputer.statistics_, indicator, scaler.mean_, scaler.scale_),
+                        list(columns),
+                    )
+                )
             else:
                 return None
         return steps
@@ -113,8 +141,11 @@ class FastPath:
         missing = np.zeros(n, dtype=bool)
         if builder.needs_history:
             groups = builder.group_columns or []
-            series = [tuple(str(r[g]) for g in groups) if len(groups) > 1 else str(r[groups[0]]) for r in records] \
-                if groups else [None] * n
+            series = (
+                [tuple(str(r[g]) for g in groups) if len(groups) > 1 else str(r[groups[0]]) for r in records]
+                if groups
+                else [None] * n
+            )
             derived = builder.derived_for(series, times)  # type: ignore[arg-type]
             out.update(derived)
             missing = np.all(np.isnan(np.column_stack(list(derived.values()))), axis=1)
@@ -128,8 +159,15 @@ class FastPath:
             elif kind == "ordinal":
                 maps, unknown = spec
                 for column, (mapping, textual) in zip(names, maps):
-                    parts.append(np.array([mapping.get(_key(v, textual), unknown) if v is not None else unknown
-                                           for v in columns[column]], dtype=float).reshape(n, 1))
+                    parts.append(
+                        np.array(
+                            [
+                                mapping.get(_key(v, textual), unknown) if v is not None else unknown
+                                for v in columns[column]
+                            ],
+                            dtype=float,
+                        ).reshape(n, 1)
+                    )
             elif kind == "onehot":
                 for column, (positions, textual) in zip(names, spec):
                     block = np.zeros((n, len(positions)))
@@ -173,8 +211,13 @@ class FastPath:
         if plan is None:
             return None
         fast = cls(builder, plan, steps.get("model"), model.task)
-        records = rows.assign(**{c: rows[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in rows.columns
-                                 if pd.api.types.is_datetime64_any_dtype(rows[c])}).to_dict("records")
+        records = rows.assign(
+            **{
+                c: rows[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+                for c in rows.columns
+                if pd.api.types.is_datetime64_any_dtype(rows[c])
+            }
+        ).to_dict("records")
         try:
             got, _ = fast.predict(records)
             want = model.predict_value(rows)
@@ -205,4 +248,3 @@ def _floats(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray):
         return values.astype(float)
     return np.array([np.nan if v is None else v for v in values], dtype=float)
-

@@ -27,14 +27,17 @@ def items_from_frame(ws: Workspace, frame: pd.DataFrame) -> list[FeedbackItem]:
     keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
     missing = [k for k in keys if k not in frame.columns]
     if missing or not keys:
-        raise DataError(f"feedback needs request_id, or the columns {', '.join(keys) or '(series keys and time)'}; "
-                        f"missing {', '.join(missing) or 'request_id'}")
+        raise DataError(
+            f"feedback needs request_id, or the columns {', '.join(keys) or '(series keys and time)'}; "
+            f"missing {', '.join(missing) or 'request_id'}"
+        )
     times = pd.to_datetime(frame[design.time_column]).dt.floor(design.time_step)
     items = []
     for i in range(len(frame)):
         key = series_key(frame[g].iloc[i] for g in design.group_columns)
-        items.append(FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key,
-                                  event_time=times.iloc[i].to_pydatetime()))
+        items.append(
+            FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key, event_time=times.iloc[i].to_pydatetime())
+        )
     return items
 
 
@@ -64,11 +67,20 @@ def audit(ws: Workspace, request_id: str) -> dict[str, Any]:
     try:
         version = client.get_model_version(ws.name, record["model_version"])
         gate = json.loads(version.tags.get("mlcycle.gate", "null"))
-        record["model"] = {"name": ws.name, "version": record["model_version"], "source_run": version.run_id,
-                           "gate": gate, "aliases": list(version.aliases)}
+        record["model"] = {
+            "name": ws.name,
+            "version": record["model_version"],
+            "source_run": version.run_id,
+            "gate": gate,
+            "aliases": list(version.aliases),
+        }
     except Exception:
-        record["model"] = {"name": ws.name, "version": record["model_version"], "gate": None,
-                           "note": "this version is no longer in the registry"}
+        record["model"] = {
+            "name": ws.name,
+            "version": record["model_version"],
+            "gate": None,
+            "note": "this version is no longer in the registry",
+        }
     actual = store.feedback_frame()
     match = actual[actual["request_id"] == request_id]
     record["actual"] = None if match.empty else (match["actual_label"].iloc[0] or match["actual"].iloc[0])

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 VALUE_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000)
@@ -20,18 +27,40 @@ class ServiceMetrics:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         registry = None if self.multiprocess else CollectorRegistry()
         self.registry = registry
-        self.requests = Counter("mlcycle_requests", "Requests by endpoint and status", ["endpoint", "status"],
-                                registry=registry)
-        self.latency = Histogram("mlcycle_request_latency_seconds", "Request latency", ["endpoint"],
-                                 buckets=LATENCY_BUCKETS, registry=registry)
-        self.predictions = Histogram("mlcycle_prediction_value", "Predicted values", buckets=VALUE_BUCKETS,
-                                     registry=registry)
-        self.model = Gauge("mlcycle_model_version_info", "The model version being served (1 = serving)",
-                           ["name", "version"], registry=registry, multiprocess_mode="liveall")
-        self.drift = Gauge("mlcycle_drift", "Drift statistic per column in the latest monitored window (`mlcycle monitor`)",
-                           ["column", "statistic"], registry=registry, multiprocess_mode="mostrecent")
-        self.drift_threshold = Gauge("mlcycle_drift_alert_threshold", "The design's alert threshold per column",
-                                     ["column", "statistic"], registry=registry, multiprocess_mode="mostrecent")
+        self.requests = Counter(
+            "mlcycle_requests", "Requests by endpoint and status", ["endpoint", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "mlcycle_request_latency_seconds",
+            "Request latency",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.predictions = Histogram(
+            "mlcycle_prediction_value", "Predicted values", buckets=VALUE_BUCKETS, registry=registry
+        )
+        self.model = Gauge(
+            "mlcycle_model_version_info",
+            "The model version being served (1 = serving)",
+            ["name", "version"],
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
+        self.drift = Gauge(
+            "mlcycle_drift",
+            "Drift statistic per column in the latest monitored window (`mlcycle monitor`)",
+            ["column", "statistic"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.drift_threshold = Gauge(
+            "mlcycle_drift_alert_threshold",
+            "The design's alert threshold per column",
+            ["column", "statistic"],
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
 
     def show_drift(self, window: dict | None) -> None:
         """Set the drift gauges from a stored monitoring window (see ``Store.windows``)."""

@@ -45,8 +45,8 @@ class PredictionLog:
         self._pending: list[tuple[list[PredictionRecord], Future[None]]] = []
         self._condition = threading.Condition()
         self._closing = False
-        self.commits = 0      # transactions committed (to see group commit at work)
-        self.records = 0      # records committed
+        self.commits = 0  # transactions committed (to see group commit at work)
+        self.records = 0  # records committed
         self._thread = threading.Thread(target=self._run, name="mlcycle-prediction-log", daemon=True)
         self._thread.start()
 
@@ -98,4 +98,3 @@ class PredictionLog:
             self._closing = True
             self._condition.notify()
         self._thread.join(timeout=30)
-

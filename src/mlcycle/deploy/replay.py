@@ -37,8 +37,11 @@ class ReplayResult:
 
 
 def _post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any, float]:
-    request = urllib.request.Request(url, data=json.dumps(body, default=str).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body, default=str).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -48,8 +51,15 @@ def _post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[i
         return error.code, json.loads(error.read() or b"null"), (time.perf_counter() - started) * 1000
 
 
-def run(ws: Workspace, base_url: str, frame: pd.DataFrame, *, concurrency: int = 1, explain_examples: int = 3,
-        console: Console | None = None) -> ReplayResult:
+def run(
+    ws: Workspace,
+    base_url: str,
+    frame: pd.DataFrame,
+    *,
+    concurrency: int = 1,
+    explain_examples: int = 3,
+    console: Console | None = None,
+) -> ReplayResult:
     """Replay ``frame`` (rows after the training cut-off) through the service at ``base_url``."""
     design = ws.spec
     time_column, groups, target = design.time_column, design.group_columns, design.target
@@ -66,13 +76,20 @@ def run(ws: Workspace, base_url: str, frame: pd.DataFrame, *, concurrency: int =
         with ThreadPoolExecutor(concurrency) as pool:
             for day in days:
                 if previous is not None:  # yesterday's actuals arrive today, before today's orders
-                    items = [{**{g: str(r[g]) for g in groups}, time_column: f"{r[time_column]:%Y-%m-%d}",
-                              "actual": float(r[target])} for _, r in previous.iterrows()]
+                    items = [
+                        {
+                            **{g: str(r[g]) for g in groups},
+                            time_column: f"{r[time_column]:%Y-%m-%d}",
+                            "actual": float(r[target]),
+                        }
+                        for _, r in previous.iterrows()
+                    ]
                     status, _, _ = _post(f"{base_url}/feedback", {"items": items})
                     result.feedback += len(items) if status == 200 else 0
                 today = frame[frame[time_column].dt.normalize() == day]
-                rows = [{c: (f"{r[c]:%Y-%m-%d}" if c == time_column else r[c]) for c in inputs}
-                        for _, r in today.iterrows()]
+                rows = [
+                    {c: (f"{r[c]:%Y-%m-%d}" if c == time_column else r[c]) for c in inputs} for _, r in today.iterrows()
+                ]
                 rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in rows]
                 answers = list(pool.map(lambda row: _post(f"{base_url}/predict", {"records": [row]}), rows))
                 for status, _, elapsed in answers:
@@ -87,8 +104,13 @@ def run(ws: Workspace, base_url: str, frame: pd.DataFrame, *, concurrency: int =
         if progress:
             progress.stop()
     last = frame[frame[time_column].dt.normalize() == days[-1]].head(explain_examples)
-    rows = [{c: (f"{r[c]:%Y-%m-%d}" if c == time_column else (r[c].item() if hasattr(r[c], "item") else r[c]))
-             for c in inputs} for _, r in last.iterrows()]
+    rows = [
+        {
+            c: (f"{r[c]:%Y-%m-%d}" if c == time_column else (r[c].item() if hasattr(r[c], "item") else r[c]))
+            for c in inputs
+        }
+        for _, r in last.iterrows()
+    ]
     status, body, _ = _post(f"{base_url}/explain", {"records": rows})
     if status == 200:
         result.explanations = [e["sentence"] for e in body["explanations"]]

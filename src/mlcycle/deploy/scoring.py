@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.data.schema import validate_records
-from mlcycle.explain import sentence
+from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
 from mlcycle.exceptions import RequestRejected
-from mlcycle.deploy.predictlog import PredictionRecord
+from mlcycle.explain import sentence
 
 
 @dataclass
@@ -34,15 +34,23 @@ class Result:
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False, source: str = "online",
-          max_rows: int | None = None) -> Result:
+def score(
+    serving: Serving,
+    rows: list[dict[str, Any]],
+    *,
+    explain: bool = False,
+    source: str = "online",
+    max_rows: int | None = None,
+) -> Result:
     started = time.perf_counter()
     loaded = serving.current
     if loaded is None:
         raise RequestRejected(503, serving.last_error or "no model is loaded yet")
     limit = max_rows if max_rows is not None else serving.ws.spec.deployment.max_batch_rows
     if len(rows) > limit:
-        raise RequestRejected(413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
+        raise RequestRejected(
+            413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches"
+        )
     if not rows:
         raise RequestRejected(422, "no rows to score: send at least one record")
     model = loaded.model
@@ -74,16 +82,32 @@ def score(serving: Serving, rows: list[dict[str, Any]], *, explain: bool = False
     records = []
     for i, row in enumerate(rows):
         kept = {c: row.get(c) for c in model.input_columns}
-        records.append(PredictionRecord(
-            request_id=ids[i], model_name=serving.ws.name, model_version=loaded.version, inputs=kept,
-            output=float(values[i]), output_label=None if model.task == "regression" else str(outputs[i]),
-            explanation=explanations[i] if explanations else None, latency_ms=elapsed, source=source,
-            series_key=serving.series_key(row), event_time=serving.event_time(row)))
+        records.append(
+            PredictionRecord(
+                request_id=ids[i],
+                model_name=serving.ws.name,
+                model_version=loaded.version,
+                inputs=kept,
+                output=float(values[i]),
+                output_label=None if model.task == "regression" else str(outputs[i]),
+                explanation=explanations[i] if explanations else None,
+                latency_ms=elapsed,
+                source=source,
+                series_key=serving.series_key(row),
+                event_time=serving.event_time(row),
+            )
+        )
     return Result(outputs, values, ids, records, loaded.version, explanations, frame)
 
 
-def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: pd.DataFrame, values: np.ndarray,
-                 outputs: list[Any]) -> list[dict[str, Any]]:
+def explain_rows(
+    serving: Serving,
+    loaded: Loaded,
+    frame: pd.DataFrame,
+    built: pd.DataFrame,
+    values: np.ndarray,
+    outputs: list[Any],
+) -> list[dict[str, Any]]:
     model = loaded.model
     if model.explainer is None:
         raise RequestRejected(422, "this model version was promoted without an explainer")
@@ -92,16 +116,27 @@ def explain_rows(serving: Serving, loaded: Loaded, frame: pd.DataFrame, built: p
     out = []
     for i in range(len(frame)):
         contributions = explanation.contributions.iloc[i]
-        out.append({
-            "prediction": outputs[i], "base": float(explanation.base[i]), "space": explanation.space,
-            **({"probability": float(values[i])} if model.task == "classification" else {}),
-            "contributions": {k: float(v) for k, v in contributions.items()},
-            "sentence": sentence(outputs[i] if model.task == "classification" else values[i], built.iloc[i],
-                                 contributions, labels=design.labels, target=design.target, task=model.task,
-                                 space=explanation.space,
-                                 probability=float(values[i]) if model.task == "classification" else None,
-                                 unit=design.time_unit, threshold=model.threshold),
-        })
+        out.append(
+            {
+                "prediction": outputs[i],
+                "base": float(explanation.base[i]),
+                "space": explanation.space,
+                **({"probability": float(values[i])} if model.task == "classification" else {}),
+                "contributions": {k: float(v) for k, v in contributions.items()},
+                "sentence": sentence(
+                    outputs[i] if model.task == "classification" else values[i],
+                    built.iloc[i],
+                    contributions,
+                    labels=design.labels,
+                    target=design.target,
+                    task=model.task,
+                    space=explanation.space,
+                    probability=float(values[i]) if model.task == "classification" else None,
+                    unit=design.time_unit,
+                    threshold=model.threshold,
+                ),
+            }
+        )
     return out
 
 
@@ -111,6 +146,9 @@ def _no_history(serving: Serving, frame: pd.DataFrame, i: int) -> dict[str, Any]
     at = pd.Timestamp(frame.iloc[i][design.time_column]).floor(design.time_step)
     when = at.date() if design.time_unit == "day" else f"{at:%Y-%m-%d %H:%M}"
     steps = serving.current.model.features.lookback if serving.current else 0
-    return {"row": i, "field": design.time_column,
-            "message": f"no history for {keys or 'the series'} in the {steps} {design.time_unit}s before {when}: the "
-                       f"model builds lag features from actuals — send them to /feedback first"}
+    return {
+        "row": i,
+        "field": design.time_column,
+        "message": f"no history for {keys or 'the series'} in the {steps} {design.time_unit}s before {when}: the "
+        f"model builds lag features from actuals — send them to /feedback first",
+    }

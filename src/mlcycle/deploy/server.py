@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
-def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          console: Console | None = None) -> None:
+def serve(
+    ws: Workspace,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    console: Console | None = None,
+) -> None:
     import uvicorn
 
     store = open_store(ws.state_dir)  # migrate once, before the workers
@@ -34,8 +40,10 @@ def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 8080, workers: 
     store.close()
     say = console.print if console else print
     if not keys and host not in LOCAL:
-        say(f"[yellow]no API key is configured: binding to 127.0.0.1 instead of {host}[/]. "
-            "Create keys with `mlcycle keys create --scope predict` to serve other hosts.")
+        say(
+            f"[yellow]no API key is configured: binding to 127.0.0.1 instead of {host}[/]. "
+            "Create keys with `mlcycle keys create --scope predict` to serve other hosts."
+        )
         host = "127.0.0.1"
     elif not keys:
         say("no API key is configured: the service is open, on 127.0.0.1 only.")
@@ -44,8 +52,17 @@ def serve(ws: Workspace, *, host: str = "127.0.0.1", port: int = 8080, workers: 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
     say(f"serving {ws.name} on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run("mlcycle.deploy.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=30, access_log=False, http=NoDelayH11Protocol)
+    uvicorn.run(
+        "mlcycle.deploy.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+        access_log=False,
+        http=NoDelayH11Protocol,
+    )
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -69,8 +86,8 @@ class NoDelayH11Protocol(H11Protocol):
 
 def app_from_environment() -> FastAPI:
     """The app of the use case named by ``MLCYCLE_USE_CASE`` (what each uvicorn worker imports)."""
-    from mlcycle.deploy.app import create_app
     from mlcycle.data.workspace import Workspace
+    from mlcycle.deploy.app import create_app
 
     ws = Workspace.load(os.environ["MLCYCLE_USE_CASE"])
     return create_app(ws, migrate=os.environ.get("MLCYCLE_MIGRATED") != "1")

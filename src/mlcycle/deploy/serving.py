@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mlcycle.contract.spec import actual_numbers
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
-from mlcycle.contract.spec import actual_numbers
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError
@@ -29,8 +29,8 @@ from mlcycle.store import Store, given_actuals, series_key, series_values
 from mlcycle.store.sql import utcnow
 
 if TYPE_CHECKING:
-    from mlcycle.develop.model import MlcycleModel
     from mlcycle.data.workspace import Workspace
+    from mlcycle.develop.model import MlcycleModel
 
 
 @dataclass
@@ -182,8 +182,13 @@ class Serving:
             if key is None or when is None or value != value:
                 continue
             values = series_values(key)
-            rows.append({**dict(zip(design.group_columns, values)), design.time_column: when,
-                         design.target: float(value)})
+            rows.append(
+                {
+                    **dict(zip(design.group_columns, values)),
+                    design.time_column: when,
+                    design.target: float(value),
+                }
+            )
         return pd.DataFrame(rows)
 
     def refresh_history(self) -> None:

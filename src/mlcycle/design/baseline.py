@@ -76,7 +76,9 @@ def _lookup_table(design: Design, history: pd.DataFrame, rows: pd.DataFrame) -> 
     if design.target in rows.columns and rows is not history:
         parts.append(rows[[*keys, design.target]])
     table = pd.concat(parts, ignore_index=True).dropna(subset=[design.target])
-    table = table.assign(_y=_target(design, table), _step=pd.to_datetime(table[design.time_column]).dt.floor(design.time_step))
+    table = table.assign(
+        _y=_target(design, table), _step=pd.to_datetime(table[design.time_column]).dt.floor(design.time_step)
+    )
     return table.drop_duplicates(subset=[*design.group_columns, "_step"], keep="last")
 
 
@@ -99,11 +101,15 @@ def _seasonal(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.nda
 
 def _last_value(design: Design, table: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     groups = design.group_columns
-    left = rows[groups].assign(_step=pd.to_datetime(rows[design.time_column]).dt.floor(design.time_step),
-                               _order=np.arange(len(rows)))
+    left = rows[groups].assign(
+        _step=pd.to_datetime(rows[design.time_column]).dt.floor(design.time_step), _order=np.arange(len(rows))
+    )
     merged = pd.merge_asof(
-        left.sort_values("_step"), table[[*groups, "_step", "_y"]].sort_values("_step"),
-        on="_step", by=groups or None, allow_exact_matches=False,
+        left.sort_values("_step"),
+        table[[*groups, "_step", "_y"]].sort_values("_step"),
+        on="_step",
+        by=groups or None,
+        allow_exact_matches=False,
     )
     return merged.sort_values("_order")["_y"].to_numpy(dtype=float)
 

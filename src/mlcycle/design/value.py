@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlcycle.design import baseline as baseline_mod
 from mlcycle.contract.spec import Design, positive_mask
+from mlcycle.design import baseline as baseline_mod
 from mlcycle.metrics.catalogue import Scored
 from mlcycle.metrics.cost import CostModel
 
@@ -72,25 +72,40 @@ class ValueEstimate:
     @property
     def at_gate(self) -> Scenario:
         """What a model that just meets the promotion gate's required cut is worth."""
-        return scenario(self.required_by_design, self.baseline_money_lost_per_period, self.running_cost_per_period,
-                        self.development_budget)
+        return scenario(
+            self.required_by_design,
+            self.baseline_money_lost_per_period,
+            self.running_cost_per_period,
+            self.development_budget,
+        )
 
     @property
     def what_it_buys(self) -> str:
         """One sentence for the business: what a model that meets the gate buys, in money."""
         s = self.at_gate
         saved = self.baseline_money_lost_per_period * self.required_by_design
-        payback = "never pays back its budget" if math.isinf(s.payback_periods) else (
-            f"pays back its {self.development_budget:,.0f} {self.currency} budget in {s.payback_periods:.1f} {self.period}s")
-        return (f"A model that meets the gate ({self.required_by_design:.0%} less money lost than {self.baseline}) "
-                f"saves {saved:,.0f} {self.currency} per {self.period} — {s.added_value_per_period:,.0f} "
-                f"{self.currency} after its running cost — and {payback}.")
+        payback = (
+            "never pays back its budget"
+            if math.isinf(s.payback_periods)
+            else (
+                f"pays back its {self.development_budget:,.0f} {self.currency} budget in "
+                f"{s.payback_periods:.1f} {self.period}s"
+            )
+        )
+        return (
+            f"A model that meets the gate ({self.required_by_design:.0%} less money lost than {self.baseline}) "
+            f"saves {saved:,.0f} {self.currency} per {self.period} — {s.added_value_per_period:,.0f} "
+            f"{self.currency} after its running cost — and {payback}."
+        )
 
 
 def cost_model(design: Design, predictions_per_period: float) -> CostModel:
     value = design.value
-    common = dict(task=design.task, predictions_per_period=predictions_per_period,
-                  running_cost_per_period=value.running_cost_per_period)
+    common = dict(
+        task=design.task,
+        predictions_per_period=predictions_per_period,
+        running_cost_per_period=value.running_cost_per_period,
+    )
     if design.task == "regression":
         assert value.cost is not None
         return CostModel(**common, under_per_unit=value.cost.under_per_unit, over_per_unit=value.cost.over_per_unit)
@@ -150,43 +165,63 @@ def estimate(design: Design, frame: pd.DataFrame, scored: Scored | None = None) 
     scenarios = [scenario(s, baseline_lost, running, budget) for s in SCENARIOS]
     verdict, reasons = _decide(design, baseline_lost, break_even, payback_needed, rows)
     return ValueEstimate(
-        currency=value.currency, period=value.period, predictions_per_period=per_period,
-        predictions_per_period_inferred=inferred, baseline=baseline_mod.describe(design),
-        scored_rows=rows, skipped_rows=len(frame) - rows,
-        baseline_cost_per_prediction=cost_per_prediction, baseline_money_lost_per_period=baseline_lost,
-        running_cost_per_period=running, development_budget=budget, horizon_periods=horizon,
-        break_even_improvement=break_even, payback_improvement=payback_needed,
-        required_by_design=design.requirements.beat_baseline_by, scenarios=scenarios,
-        verdict=verdict, reasons=reasons, baseline_money_gained_per_period=gained,
+        currency=value.currency,
+        period=value.period,
+        predictions_per_period=per_period,
+        predictions_per_period_inferred=inferred,
+        baseline=baseline_mod.describe(design),
+        scored_rows=rows,
+        skipped_rows=len(frame) - rows,
+        baseline_cost_per_prediction=cost_per_prediction,
+        baseline_money_lost_per_period=baseline_lost,
+        running_cost_per_period=running,
+        development_budget=budget,
+        horizon_periods=horizon,
+        break_even_improvement=break_even,
+        payback_improvement=payback_needed,
+        required_by_design=design.requirements.beat_baseline_by,
+        scenarios=scenarios,
+        verdict=verdict,
+        reasons=reasons,
+        baseline_money_gained_per_period=gained,
     )
 
 
-def _decide(design: Design, baseline_lost: float, break_even: float, payback_needed: float,
-            scored: int) -> tuple[str, list[str]]:
+def _decide(
+    design: Design, baseline_lost: float, break_even: float, payback_needed: float, scored: int
+) -> tuple[str, list[str]]:
     value = design.value
     money = lambda x: f"{x:,.0f} {value.currency}"  # noqa: E731
     per = f"per {value.period}"
     if scored == 0:
-        return "no-go", ["the baseline could not be scored on any row of the history: there is nothing to price "
-                         "today's process on (too little history for its season?)"]
+        return "no-go", [
+            "the baseline could not be scored on any row of the history: there is nothing to price "
+            "today's process on (too little history for its season?)"
+        ]
     if not baseline_lost > 0:
-        return "no-go", [f"today's process ({baseline_mod.describe(design)}) loses no money on history; "
-                         "a model cannot improve on it"]
+        return "no-go", [
+            f"today's process ({baseline_mod.describe(design)}) loses no money on history; a model cannot improve on it"
+        ]
     reasons = [f"today's process, {baseline_mod.describe(design)}, loses {money(baseline_lost)} {per}"]
     horizon = f"{value.horizon_periods} {value.period}s"
     if payback_needed > NO_GO_ABOVE:
         reasons.append(
             f"to cover the running cost ({money(value.running_cost_per_period)} {per}) and pay back the budget "
             f"({money(value.development_budget)}) within {horizon}, a model must cut that by {payback_needed:.0%}; "
-            f"even a {NO_GO_ABOVE:.0%} cut would not — do not build it as designed")
+            f"even a {NO_GO_ABOVE:.0%} cut would not — do not build it as designed"
+        )
         return "no-go", reasons
-    reasons.append(f"a model breaks even on running cost at {break_even:.1%} less money lost, and pays back the "
-                   f"budget within {horizon} at {payback_needed:.1%}")
+    reasons.append(
+        f"a model breaks even on running cost at {break_even:.1%} less money lost, and pays back the "
+        f"budget within {horizon} at {payback_needed:.1%}"
+    )
     required = design.requirements.beat_baseline_by
     if payback_needed > required:
-        reasons.append(f"caution: the promotion gate asks only {required:.0%} (requirements.beat_baseline_by); "
-                       f"a model that clears it but stays under {payback_needed:.1%} would not pay back in time — "
-                       f"consider raising it")
+        reasons.append(
+            f"caution: the promotion gate asks only {required:.0%} (requirements.beat_baseline_by); "
+            f"a model that clears it but stays under {payback_needed:.1%} would not pay back in time — "
+            f"consider raising it"
+        )
     else:
         improvement = max(required, payback_needed)
         added = baseline_lost * improvement - value.running_cost_per_period

@@ -56,7 +56,8 @@ class Algorithm:
     regression_space: dict[str, Any] = field(default_factory=dict)
     # classification-only: probability calibration (CalibratedClassifierCV), "none" by default
     classification_space: dict[str, Any] = field(
-        default_factory=lambda: {"calibration": {"choices": ["none", "sigmoid", "isotonic"]}})
+        default_factory=lambda: {"calibration": {"choices": ["none", "sigmoid", "isotonic"]}}
+    )
 
     def space_for(self, context: Context) -> dict[str, Any]:
         space = dict(self.space)
@@ -108,16 +109,25 @@ def _random_forest(p: dict[str, Any], c: Context) -> Any:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     cls = RandomForestRegressor if c.task == "regression" else RandomForestClassifier
-    return cls(n_estimators=int(p.get("n_estimators", 100)), max_depth=_int_or_none(p.get("max_depth")),
-               min_samples_leaf=int(p.get("min_samples_leaf", 1)), n_jobs=1, random_state=c.seed)
+    return cls(
+        n_estimators=int(p.get("n_estimators", 100)),
+        max_depth=_int_or_none(p.get("max_depth")),
+        min_samples_leaf=int(p.get("min_samples_leaf", 1)),
+        n_jobs=1,
+        random_state=c.seed,
+    )
 
 
 def _gradient_boosting(p: dict[str, Any], c: Context) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    common = dict(learning_rate=float(p.get("learning_rate", 0.1)), max_leaf_nodes=int(p.get("max_leaf_nodes", 31)),
-                  min_samples_leaf=int(p.get("min_samples_leaf", 20)), max_iter=int(p.get("max_iter", 100)),
-                  random_state=c.seed)
+    common = dict(
+        learning_rate=float(p.get("learning_rate", 0.1)),
+        max_leaf_nodes=int(p.get("max_leaf_nodes", 31)),
+        min_samples_leaf=int(p.get("min_samples_leaf", 20)),
+        max_iter=int(p.get("max_iter", 100)),
+        random_state=c.seed,
+    )
     if c.task == "classification":
         return HistGradientBoostingClassifier(**common)
     loss = p.get("loss", "squared_error")
@@ -128,10 +138,18 @@ def _gradient_boosting(p: dict[str, Any], c: Context) -> Any:
 def _lightgbm(p: dict[str, Any], c: Context) -> Any:
     import lightgbm
 
-    common = dict(num_leaves=int(p.get("num_leaves", 31)), learning_rate=float(p.get("learning_rate", 0.05)),
-                  n_estimators=int(p.get("n_estimators", 300)), min_child_samples=int(p.get("min_child_samples", 20)),
-                  subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-                  num_threads=1, verbose=-1, random_state=c.seed)
+    common = dict(
+        num_leaves=int(p.get("num_leaves", 31)),
+        learning_rate=float(p.get("learning_rate", 0.05)),
+        n_estimators=int(p.get("n_estimators", 300)),
+        min_child_samples=int(p.get("min_child_samples", 20)),
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        num_threads=1,
+        verbose=-1,
+        random_state=c.seed,
+    )
     if c.task == "classification":
         return lightgbm.LGBMClassifier(**common)
     objective = p.get("objective", "l2")
@@ -150,27 +168,67 @@ _BOTH = _REGRESSION | _CLASSIFICATION
 REGISTRY: dict[str, Algorithm] = {
     a.name: a
     for a in [
-        Algorithm("ridge", _REGRESSION, "linear", {"alpha": {"low": 1e-3, "high": 100.0, "log": True}},
-                  {"alpha": 1.0}, "scikit-learn Ridge: a linear model with L2 shrinkage", _ridge),
-        Algorithm("logistic_regression", _CLASSIFICATION, "linear", {"C": {"low": 1e-3, "high": 100.0, "log": True}},
-                  {"C": 1.0}, "scikit-learn LogisticRegression", _logistic),
-        Algorithm("random_forest", _BOTH, "tree",
-                  {"n_estimators": {"low": 50, "high": 300}, "max_depth": {"low": 3, "high": 16},
-                   "min_samples_leaf": {"low": 1, "high": 20}},
-                  {"n_estimators": 100, "max_depth": 12, "min_samples_leaf": 5},
-                  "scikit-learn RandomForest", _random_forest),
-        Algorithm("gradient_boosting", _BOTH, "tree",
-                  {"learning_rate": {"low": 0.01, "high": 0.3, "log": True}, "max_leaf_nodes": {"low": 8, "high": 64},
-                   "min_samples_leaf": {"low": 5, "high": 100}, "max_iter": {"low": 50, "high": 500}},
-                  {"learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 20, "max_iter": 200},
-                  "scikit-learn HistGradientBoosting", _gradient_boosting,
-                  regression_space={"loss": {"choices": ["quantile", "absolute_error", "squared_error"]}}),
-        Algorithm("lightgbm", _BOTH, "tree",
-                  {"num_leaves": {"low": 8, "high": 128}, "learning_rate": {"low": 0.01, "high": 0.3, "log": True},
-                   "n_estimators": {"low": 50, "high": 500}, "min_child_samples": {"low": 5, "high": 100}},
-                  {"num_leaves": 31, "learning_rate": 0.05, "n_estimators": 300, "min_child_samples": 20},
-                  "LightGBM gradient-boosted trees", _lightgbm,
-                  regression_space={"objective": {"choices": ["quantile", "l1", "l2"]}}),
+        Algorithm(
+            "ridge",
+            _REGRESSION,
+            "linear",
+            {"alpha": {"low": 1e-3, "high": 100.0, "log": True}},
+            {"alpha": 1.0},
+            "scikit-learn Ridge: a linear model with L2 shrinkage",
+            _ridge,
+        ),
+        Algorithm(
+            "logistic_regression",
+            _CLASSIFICATION,
+            "linear",
+            {"C": {"low": 1e-3, "high": 100.0, "log": True}},
+            {"C": 1.0},
+            "scikit-learn LogisticRegression",
+            _logistic,
+        ),
+        Algorithm(
+            "random_forest",
+            _BOTH,
+            "tree",
+            {
+                "n_estimators": {"low": 50, "high": 300},
+                "max_depth": {"low": 3, "high": 16},
+                "min_samples_leaf": {"low": 1, "high": 20},
+            },
+            {"n_estimators": 100, "max_depth": 12, "min_samples_leaf": 5},
+            "scikit-learn RandomForest",
+            _random_forest,
+        ),
+        Algorithm(
+            "gradient_boosting",
+            _BOTH,
+            "tree",
+            {
+                "learning_rate": {"low": 0.01, "high": 0.3, "log": True},
+                "max_leaf_nodes": {"low": 8, "high": 64},
+                "min_samples_leaf": {"low": 5, "high": 100},
+                "max_iter": {"low": 50, "high": 500},
+            },
+            {"learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 20, "max_iter": 200},
+            "scikit-learn HistGradientBoosting",
+            _gradient_boosting,
+            regression_space={"loss": {"choices": ["quantile", "absolute_error", "squared_error"]}},
+        ),
+        Algorithm(
+            "lightgbm",
+            _BOTH,
+            "tree",
+            {
+                "num_leaves": {"low": 8, "high": 128},
+                "learning_rate": {"low": 0.01, "high": 0.3, "log": True},
+                "n_estimators": {"low": 50, "high": 500},
+                "min_child_samples": {"low": 5, "high": 100},
+            },
+            {"num_leaves": 31, "learning_rate": 0.05, "n_estimators": 300, "min_child_samples": 20},
+            "LightGBM gradient-boosted trees",
+            _lightgbm,
+            regression_space={"objective": {"choices": ["quantile", "l1", "l2"]}},
+        ),
     ]
 }
 
@@ -199,13 +257,15 @@ def preprocessing(family: Family, columns: list[str], categorical: list[str]) ->
     categorical = [c for c in columns if c in categorical or (family == "linear" and c in CYCLIC)]
     numeric = [c for c in columns if c not in categorical]
     if family == "tree":
-        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                 encoded_missing_value=-1, dtype=np.float64)
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1, dtype=np.float64
+        )
         transformers = [("categories", encoder, categorical), ("numbers", "passthrough", numeric)]
     else:
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-        numbers: Pipeline = make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
-                                                        keep_empty_features=True), StandardScaler())
+        numbers: Pipeline = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()
+        )
         transformers = [("categories", encoder, categorical), ("numbers", numbers, numeric)]
     return ColumnTransformer([t for t in transformers if t[2]], remainder="drop", verbose_feature_names_out=False)
 

@@ -37,15 +37,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlcycle.data.features import builder_for
+from mlcycle.data.reference import profile
 from mlcycle.data.schema import Schema
-from mlcycle.explain import Explainer, check_additivity
 from mlcycle.develop import registry
 from mlcycle.develop.notes import recording
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.develop.trial import TrialSpec, Workbench, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
+from mlcycle.explain import Explainer, check_additivity
 from mlcycle.metrics import catalogue
-from mlcycle.data.reference import profile
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -91,9 +91,18 @@ class GateReport:
         return pd.DataFrame([asdict(r) for r in self.rows])
 
     def to_json(self) -> str:
-        return json.dumps({"rows": [asdict(r) for r in self.rows], "passed": self.passed, "forced": self.forced,
-                           "forced_by": self.forced_by, "reason": self.reason, "trial_run_id": self.trial_run_id,
-                           "figures": self.figures, "notes": self.notes})
+        return json.dumps(
+            {
+                "rows": [asdict(r) for r in self.rows],
+                "passed": self.passed,
+                "forced": self.forced,
+                "forced_by": self.forced_by,
+                "reason": self.reason,
+                "trial_run_id": self.trial_run_id,
+                "figures": self.figures,
+                "notes": self.notes,
+            }
+        )
 
 
 @dataclass
@@ -110,22 +119,30 @@ def candidate(tracker: Tracker, run_id: str | None) -> Candidate:
     """The trial run ``run_id``, or the best feasible trial of the latest search."""
     client = tracker.client
     if run_id is None:
-        searches = client.search_runs([tracker.experiment_id], f"tags.`{TAG}kind` = 'search'",
-                                      order_by=["attributes.start_time DESC"], max_results=1)
+        searches = client.search_runs(
+            [tracker.experiment_id],
+            f"tags.`{TAG}kind` = 'search'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
         if not searches or not searches[0].data.tags.get(f"{TAG}best_run_id"):
             raise UseCaseError("no search with a completed trial to promote; run `mlcycle experiment` first")
         run_id = searches[0].data.tags[f"{TAG}best_run_id"]
     try:
         run = client.get_run(run_id)
     except Exception:
-        raise UseCaseError(f"no MLflow run {run_id!r} in {tracker.uri}; list trials with `mlflow ui` "
-                           f"or promote the best with plain `mlcycle promote`") from None
+        raise UseCaseError(
+            f"no MLflow run {run_id!r} in {tracker.uri}; list trials with `mlflow ui` "
+            f"or promote the best with plain `mlcycle promote`"
+        ) from None
     tags = run.data.tags
     if tags.get(f"{TAG}kind") != "trial":
         raise UseCaseError(f"run {run_id} is not an mlcycle trial (tag {TAG}kind = {tags.get(f'{TAG}kind')!r})")
     if f"{TAG}spec" not in tags:
-        raise UseCaseError(f"trial run {run_id} was logged by an older mlcycle without its {TAG}spec tag; "
-                           "run `mlcycle experiment` again")
+        raise UseCaseError(
+            f"trial run {run_id} was logged by an older mlcycle without its {TAG}spec tag; "
+            "run `mlcycle experiment` again"
+        )
     if tags.get(f"{TAG}state") != "complete":
         raise UseCaseError(f"trial run {run_id} did not complete ({tags.get(f'{TAG}state')}); pick a complete one")
     raw = json.loads(tags[f"{TAG}spec"])
@@ -139,8 +156,14 @@ def row(requirement: str, threshold: str, measured: float | str, passed: bool, d
     return GateRow(requirement, threshold, shown, bool(passed), detail or ("met" if passed else "not met"))
 
 
-def evaluate(ws: Workspace, chosen: Candidate, *, latency_p95_ms: float, additivity_gap: float | None,
-             refit_minutes: float) -> list[GateRow]:
+def evaluate(
+    ws: Workspace,
+    chosen: Candidate,
+    *,
+    latency_p95_ms: float,
+    additivity_gap: float | None,
+    refit_minutes: float,
+) -> list[GateRow]:
     """One row per requirement of the design, from the candidate's figures."""
     design, req = ws.spec, ws.spec.requirements
     m = chosen.metrics
@@ -151,45 +174,108 @@ def evaluate(ws: Workspace, chosen: Candidate, *, latency_p95_ms: float, additiv
         judged = abs(value) if metric.direction == "zero" else value
         if req.quality.max is not None:
             ok = judged <= req.quality.max
-            rows.append(row(f"quality: {metric.name}", f"≤ {req.quality.max:g}", value, ok,
-                             "" if ok else f"{judged - req.quality.max:,.4g} above the ceiling"))
+            rows.append(
+                row(
+                    f"quality: {metric.name}",
+                    f"≤ {req.quality.max:g}",
+                    value,
+                    ok,
+                    "" if ok else f"{judged - req.quality.max:,.4g} above the ceiling",
+                )
+            )
         else:
             ok = judged >= (req.quality.min or 0)
-            rows.append(row(f"quality: {metric.name}", f"≥ {req.quality.min:g}", value, ok,
-                             "" if ok else f"{req.quality.min - judged:,.4g} below the floor"))
+            rows.append(
+                row(
+                    f"quality: {metric.name}",
+                    f"≥ {req.quality.min:g}",
+                    value,
+                    ok,
+                    "" if ok else f"{req.quality.min - judged:,.4g} below the floor",
+                )
+            )
     lost, base_lost = m.get("money_lost", math.nan), m.get("baseline_money_lost", math.nan)
     improvement = 1 - lost / base_lost if base_lost and math.isfinite(base_lost) and base_lost > 0 else math.nan
     ok = improvement >= req.beat_baseline_by
-    rows.append(row("beats the baseline in money lost", f"≥ {req.beat_baseline_by:.0%} less", f"{improvement:.1%} less",
-                     ok, "" if ok else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut"))
+    rows.append(
+        row(
+            "beats the baseline in money lost",
+            f"≥ {req.beat_baseline_by:.0%} less",
+            f"{improvement:.1%} less",
+            ok,
+            "" if ok else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut",
+        )
+    )
     net = m.get("net_value", math.nan)
     currency = f"{design.value.currency} per {design.value.period}"
     ok = net > 0
-    rows.append(row("positive added value after running cost", f"> 0 {currency}", f"{net:,.0f} {currency}", ok,
-                     "" if ok else f"loses {-net:,.0f} {currency} against today's process"))
+    rows.append(
+        row(
+            "positive added value after running cost",
+            f"> 0 {currency}",
+            f"{net:,.0f} {currency}",
+            ok,
+            "" if ok else f"loses {-net:,.0f} {currency} against today's process",
+        )
+    )
     ok = latency_p95_ms <= req.latency_p95_ms
-    rows.append(row("single-row latency p95", f"≤ {req.latency_p95_ms:g} ms", f"{latency_p95_ms:.2f} ms", ok,
-                     "" if ok else f"{latency_p95_ms - req.latency_p95_ms:.1f} ms too slow"))
+    rows.append(
+        row(
+            "single-row latency p95",
+            f"≤ {req.latency_p95_ms:g} ms",
+            f"{latency_p95_ms:.2f} ms",
+            ok,
+            "" if ok else f"{latency_p95_ms - req.latency_p95_ms:.1f} ms too slow",
+        )
+    )
     if req.explainability == "per_prediction":
         ok = additivity_gap is not None and additivity_gap <= 1e-6 * max(1.0, abs(m.get("mae", 1.0)))
         measured = "unavailable" if additivity_gap is None else f"contributions add up (gap {additivity_gap:.1e})"
-        rows.append(row("explainability: per prediction", "per-row contributions", measured, ok,
-                         "" if ok else "per-row contributions are unavailable or do not add up to the prediction"))
+        rows.append(
+            row(
+                "explainability: per prediction",
+                "per-row contributions",
+                measured,
+                ok,
+                "" if ok else "per-row contributions are unavailable or do not add up to the prediction",
+            )
+        )
     elif req.explainability == "global":
         rows.append(row("explainability: global", "feature importance", "permutation importance", True))
     forbidden = set(req.compliance.forbidden_features)
     used = set(builder_for(design, chosen.spec.variant, list(ws.training_data.columns)).features) & forbidden
-    rows.append(row("no forbidden feature", ", ".join(sorted(forbidden)) or "none listed",
-                     ", ".join(sorted(used)) or "none used", not used, "" if not used else f"uses {', '.join(sorted(used))}"))
+    rows.append(
+        row(
+            "no forbidden feature",
+            ", ".join(sorted(forbidden)) or "none listed",
+            ", ".join(sorted(used)) or "none used",
+            not used,
+            "" if not used else f"uses {', '.join(sorted(used))}",
+        )
+    )
     budget = req.budget.max_training_minutes
     ok = refit_minutes <= budget
-    rows.append(row("training time", f"≤ {budget:g} min", f"{refit_minutes:.2f} min", ok,
-                     "" if ok else f"{refit_minutes - budget:.1f} min over budget"))
+    rows.append(
+        row(
+            "training time",
+            f"≤ {budget:g} min",
+            f"{refit_minutes:.2f} min",
+            ok,
+            "" if ok else f"{refit_minutes - budget:.1f} min over budget",
+        )
+    )
     return rows
 
 
-def promote(ws: Workspace, run_id: str | None = None, *, force: bool = False, reason: str | None = None,
-            challenge: Callable[[Any], GateRow] | None = None, tags: dict[str, str] | None = None) -> GateReport:
+def promote(
+    ws: Workspace,
+    run_id: str | None = None,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    challenge: Callable[[Any], GateRow] | None = None,
+    tags: dict[str, str] | None = None,
+) -> GateReport:
     import mlflow
 
     if force and not reason:
@@ -212,12 +298,29 @@ def promote(ws: Workspace, run_id: str | None = None, *, force: bool = False, re
     inputs = builder.raw_columns
     labels = _labels(ws) if ws.spec.task == "classification" else (0, 1)
     example = train[inputs].tail(5).reset_index(drop=True)
-    records = example.assign(**{c: example[c].dt.strftime("%Y-%m-%dT%H:%M:%S") for c in inputs
-                                if pd.api.types.is_datetime64_any_dtype(example[c])}).to_dict("records")
-    model = MlcycleModel(pipeline, task=ws.spec.task, input_columns=inputs, threshold=chosen.threshold, labels=labels,
-                         explainer=explainer, meta={"use_case": ws.name, "trial_run_id": chosen.run_id,
-                                                    "spec": asdict(chosen.spec), "input_example": records,
-                                                    "labels": dict(ws.spec.labels), "target": ws.spec.target})
+    records = example.assign(
+        **{
+            c: example[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+            for c in inputs
+            if pd.api.types.is_datetime64_any_dtype(example[c])
+        }
+    ).to_dict("records")
+    model = MlcycleModel(
+        pipeline,
+        task=ws.spec.task,
+        input_columns=inputs,
+        threshold=chosen.threshold,
+        labels=labels,
+        explainer=explainer,
+        meta={
+            "use_case": ws.name,
+            "trial_run_id": chosen.run_id,
+            "spec": asdict(chosen.spec),
+            "input_example": records,
+            "labels": dict(ws.spec.labels),
+            "target": ws.spec.target,
+        },
+    )
     report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen)
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
@@ -234,8 +337,11 @@ def promote(ws: Workspace, run_id: str | None = None, *, force: bool = False, re
     report.rows = evaluate(ws, chosen, latency_p95_ms=latency.p95_ms, additivity_gap=gap, refit_minutes=refit_minutes)
     if challenge is not None:
         report.rows.append(challenge(loaded.unwrap_python_model()))
-    report.figures = {"latency_p95_ms": latency.p95_ms, "refit_minutes": refit_minutes,
-                      **{k: v for k, v in chosen.metrics.items() if k in ("money_lost", "baseline_money_lost", "net_value")}}
+    report.figures = {
+        "latency_p95_ms": latency.p95_ms,
+        "refit_minutes": refit_minutes,
+        **{k: v for k, v in chosen.metrics.items() if k in ("money_lost", "baseline_money_lost", "net_value")},
+    }
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate", report.to_json())
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate_passed", str(report.passed).lower())
     for key, value in (tags or {}).items():
@@ -249,7 +355,8 @@ def promote(ws: Workspace, run_id: str | None = None, *, force: bool = False, re
         if report.forced:
             audit |= {f"{TAG}forced_by": report.forced_by or "", f"{TAG}forced_reason": report.reason or ""}
         report.version, report.previous_version = registry.register(
-            tracker, ws.name, report.model_uri, source_run=report.trial_run_id, tags=audit)
+            tracker, ws.name, report.model_uri, source_run=report.trial_run_id, tags=audit
+        )
         for key, value in (tags or {}).items():
             tracker.client.set_model_version_tag(ws.name, report.version, key, value)
     if not report.registered:
@@ -268,8 +375,9 @@ def _labels(ws: Workspace) -> tuple[Any, Any]:
     return (neg.item() if hasattr(neg, "item") else neg, pos.item() if hasattr(pos, "item") else pos)
 
 
-def _log_model(ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame,
-               chosen: Candidate) -> tuple[str, str]:
+def _log_model(
+    ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame, chosen: Candidate
+) -> tuple[str, str]:
     import mlflow
     from mlflow.models import infer_signature
 
@@ -279,8 +387,9 @@ def _log_model(ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame,
     inputs = model.input_columns
     schema.columns = {c: s for c, s in schema.columns.items() if c in inputs}
     built = model.features.transform_in_sample(train[inputs], train[ws.spec.target])
-    reference = train[inputs].assign(**{ws.spec.target: train[ws.spec.target],
-                                        "prediction": model.predict_built(built)})
+    reference = train[inputs].assign(
+        **{ws.spec.target: train[ws.spec.target], "prediction": model.predict_built(built)}
+    )
     requirements = []
     for package in REQUIREMENTS:
         try:
@@ -291,10 +400,18 @@ def _log_model(ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame,
         schema_path, profile_path = Path(tmp) / "schema.json", Path(tmp) / "profile.json"
         Schema.save(schema, schema_path)
         profile(reference).save(profile_path)
-        with mlflow.start_run(experiment_id=tracker.experiment_id, run_name=f"promotion-trial-{chosen.spec.number:03d}",
-                              tags={f"{TAG}kind": "promotion", f"{TAG}source_run": chosen.run_id}) as run:
-            mlflow.log_params({"variant": chosen.spec.variant, "algorithm": chosen.spec.algorithm,
-                               **{k: str(v) for k, v in chosen.spec.params.items()}})
+        with mlflow.start_run(
+            experiment_id=tracker.experiment_id,
+            run_name=f"promotion-trial-{chosen.spec.number:03d}",
+            tags={f"{TAG}kind": "promotion", f"{TAG}source_run": chosen.run_id},
+        ) as run:
+            mlflow.log_params(
+                {
+                    "variant": chosen.spec.variant,
+                    "algorithm": chosen.spec.algorithm,
+                    **{k: str(v) for k, v in chosen.spec.params.items()},
+                }
+            )
             with warnings.catch_warnings():
                 # MLflow hints that integer columns cannot hold missing values. mlcycle's own schema (logged
                 # beside the signature) says which columns may be null and is what the service enforces, so
@@ -303,7 +420,10 @@ def _log_model(ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame,
                 warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer column")
                 signature = infer_signature(example, model.predict(None, example))
             info = mlflow.pyfunc.log_model(
-                name="model", python_model=model, signature=signature, input_example=example,
+                name="model",
+                python_model=model,
+                signature=signature,
+                input_example=example,
                 artifacts={"schema": str(schema_path), "profile": str(profile_path)},
                 pip_requirements=requirements,
             )

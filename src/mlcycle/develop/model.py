@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from mlcycle.explain import Explainer
 from mlcycle.exceptions import DataError
+from mlcycle.explain import Explainer
 
 
 class MlcycleModel(mlflow.pyfunc.PythonModel):
@@ -29,9 +29,17 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
     # validates inputs from type hints would only add a warning and per-call overhead.
     _skip_type_hint_validation = True
 
-    def __init__(self, pipeline: Pipeline, *, task: str, input_columns: list[str], threshold: float | None = None,
-                 labels: tuple[Any, Any] = (0, 1), explainer: Explainer | None = None,
-                 meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        task: str,
+        input_columns: list[str],
+        threshold: float | None = None,
+        labels: tuple[Any, Any] = (0, 1),
+        explainer: Explainer | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.task = task
         self.input_columns = input_columns
@@ -39,7 +47,7 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
         self.labels = labels  # (negative, positive), as the data writes them
         self.explainer = explainer
         self.meta = meta or {}
-        self.schema: dict[str, Any] | None = None   # filled by load_context from the logged artifacts
+        self.schema: dict[str, Any] | None = None  # filled by load_context from the logged artifacts
         self.profile: dict[str, Any] | None = None
 
     def load_context(self, context: Any) -> None:
@@ -60,8 +68,9 @@ class MlcycleModel(mlflow.pyfunc.PythonModel):
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         missing = [c for c in self.input_columns if c not in frame.columns]
         if missing:
-            raise DataError(f"missing input column(s): {', '.join(missing)}; the model reads "
-                             f"{', '.join(self.input_columns)}")
+            raise DataError(
+                f"missing input column(s): {', '.join(missing)}; the model reads {', '.join(self.input_columns)}"
+            )
         return frame
 
     def predict_value(self, model_input: Any) -> np.ndarray:

@@ -19,17 +19,27 @@ from contextlib import contextmanager
 
 # (warning class name, pattern in its message) → the note, or None to drop it. {algorithm} is filled in.
 TRANSLATIONS: list[tuple[str, str, str | None]] = [
-    ("ConvergenceWarning", r"failed to converge|did not converge|Maximum number of iteration",
-     "{algorithm} stopped at its iteration limit before converging: its fit may be poorer than it could be "
-     "(stronger regularisation or fewer features usually help)"),
+    (
+        "ConvergenceWarning",
+        r"failed to converge|did not converge|Maximum number of iteration",
+        "{algorithm} stopped at its iteration limit before converging: its fit may be poorer than it could be "
+        "(stronger regularisation or fewer features usually help)",
+    ),
     ("UserWarning", r"does not have valid feature names|was fitted with(out)? feature names", None),
     ("UserWarning", r"No further splits with positive gain", None),
-    ("UserWarning", r"Found unknown categories", None),  # unknown categories are encoded as unknown on purpose
+    (
+        "UserWarning",
+        r"Found unknown categories",
+        None,
+    ),  # unknown categories are encoded as unknown on purpose
     ("FutureWarning", r".", None),
     ("DeprecationWarning", r".", None),
-    ("RuntimeWarning", r"overflow|divide by zero|invalid value",
-     "{algorithm} met numbers it could not compute with (an overflow or a division by zero): look for extreme or "
-     "constant values in the features"),
+    (
+        "RuntimeWarning",
+        r"overflow|divide by zero|invalid value",
+        "{algorithm} met numbers it could not compute with (an overflow or a division by zero): look for extreme or "
+        "constant values in the features",
+    ),
     ("UndefinedMetricWarning", r".", None),  # a fold without positives: the metric is NaN and shown as —
 ]
 

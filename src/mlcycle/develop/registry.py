@@ -26,8 +26,9 @@ def alias_version(tracker: Tracker, name: str, alias: str) -> str | None:
         return None
 
 
-def register(tracker: Tracker, name: str, model_uri: str, *, source_run: str,
-             tags: Mapping[str, str]) -> tuple[str, str | None]:
+def register(
+    tracker: Tracker, name: str, model_uri: str, *, source_run: str, tags: Mapping[str, str]
+) -> tuple[str, str | None]:
     """Register the model at ``model_uri`` with ``tags`` (the gate's report), make it champion and keep the
     old champion as previous. Returns (new version, previous version or None)."""
     import mlflow
@@ -62,7 +63,8 @@ def reference_profile(tracker: Tracker, name: str, version: str) -> dict:
 
     run_id = tracker.client.get_model_version(name, version).run_id
     with tempfile.TemporaryDirectory() as tmp:
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="mlcycle/profile.json", dst_path=tmp,
-                                                   tracking_uri=tracker.uri)
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path="mlcycle/profile.json", dst_path=tmp, tracking_uri=tracker.uri
+        )
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)

@@ -94,7 +94,7 @@ def _default_params(design: Design, algorithm: str, context: algorithms.Context)
             out[name] = value if value in spec["choices"] else spec["choices"][0]
         else:
             value = spec["low"] if value is None else min(max(value, spec["low"]), spec["high"])
-            out[name] = int(round(value)) if spec["int"] else float(value)
+            out[name] = round(value) if spec["int"] else float(value)
     return out
 
 
@@ -114,7 +114,11 @@ def _suggest(trial: optuna.Trial, design: Design, context: algorithms.Context) -
 
 
 def _optuna_params(spec_variant: str, algorithm: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {"variant": spec_variant, "algorithm": algorithm, **{f"{algorithm}.{k}": v for k, v in params.items()}}
+    return {
+        "variant": spec_variant,
+        "algorithm": algorithm,
+        **{f"{algorithm}.{k}": v for k, v in params.items()},
+    }
 
 
 def _grid(design: Design, context: algorithms.Context) -> list[dict[str, Any]]:
@@ -136,7 +140,8 @@ def _study(design: Design, direction: str, context: algorithms.Context, n_folds:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if search.sampler == "tpe":
             sampler: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(
-                multivariate=True, group=True, seed=0, n_startup_trials=max(5, min(10, search.trials // 3)))
+                multivariate=True, group=True, seed=0, n_startup_trials=max(5, min(10, search.trials // 3))
+            )
         else:
             sampler = optuna.samplers.RandomSampler(seed=0)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4) if n_folds > 1 else optuna.pruners.NopPruner()
@@ -179,18 +184,50 @@ def feasible(result: TrialResult) -> bool:
 
 
 # ── the loop ─────────────────────────────────────────────────────────────────────────
-def experiment(ws: Workspace, *, trials: int | None = None, executor: str | None = None,
-               address: str | None = None, workers: int | None = None, track: bool = True,
-               console: Console | None = None, tags: dict[str, str] | None = None) -> ExperimentResult:
+def experiment(
+    ws: Workspace,
+    *,
+    trials: int | None = None,
+    executor: str | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+    track: bool = True,
+    console: Console | None = None,
+    tags: dict[str, str] | None = None,
+) -> ExperimentResult:
     """The search on a workspace's training rows, tracked against its design file's hash."""
-    return run(ws.spec, ws.training_data, ws.folder, ws.state_dir, trials=trials, executor=executor, address=address,
-               workers=workers, track=track, console=console, design_hash=file_hash(ws.design_path), tags=tags)
+    return run(
+        ws.spec,
+        ws.training_data,
+        ws.folder,
+        ws.state_dir,
+        trials=trials,
+        executor=executor,
+        address=address,
+        workers=workers,
+        track=track,
+        console=console,
+        design_hash=file_hash(ws.design_path),
+        tags=tags,
+    )
 
 
-def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, trials: int | None = None,
-        executor: str | None = None, address: str | None = None, workers: int | None = None,
-        track: bool = True, console: Console | None = None, design_hash: str = "",
-        prune: bool = True, tags: dict[str, str] | None = None) -> ExperimentResult:
+def run(
+    design: Design,
+    frame: pd.DataFrame,
+    folder: Path,
+    state_dir: Path,
+    *,
+    trials: int | None = None,
+    executor: str | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+    track: bool = True,
+    console: Console | None = None,
+    design_hash: str = "",
+    prune: bool = True,
+    tags: dict[str, str] | None = None,
+) -> ExperimentResult:
     """Run the search on the training rows ``frame``; returns every trial and the leaderboard.
 
     ``prune=False`` fits every fold of every trial (benchmarks use it so runs do equal work).
@@ -213,10 +250,18 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
     tags = {f"{TAG}design_hash": design_hash, f"{TAG}data_hash": frame_hash(frame), **(tags or {})}
     parent = None
     if tracker is not None:
-        parent = tracker.start_search(f"search-{time.strftime('%Y%m%d-%H%M%S')}", tags,
-                                      {"sampler": search.sampler, "trials": budget, "executor": name,
-                                       "primary": primary.name, "folds": n_folds,
-                                       "newsvendor_quantile": bench.quantile})
+        parent = tracker.start_search(
+            f"search-{time.strftime('%Y%m%d-%H%M%S')}",
+            tags,
+            {
+                "sampler": search.sampler,
+                "trials": budget,
+                "executor": name,
+                "primary": primary.name,
+                "folds": n_folds,
+                "newsvendor_quantile": bench.quantile,
+            },
+        )
 
     results: list[TrialResult] = []
     in_flight: dict[Future[Any], tuple[optuna.Trial, TrialSpec, int, list[FoldPredictions]]] = {}
@@ -296,9 +341,12 @@ def run(design: Design, frame: pd.DataFrame, folder: Path, state_dir: Path, *, t
     board = leaderboard(results, primary, baseline)
     elapsed = time.perf_counter() - started
     if tracker is not None and parent is not None:
-        summary = {"elapsed_seconds": elapsed, "trials_complete": sum(r.state == "complete" for r in results),
-                   "trials_pruned": sum(r.state == "pruned" for r in results),
-                   "trials_failed": sum(r.state == "failed" for r in results)}
+        summary = {
+            "elapsed_seconds": elapsed,
+            "trials_complete": sum(r.state == "complete" for r in results),
+            "trials_pruned": sum(r.state == "pruned" for r in results),
+            "trials_failed": sum(r.state == "failed" for r in results),
+        }
         if best is not None:
             summary[f"best_{primary.name}"] = best.value(primary.name)
         tracker.finish_search(parent, summary, {f"{TAG}best_run_id": best.run_id or "" if best else ""})
@@ -313,30 +361,56 @@ def _best(results: list[TrialResult], primary: catalogue.Metric) -> TrialResult 
     return min(pool, key=lambda r: primary.loss(r.value(primary.name)))
 
 
-def leaderboard(results: list[TrialResult], primary: catalogue.Metric,
-                baseline: dict[str, dict[str, float]]) -> pd.DataFrame:
+def leaderboard(
+    results: list[TrialResult], primary: catalogue.Metric, baseline: dict[str, dict[str, float]]
+) -> pd.DataFrame:
     """Complete trials, best first, with the three views side by side; the baseline as the last row."""
     rows = []
     for r in results:
         if r.state != "complete":
             continue
-        row: dict[str, Any] = {"trial": r.spec.number, "variant": r.spec.variant, "algorithm": r.spec.algorithm,
-                               "params": _short(r.spec.params), "feasible": feasible(r),
-                               primary.name: r.value(primary.name)}
+        row: dict[str, Any] = {
+            "trial": r.spec.number,
+            "variant": r.spec.variant,
+            "algorithm": r.spec.algorithm,
+            "params": _short(r.spec.params),
+            "feasible": feasible(r),
+            primary.name: r.value(primary.name),
+        }
         for view in r.metrics.values():
             row.update({k: v for k, v in view.items() if k not in row})
         row["fit_seconds"] = r.fit_seconds
         row["latency_p95_ms"] = r.latency.p95_ms if r.latency else math.nan
         row["run_id"] = r.run_id
         rows.append(row)
-    board = pd.DataFrame(rows, columns=None if rows else ["trial", "variant", "algorithm", "params", "feasible",
-                                                          primary.name, "fit_seconds", "latency_p95_ms", "run_id"])
+    board = pd.DataFrame(
+        rows,
+        columns=None
+        if rows
+        else [
+            "trial",
+            "variant",
+            "algorithm",
+            "params",
+            "feasible",
+            primary.name,
+            "fit_seconds",
+            "latency_p95_ms",
+            "run_id",
+        ],
+    )
     if not board.empty:
         board = board.iloc[np.argsort([primary.loss(v) for v in board[primary.name]], kind="stable")]
         board.insert(0, "rank", range(1, len(board) + 1))
     if baseline:
-        base: dict[str, Any] = {"rank": None, "trial": None, "variant": "—", "algorithm": "baseline", "params": "",
-                                "feasible": None}
+        base: dict[str, Any] = {
+            "rank": None,
+            "trial": None,
+            "variant": "—",
+            "algorithm": "baseline",
+            "params": "",
+            "feasible": None,
+        }
         for view in baseline.values():
             base.update(view)
         board = pd.concat([board, pd.DataFrame([base])], ignore_index=True)
@@ -358,5 +432,12 @@ def _describe(exc: BaseException) -> str:
 def _progress(console: Console | None) -> Progress | None:
     if console is None:
         return None
-    return Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(), TextColumn("trials · best {task.fields[best]}"),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("[bold]search"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("trials · best {task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )

@@ -80,8 +80,11 @@ class Tracker:
         from mlflow.entities import Param, RunTag
 
         run = self.client.create_run(self.experiment_id, run_name=name, tags={f"{TAG}kind": "search", **tags})
-        self.client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in params.items()],
-                              tags=[RunTag(k, v) for k, v in tags.items()])
+        self.client.log_batch(
+            run.info.run_id,
+            params=[Param(k, str(v)) for k, v in params.items()],
+            tags=[RunTag(k, v) for k, v in tags.items()],
+        )
         return run.info.run_id
 
     def log_trial(self, result: TrialResult, parent_run_id: str, tags: dict[str, str]) -> str:
@@ -89,7 +92,8 @@ class Tracker:
 
         spec = result.spec
         run = self.client.create_run(
-            self.experiment_id, run_name=f"trial-{spec.number:03d}",
+            self.experiment_id,
+            run_name=f"trial-{spec.number:03d}",
             tags={"mlflow.parentRunId": parent_run_id, f"{TAG}kind": "trial"},
         )
         now = int(time.time() * 1000)
@@ -103,16 +107,23 @@ class Tracker:
             metrics += [Metric(f"{k}_std", float(v), now, 0) for k, v in values.items() if _finite(v)]
         metrics.append(Metric("fit_seconds", result.fit_seconds, now, 0))
         if result.latency is not None:
-            metrics += [Metric("latency_p50_ms", result.latency.p50_ms, now, 0),
-                        Metric("latency_p95_ms", result.latency.p95_ms, now, 0)]
+            metrics += [
+                Metric("latency_p50_ms", result.latency.p50_ms, now, 0),
+                Metric("latency_p95_ms", result.latency.p95_ms, now, 0),
+            ]
         if result.threshold is not None:
             metrics.append(Metric("decision_threshold", result.threshold, now, 0))
         run_tags = [RunTag(k, v) for k, v in tags.items()]
-        run_tags += [RunTag(f"{TAG}state", result.state), RunTag(f"{TAG}trial", str(spec.number)),
-                     RunTag(f"{TAG}spec", json.dumps({"variant": spec.variant, "algorithm": spec.algorithm,
-                                                      "params": spec.params})),
-                     RunTag(f"{TAG}feasible", str(all(v <= 0 for v in result.constraints.values())).lower()),
-                     RunTag(f"{TAG}views", json.dumps({v: list(m) for v, m in result.metrics.items()}))]
+        run_tags += [
+            RunTag(f"{TAG}state", result.state),
+            RunTag(f"{TAG}trial", str(spec.number)),
+            RunTag(
+                f"{TAG}spec",
+                json.dumps({"variant": spec.variant, "algorithm": spec.algorithm, "params": spec.params}),
+            ),
+            RunTag(f"{TAG}feasible", str(all(v <= 0 for v in result.constraints.values())).lower()),
+            RunTag(f"{TAG}views", json.dumps({v: list(m) for v, m in result.metrics.items()})),
+        ]
         if result.error:
             run_tags.append(RunTag(f"{TAG}error", result.error[:4000]))
         if result.notes:
@@ -126,8 +137,11 @@ class Tracker:
         from mlflow.entities import Metric, RunTag
 
         now = int(time.time() * 1000)
-        self.client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items() if _finite(v)],
-                              tags=[RunTag(k, v) for k, v in tags.items()])
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, v, now, 0) for k, v in metrics.items() if _finite(v)],
+            tags=[RunTag(k, v) for k, v in tags.items()],
+        )
         self.client.set_terminated(run_id, status="FINISHED")
 
 

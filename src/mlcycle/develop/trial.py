@@ -30,9 +30,9 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
+from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.data.features import FeatureBuilder, builder_for
 from mlcycle.design import baseline as baseline_mod
-from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.develop import algorithms
 from mlcycle.develop.notes import recording
@@ -76,9 +76,9 @@ class TrialResult:
     spec: TrialSpec
     state: State
     folds: list[dict[str, dict[str, float]]] = field(default_factory=list)
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)       # view → metric → fold mean
-    metrics_std: dict[str, dict[str, float]] = field(default_factory=dict)   # view → metric → fold std
-    baseline: dict[str, dict[str, float]] = field(default_factory=dict)      # view → metric → fold mean
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # view → metric → fold mean
+    metrics_std: dict[str, dict[str, float]] = field(default_factory=dict)  # view → metric → fold std
+    baseline: dict[str, dict[str, float]] = field(default_factory=dict)  # view → metric → fold mean
     fit_seconds: float = 0.0
     latency: Latency | None = None
     threshold: float | None = None
@@ -106,8 +106,11 @@ class Workbench:
 
     @classmethod
     def create(cls, design: Design, frame: pd.DataFrame, folder: Path) -> Workbench:
-        per_period, _ = predictions_per_period(design, frame) if design.time_column else (
-            design.value.predictions_per_period or float(len(frame)), False)
+        per_period, _ = (
+            predictions_per_period(design, frame)
+            if design.time_column
+            else (design.value.predictions_per_period or float(len(frame)), False)
+        )
         costs = cost_model(design, per_period)
         money_primary = catalogue.CATALOGUE.get(design.metrics.primary, None)
         trains_for_money = money_primary is not None and money_primary.view == "business"
@@ -128,13 +131,16 @@ class Workbench:
         algorithm = algorithms.REGISTRY[spec.algorithm]
         builder: FeatureBuilder = builder_for(self.design, spec.variant, list(self.frame.columns))
         names = list(builder.get_feature_names_out())
-        categorical = [f for f in builder.features if f in self.frame.columns
-                       and algorithms.is_categorical(self.frame[f])]
-        return Pipeline([
-            ("features", builder),
-            ("prepare", algorithms.preprocessing(algorithm.family, names, categorical)),
-            ("model", algorithm.estimator(spec.params, self.context)),
-        ])
+        categorical = [
+            f for f in builder.features if f in self.frame.columns and algorithms.is_categorical(self.frame[f])
+        ]
+        return Pipeline(
+            [
+                ("features", builder),
+                ("prepare", algorithms.preprocessing(algorithm.family, names, categorical)),
+                ("model", algorithm.estimator(spec.params, self.context)),
+            ]
+        )
 
 
 def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,9 +151,11 @@ def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np
         days = pd.to_datetime(frame[design.time_column]).dt.normalize()
         unique = np.sort(days.unique())
         if len(unique) < n + 1:
-            raise DataError(f"the training data has {len(unique)} distinct day(s) of {design.time_column!r}, too few "
-                            f"for {n} time-ordered folds (experiments.validation.folds: {n} needs at least {n + 1}); "
-                            f"lower the folds, use more history (data.train_until), or drop time_column for kfold")
+            raise DataError(
+                f"the training data has {len(unique)} distinct day(s) of {design.time_column!r}, too few "
+                f"for {n} time-ordered folds (experiments.validation.folds: {n} needs at least {n + 1}); "
+                f"lower the folds, use more history (data.train_until), or drop time_column for kfold"
+            )
         folds = []
         for train_days, valid_days in TimeSeriesSplit(n_splits=n).split(unique):
             train = np.flatnonzero(days.isin(unique[train_days]).to_numpy())
@@ -158,19 +166,24 @@ def make_folds(design: Design, frame: pd.DataFrame) -> list[tuple[np.ndarray, np
         labels = positive_mask(design, frame[design.target]).to_numpy()
         rarer = int(min(labels.sum(), (~labels).sum()))
         if rarer < n:
-            raise DataError(f"the rarer class of {design.target!r} has {rarer} training row(s), fewer than the {n} "
-                            f"folds of experiments.validation (stratified_kfold puts one in each); lower "
-                            f"experiments.validation.folds or bring more data")
+            raise DataError(
+                f"the rarer class of {design.target!r} has {rarer} training row(s), fewer than the {n} "
+                f"folds of experiments.validation (stratified_kfold puts one in each); lower "
+                f"experiments.validation.folds or bring more data"
+            )
         return list(StratifiedKFold(n_splits=n, shuffle=True, random_state=0).split(frame, labels))
     if len(frame) < n:
-        raise DataError(f"the training data has {len(frame)} row(s), too few for the {n} folds of "
-                        f"experiments.validation; lower experiments.validation.folds or bring more data")
+        raise DataError(
+            f"the training data has {len(frame)} row(s), too few for the {n} folds of "
+            f"experiments.validation; lower experiments.validation.folds or bring more data"
+        )
     return list(KFold(n_splits=n, shuffle=True, random_state=0).split(frame))
 
 
 # ── in a worker ──────────────────────────────────────────────────────────────────────
-def fit_folds(bench: Workbench, spec: TrialSpec, folds: list[int], *,
-              measure_latency: bool = False) -> tuple[list[FoldPredictions], Latency | None]:
+def fit_folds(
+    bench: Workbench, spec: TrialSpec, folds: list[int], *, measure_latency: bool = False
+) -> tuple[list[FoldPredictions], Latency | None]:
     """Fit the trial on each requested fold and predict its validation rows."""
     out: list[FoldPredictions] = []
     fitted: Pipeline | None = None
@@ -227,8 +240,14 @@ def best_threshold(costs: CostModel, y_true: np.ndarray, probability: np.ndarray
     return float(candidates[int(np.argmax(gained))])
 
 
-def score(bench: Workbench, spec: TrialSpec, predictions: list[FoldPredictions],
-          metric_views: dict[str, list[catalogue.Metric]], *, threshold: float | None = None) -> TrialResult:
+def score(
+    bench: Workbench,
+    spec: TrialSpec,
+    predictions: list[FoldPredictions],
+    metric_views: dict[str, list[catalogue.Metric]],
+    *,
+    threshold: float | None = None,
+) -> TrialResult:
     """The three metric views per fold, their mean and spread, for the model and the baseline."""
     classification = bench.design.task == "classification"
     if classification and threshold is None:
@@ -244,11 +263,15 @@ def score(bench: Workbench, spec: TrialSpec, predictions: list[FoldPredictions],
         else:
             scored = catalogue.Scored(y, predicted, bench.costs, baseline_pred=base)
         per_fold.append(catalogue.evaluate(scored, metric_views))
-        per_fold_baseline.append(catalogue.evaluate(catalogue.Scored(y, base, bench.costs),
-                                                    metric_views))
-    result = TrialResult(spec, "complete", folds=per_fold, threshold=threshold,
-                         fit_seconds=float(sum(p.fit_seconds for p in predictions)),
-                         notes=list(dict.fromkeys(note for p in predictions for note in p.notes)))
+        per_fold_baseline.append(catalogue.evaluate(catalogue.Scored(y, base, bench.costs), metric_views))
+    result = TrialResult(
+        spec,
+        "complete",
+        folds=per_fold,
+        threshold=threshold,
+        fit_seconds=float(sum(p.fit_seconds for p in predictions)),
+        notes=list(dict.fromkeys(note for p in predictions for note in p.notes)),
+    )
     result.metrics = _aggregate(per_fold, np.nanmean)
     result.metrics_std = _aggregate(per_fold, np.nanstd)
     result.baseline = _aggregate(per_fold_baseline, np.nanmean)

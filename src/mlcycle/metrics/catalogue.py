@@ -145,7 +145,7 @@ def _rate(numerator_mask: np.ndarray, denominator_mask: np.ndarray) -> float:
 
 def _precision_at_k(s: Scored) -> float:
     """Precision among the 10 % of cases the model is most sure of — the ones a team checks first."""
-    k = max(1, int(math.ceil(0.1 * len(s.y_true))))
+    k = max(1, math.ceil(0.1 * len(s.y_true)))
     top = np.argsort(-s.score, kind="stable")[:k]
     return float(s.y_true[top].mean())
 
@@ -168,40 +168,133 @@ def _binary(fn: Callable[..., float]) -> Callable[[Scored], float]:
 
 _BUILTIN = [
     # data scientist — regression
-    Metric("mae", "data_scientist", REGRESSION, "lower",
-           lambda s: skm.mean_absolute_error(s.y_true, s.y_pred), "mean absolute error", "units"),
-    Metric("rmse", "data_scientist", REGRESSION, "lower",
-           lambda s: skm.root_mean_squared_error(s.y_true, s.y_pred), "root mean squared error", "units"),
-    Metric("mape", "data_scientist", REGRESSION, "lower", _mape, "mean absolute percentage error (non-zero actuals)"),
-    Metric("r2", "data_scientist", REGRESSION, "higher",
-           lambda s: skm.r2_score(s.y_true, s.y_pred) if len(s.y_true) > 1 else math.nan, "R²"),
-    Metric("bias", "data_scientist", REGRESSION, "zero",
-           lambda s: float(np.mean(s.y_pred - s.y_true)), "mean error (forecast − actual)", "units"),
+    Metric(
+        "mae",
+        "data_scientist",
+        REGRESSION,
+        "lower",
+        lambda s: skm.mean_absolute_error(s.y_true, s.y_pred),
+        "mean absolute error",
+        "units",
+    ),
+    Metric(
+        "rmse",
+        "data_scientist",
+        REGRESSION,
+        "lower",
+        lambda s: skm.root_mean_squared_error(s.y_true, s.y_pred),
+        "root mean squared error",
+        "units",
+    ),
+    Metric(
+        "mape",
+        "data_scientist",
+        REGRESSION,
+        "lower",
+        _mape,
+        "mean absolute percentage error (non-zero actuals)",
+    ),
+    Metric(
+        "r2",
+        "data_scientist",
+        REGRESSION,
+        "higher",
+        lambda s: skm.r2_score(s.y_true, s.y_pred) if len(s.y_true) > 1 else math.nan,
+        "R²",
+    ),
+    Metric(
+        "bias",
+        "data_scientist",
+        REGRESSION,
+        "zero",
+        lambda s: float(np.mean(s.y_pred - s.y_true)),
+        "mean error (forecast − actual)",
+        "units",
+    ),
     # data scientist — classification
-    Metric("accuracy", "data_scientist", CLASSIFICATION, "higher",
-           lambda s: skm.accuracy_score(s.y_true, s.y_pred), "accuracy"),
+    Metric(
+        "accuracy",
+        "data_scientist",
+        CLASSIFICATION,
+        "higher",
+        lambda s: skm.accuracy_score(s.y_true, s.y_pred),
+        "accuracy",
+    ),
     Metric("precision", "data_scientist", CLASSIFICATION, "higher", _binary(skm.precision_score), "precision"),
     Metric("recall", "data_scientist", CLASSIFICATION, "higher", _binary(skm.recall_score), "recall"),
     Metric("f1", "data_scientist", CLASSIFICATION, "higher", _binary(skm.f1_score), "F1"),
     Metric("roc_auc", "data_scientist", CLASSIFICATION, "higher", _roc_auc, "ROC AUC"),
     Metric("log_loss", "data_scientist", CLASSIFICATION, "lower", _log_loss, "log loss"),
     # domain expert — regression (forecast = what is ordered)
-    Metric("stockout_rate", "domain_expert", REGRESSION, "lower",
-           lambda s: float(np.mean(s.y_true > s.y_pred)), "share of days demand exceeds the order"),
-    Metric("overstock_units", "domain_expert", REGRESSION, "lower",
-           lambda s: float(np.mean(np.maximum(s.y_pred - s.y_true, 0))), "units ordered but not sold, per prediction", "units"),
-    Metric("service_level", "domain_expert", REGRESSION, "higher", _service_level, "share of demand met (fill rate)"),
-    Metric("forecast_bias", "domain_expert", REGRESSION, "zero", _forecast_bias, "total forecast vs total demand, relative"),
+    Metric(
+        "stockout_rate",
+        "domain_expert",
+        REGRESSION,
+        "lower",
+        lambda s: float(np.mean(s.y_true > s.y_pred)),
+        "share of days demand exceeds the order",
+    ),
+    Metric(
+        "overstock_units",
+        "domain_expert",
+        REGRESSION,
+        "lower",
+        lambda s: float(np.mean(np.maximum(s.y_pred - s.y_true, 0))),
+        "units ordered but not sold, per prediction",
+        "units",
+    ),
+    Metric(
+        "service_level",
+        "domain_expert",
+        REGRESSION,
+        "higher",
+        _service_level,
+        "share of demand met (fill rate)",
+    ),
+    Metric(
+        "forecast_bias",
+        "domain_expert",
+        REGRESSION,
+        "zero",
+        _forecast_bias,
+        "total forecast vs total demand, relative",
+    ),
     # domain expert — classification
-    Metric("false_alarm_rate", "domain_expert", CLASSIFICATION, "lower",
-           lambda s: _rate(s.y_pred == 1, s.y_true == 0), "share of negatives flagged"),
-    Metric("miss_rate", "domain_expert", CLASSIFICATION, "lower",
-           lambda s: _rate(s.y_pred == 0, s.y_true == 1), "share of positives missed"),
-    Metric("precision_at_k", "domain_expert", CLASSIFICATION, "higher", _precision_at_k,
-           "precision among the top 10 % scored"),
+    Metric(
+        "false_alarm_rate",
+        "domain_expert",
+        CLASSIFICATION,
+        "lower",
+        lambda s: _rate(s.y_pred == 1, s.y_true == 0),
+        "share of negatives flagged",
+    ),
+    Metric(
+        "miss_rate",
+        "domain_expert",
+        CLASSIFICATION,
+        "lower",
+        lambda s: _rate(s.y_pred == 0, s.y_true == 1),
+        "share of positives missed",
+    ),
+    Metric(
+        "precision_at_k",
+        "domain_expert",
+        CLASSIFICATION,
+        "higher",
+        _precision_at_k,
+        "precision among the top 10 % scored",
+    ),
     # business
     Metric("money_lost", "business", BOTH, "lower", _money_lost, "money lost per period", "money"),
-    Metric("net_value", "business", BOTH, "higher", _net_value, "added value per period vs today's process", "money"),
+    Metric(
+        "net_value",
+        "business",
+        BOTH,
+        "higher",
+        _net_value,
+        "added value per period vs today's process",
+        "money",
+    ),
 ]
 
 CATALOGUE: dict[str, Metric] = {m.name: m for m in _BUILTIN}
@@ -235,9 +328,13 @@ def load_user_metric(reference: str, folder: Path) -> Metric:
     fn = getattr(module, func_name, None)
     if not callable(fn):
         available = [n for n, v in vars(module).items() if inspect.isfunction(v) and not n.startswith("_")]
-        raise DesignError(f"{file_part} has no function {func_name!r}; functions there: {', '.join(available) or 'none'}")
+        raise DesignError(
+            f"{file_part} has no function {func_name!r}; functions there: {', '.join(available) or 'none'}"
+        )
     direction: Direction = "higher" if getattr(fn, "greater_is_better", False) else "lower"
-    return Metric(reference, "domain_expert", BOTH, direction, lambda s: fn(s.y_true, s.y_pred), fn.__doc__ or reference)
+    return Metric(
+        reference, "domain_expert", BOTH, direction, lambda s: fn(s.y_true, s.y_pred), fn.__doc__ or reference
+    )
 
 
 def _user_metric_problem(reference: str, folder: Path) -> str | None:

@@ -36,8 +36,8 @@ from mlcycle.store.sql import utcnow
 
 @dataclass(frozen=True)
 class Condition:
-    rule: str           # drift | performance | value | latency
-    subject: str        # the column, metric or figure the rule watches
+    rule: str  # drift | performance | value | latency
+    subject: str  # the column, metric or figure the rule watches
     active: bool
     value: float | None
     threshold: float | None
@@ -51,41 +51,94 @@ class Outcome:
     sink_errors: list[str] = field(default_factory=list)
 
 
-def conditions(design: Design, drifted: DriftReport | None, performance: Performance | None,
-               latency_p95_ms: float | None, error_rate: float | None = None) -> list[Condition]:
+def conditions(
+    design: Design,
+    drifted: DriftReport | None,
+    performance: Performance | None,
+    latency_p95_ms: float | None,
+    error_rate: float | None = None,
+) -> list[Condition]:
     """Every rule of the design, evaluated on one window (inactive ones clear open episodes)."""
     out: list[Condition] = []
-    for row in (drifted.rows if drifted else []):
+    for row in drifted.rows if drifted else []:
         if row.level in ("no data", "too few rows"):
             continue  # no evidence either way: an open episode neither grows nor clears
-        out.append(Condition("drift", row.column, row.drifted, row.value, row.threshold,
-                             f"{row.column} drifted: {row.statistic} {row.value:.3f} > {row.threshold:g}"))
+        out.append(
+            Condition(
+                "drift",
+                row.column,
+                row.drifted,
+                row.value,
+                row.threshold,
+                f"{row.column} drifted: {row.statistic} {row.value:.3f} > {row.threshold:g}",
+            )
+        )
     rule = design.monitoring.performance
     if rule is not None and performance is not None and performance.metrics:
         value = performance.value(rule.metric)
         metric = catalogue.CATALOGUE.get(rule.metric)
         judged = abs(value) if metric is not None and metric.direction == "zero" else value
         if rule.alert_above is not None:
-            out.append(Condition("performance", rule.metric, judged > rule.alert_above, value, rule.alert_above,
-                                 f"{rule.metric} {value:,.4g} is above {rule.alert_above:g}"))
+            out.append(
+                Condition(
+                    "performance",
+                    rule.metric,
+                    judged > rule.alert_above,
+                    value,
+                    rule.alert_above,
+                    f"{rule.metric} {value:,.4g} is above {rule.alert_above:g}",
+                )
+            )
         if rule.alert_below is not None:
-            out.append(Condition("performance", rule.metric, judged < rule.alert_below, value, rule.alert_below,
-                                 f"{rule.metric} {value:,.4g} is below {rule.alert_below:g}"))
+            out.append(
+                Condition(
+                    "performance",
+                    rule.metric,
+                    judged < rule.alert_below,
+                    value,
+                    rule.alert_below,
+                    f"{rule.metric} {value:,.4g} is below {rule.alert_below:g}",
+                )
+            )
     if performance is not None and performance.realised_value is not None and performance.estimated_value:
         floor = design.monitoring.value.alert_below_fraction_of_estimate * performance.estimated_value
         realised = performance.realised_value
-        out.append(Condition("value", "added_value", realised < floor, realised, floor,
-                             f"realised added value {realised:,.0f} {design.value.currency} per {design.value.period} "
-                             f"is below {floor:,.0f} ({design.monitoring.value.alert_below_fraction_of_estimate:.0%} "
-                             f"of the design's estimate)"))
+        out.append(
+            Condition(
+                "value",
+                "added_value",
+                realised < floor,
+                realised,
+                floor,
+                f"realised added value {realised:,.0f} {design.value.currency} per {design.value.period} "
+                f"is below {floor:,.0f} ({design.monitoring.value.alert_below_fraction_of_estimate:.0%} "
+                f"of the design's estimate)",
+            )
+        )
     if latency_p95_ms is not None:
         limit = design.requirements.latency_p95_ms
-        out.append(Condition("latency", "p95", latency_p95_ms > limit, latency_p95_ms, limit,
-                             f"latency p95 {latency_p95_ms:.1f} ms is over the required {limit:g} ms"))
+        out.append(
+            Condition(
+                "latency",
+                "p95",
+                latency_p95_ms > limit,
+                latency_p95_ms,
+                limit,
+                f"latency p95 {latency_p95_ms:.1f} ms is over the required {limit:g} ms",
+            )
+        )
     if error_rate is not None:
         limit = design.monitoring.errors.alert_above
-        out.append(Condition("errors", "error_rate", error_rate > limit, error_rate, limit,
-                             f"{error_rate:.1%} of scoring requests failed (alert above {limit:.0%})"))
+        out.append(
+            Condition(
+                "errors",
+                "error_rate",
+                error_rate > limit,
+                error_rate,
+                limit,
+                f"{error_rate:.1%} of scoring requests failed (alert above {limit:.0%})",
+            )
+        )
     return out
 
 
@@ -179,15 +232,17 @@ def _sink(spec: AlertSink, state_dir: Path) -> Sink:
 
 
 # ── episodes ─────────────────────────────────────────────────────────────────────────
-def process(use_case: str, store: Store, found: list[Condition], sinks: list[Sink],
-            when: datetime | None = None) -> Outcome:
+def process(
+    use_case: str, store: Store, found: list[Condition], sinks: list[Sink], when: datetime | None = None
+) -> Outcome:
     """Open an episode for each new active condition, close the ones that ended, tell the sinks once."""
     outcome = Outcome()
     when = when or utcnow()
     for condition in found:
         event = {"use_case": use_case, "at": when.isoformat(), **asdict(condition)}
-        if condition.active and store.open_alert(condition.rule, condition.subject, condition.value,
-                                                 condition.threshold, condition.message, when):
+        if condition.active and store.open_alert(
+            condition.rule, condition.subject, condition.value, condition.threshold, condition.message, when
+        ):
             outcome.raised.append({**event, "state": "raised"})
         elif not condition.active and store.close_alert(condition.rule, condition.subject, when):
             outcome.cleared.append({**event, "state": "cleared"})

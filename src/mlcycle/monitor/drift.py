@@ -45,9 +45,19 @@ class DriftReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per column: column, statistic, value, threshold, drifted."""
-        frame = pd.DataFrame([{"column": r.column, "statistic": r.statistic, "value": r.value,
-                               "threshold": r.threshold, "drifted": r.drifted} for r in self.rows],
-                             columns=["column", "statistic", "value", "threshold", "drifted"])
+        frame = pd.DataFrame(
+            [
+                {
+                    "column": r.column,
+                    "statistic": r.statistic,
+                    "value": r.value,
+                    "threshold": r.threshold,
+                    "drifted": r.drifted,
+                }
+                for r in self.rows
+            ],
+            columns=["column", "statistic", "value", "threshold", "drifted"],
+        )
         return frame.astype({"drifted": bool})
 
     def details(self) -> pd.DataFrame:
@@ -58,10 +68,19 @@ class DriftReport:
         return [r.column for r in self.rows if r.drifted]
 
 
-def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, *, numeric: str = "wasserstein",
-          categorical: str = "jensen_shannon", statistic: str | None = None, warn: float = 0.05, alert: float = 0.1,
-          per_feature: dict[str, dict[str, Any]] | None = None, columns: list[str] | None = None,
-          min_rows: int = 1) -> DriftReport:
+def drift(
+    reference: Profile | dict[str, Any],
+    current: pd.DataFrame | Profile,
+    *,
+    numeric: str = "wasserstein",
+    categorical: str = "jensen_shannon",
+    statistic: str | None = None,
+    warn: float = 0.05,
+    alert: float = 0.1,
+    per_feature: dict[str, dict[str, Any]] | None = None,
+    columns: list[str] | None = None,
+    min_rows: int = 1,
+) -> DriftReport:
     """Compare every profiled column present in ``current`` with its reference.
 
     ``current`` is a frame, or — for data streamed in chunks through a ``ProfileBuilder`` — its profile.
@@ -80,8 +99,9 @@ def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, 
         if found is None:
             continue
         present, measure, unseen = found
-        chosen, column_warn, column_alert = _settings(name, ref.kind, overrides, numeric, categorical, statistic, warn,
-                                                      alert)
+        chosen, column_warn, column_alert = _settings(
+            name, ref.kind, overrides, numeric, categorical, statistic, warn, alert
+        )
         if present == 0:
             report.rows.append(DriftRow(name, chosen, math.nan, column_alert, False, column_warn, "no data"))
             continue
@@ -90,13 +110,26 @@ def drift(reference: Profile | dict[str, Any], current: pd.DataFrame | Profile, 
         level = "alert" if value > column_alert else ("warn" if value > column_warn else "ok")
         if present < min_rows:
             level = "too few rows"
-        report.rows.append(DriftRow(name, chosen, value, column_alert, level == "alert", column_warn, level,
-                                    measured.p_value, unseen() if ref.kind == "categorical" else None, present))
+        report.rows.append(
+            DriftRow(
+                name,
+                chosen,
+                value,
+                column_alert,
+                level == "alert",
+                column_warn,
+                level,
+                measured.p_value,
+                unseen() if ref.kind == "categorical" else None,
+                present,
+            )
+        )
     return report
 
 
-def _column(ref: ColumnProfile, current: pd.DataFrame | Profile, name: str
-            ) -> tuple[int, Callable[[Statistic], Measured], Callable[[], float]] | None:
+def _column(
+    ref: ColumnProfile, current: pd.DataFrame | Profile, name: str
+) -> tuple[int, Callable[[Statistic], Measured], Callable[[], float]] | None:
     """A current column as the loop needs it: how many values it has, how to measure it, its unseen share.
 
     From a frame the statistic reads the values; from a profile (data streamed through a ``ProfileBuilder``)
@@ -107,8 +140,11 @@ def _column(ref: ColumnProfile, current: pd.DataFrame | Profile, name: str
         if cur is None:
             return None
         known = set(ref.categories or [])
-        return (cur.count - cur.missing, lambda statistic: statistic.between(ref, cur),
-                lambda: float(sum(s for c, s in zip(cur.categories or [], cur.shares or []) if c not in known)))
+        return (
+            cur.count - cur.missing,
+            lambda statistic: statistic.between(ref, cur),
+            lambda: float(sum(s for c, s in zip(cur.categories or [], cur.shares or []) if c not in known)),
+        )
     if name not in current.columns:
         return None
     series = current[name]
@@ -118,8 +154,16 @@ def _column(ref: ColumnProfile, current: pd.DataFrame | Profile, name: str
     return present, lambda statistic: statistic.compute(ref, values), lambda: unseen_share(ref, values)
 
 
-def _settings(name: str, kind: str, overrides: dict[str, Any], numeric: str, categorical: str, statistic: str | None,
-              warn: float, alert: float) -> tuple[str, float, float]:
+def _settings(
+    name: str,
+    kind: str,
+    overrides: dict[str, Any],
+    numeric: str,
+    categorical: str,
+    statistic: str | None,
+    warn: float,
+    alert: float,
+) -> tuple[str, float, float]:
     """The column's statistic, warn and alert thresholds: its own override, else the design's defaults."""
     own = overrides.get(name, {})
     own = own.model_dump() if hasattr(own, "model_dump") else dict(own)
@@ -127,4 +171,3 @@ def _settings(name: str, kind: str, overrides: dict[str, Any], numeric: str, cat
     column_alert = own.get("alert") if own.get("alert") is not None else alert
     column_warn = own.get("warn") if own.get("warn") is not None else min(warn, column_alert)
     return chosen, column_warn, column_alert
-

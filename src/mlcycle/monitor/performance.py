@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mlcycle.design import baseline as baseline_mod
 from mlcycle.contract.spec import actual_numbers, positive_mask
+from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 class Performance:
     predictions: int
     labelled: int
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)   # empty while nothing is labelled
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # empty while nothing is labelled
     baseline: dict[str, dict[str, float]] = field(default_factory=dict)
-    realised_value: float | None = None     # added value per period, realised
-    estimated_value: float | None = None    # the design's estimate at the gate's required cut
-    validated_value: float | None = None    # the champion's cross-validated figure
+    realised_value: float | None = None  # added value per period, realised
+    estimated_value: float | None = None  # the design's estimate at the gate's required cut
+    validated_value: float | None = None  # the champion's cross-validated figure
     note: str = ""
 
     @property
@@ -62,13 +62,22 @@ def _find(views: dict[str, dict[str, float]], name: str) -> float:
 def costs(ws: Workspace) -> CostModel:
     """The design's costs per prediction, scaled to its period (predictions per period from the design or data)."""
     design = ws.spec
-    per_period, _ = predictions_per_period(design, data_history(ws)) if design.time_column else (
-        design.value.predictions_per_period or 1.0, False)
+    per_period, _ = (
+        predictions_per_period(design, data_history(ws))
+        if design.time_column
+        else (design.value.predictions_per_period or 1.0, False)
+    )
     return cost_model(design, per_period)
 
 
-def labelled_predictions(ws: Workspace, store: Store, since: datetime | None = None,
-                         until: datetime | None = None, *, by: str = "created") -> pd.DataFrame:
+def labelled_predictions(
+    ws: Workspace,
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    by: str = "created",
+) -> pd.DataFrame:
     """Predictions of a window with their actual where one came back (by request id, else by series and time).
 
     ``actual`` is a number on every labelled row: the value itself for regression, 1.0 or 0.0
@@ -76,15 +85,30 @@ def labelled_predictions(ws: Workspace, store: Store, since: datetime | None = N
     ``"Yes"``, ``1``, ``true``. ``actual_label`` keeps the label as it was given.
     """
     parts = list(store.predictions_frame(since, until, by=by))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"])
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=[
+                "request_id",
+                "created_at",
+                "model_version",
+                "series_key",
+                "event_time",
+                "output",
+                "output_label",
+            ]
+        )
+    )
     feedback = store.feedback_frame()
     feedback = feedback.assign(given=given_actuals(feedback))
     by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
     by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
     by_key = by_key.assign(event_time=pd.to_datetime(by_key["event_time"])).set_index(["series_key", "event_time"])
     frame["event_time"] = pd.to_datetime(frame["event_time"])
-    given = (frame["request_id"].map(by_id["given"]) if len(by_id) else pd.Series(None, index=frame.index)).astype(object)
+    given = (frame["request_id"].map(by_id["given"]) if len(by_id) else pd.Series(None, index=frame.index)).astype(
+        object
+    )
     if len(by_key) and len(frame):
         keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
         fill = pd.Series(by_key["given"].reindex(keys).to_numpy(dtype=object), index=frame.index)
@@ -107,9 +131,17 @@ def known_actuals(ws: Workspace, store: Store) -> pd.DataFrame:
     return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
 
 
-def evaluate(ws: Workspace, store: Store, since: datetime | None = None, until: datetime | None = None,
-             *, validated_value: float | None = None, by: str = "created",
-             frame: pd.DataFrame | None = None, known: pd.DataFrame | None = None) -> Performance:
+def evaluate(
+    ws: Workspace,
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    validated_value: float | None = None,
+    by: str = "created",
+    frame: pd.DataFrame | None = None,
+    known: pd.DataFrame | None = None,
+) -> Performance:
     """The window's three views, realised money and coverage.
 
     ``frame``: the window's labelled predictions and ``known``: every actual known now, when the caller has read
@@ -118,14 +150,20 @@ def evaluate(ws: Workspace, store: Store, since: datetime | None = None, until: 
     design = ws.spec
     frame = labelled_predictions(ws, store, since, until, by=by) if frame is None else frame
     design_estimate = estimate(design, data_history(ws)).at_gate.added_value_per_period
-    result = Performance(len(frame), int(frame["actual"].notna().sum()), estimated_value=design_estimate,
-                         validated_value=validated_value)
+    result = Performance(
+        len(frame),
+        int(frame["actual"].notna().sum()),
+        estimated_value=design_estimate,
+        validated_value=validated_value,
+    )
     if result.predictions == 0:
         result.note = "no predictions in this window"
         return result
     if result.labelled == 0:
-        result.note = (f"no actuals yet for the {result.predictions:,} predictions of this window: "
-                       "performance and money wait for feedback; drift is shown alone")
+        result.note = (
+            f"no actuals yet for the {result.predictions:,} predictions of this window: "
+            "performance and money wait for feedback; drift is shown alone"
+        )
         return result
     labelled = frame.dropna(subset=["actual"])
     money = costs(ws)
@@ -137,16 +175,24 @@ def evaluate(ws: Workspace, store: Store, since: datetime | None = None, until: 
     compared = base[keep] if not np.isnan(base).all() else None
     if design.task == "classification":
         decided = positive_mask(design, labelled["output_label"]).to_numpy(dtype=float)
-        scored = catalogue.Scored(y[keep], decided[keep], money, y_score=labelled["output"].to_numpy(dtype=float)[keep],
-                                  baseline_pred=compared)
+        scored = catalogue.Scored(
+            y[keep],
+            decided[keep],
+            money,
+            y_score=labelled["output"].to_numpy(dtype=float)[keep],
+            baseline_pred=compared,
+        )
     else:
-        scored = catalogue.Scored(y[keep], labelled["output"].to_numpy(dtype=float)[keep], money,
-                                  baseline_pred=compared)
+        scored = catalogue.Scored(
+            y[keep], labelled["output"].to_numpy(dtype=float)[keep], money, baseline_pred=compared
+        )
     if compared is not None:
         result.baseline = catalogue.evaluate(catalogue.Scored(y[keep], compared, money), views)
     else:
-        result.note = (f"today's process ({baseline_mod.describe(design)}) cannot be scored on the served rows, "
-                       "so realised added value is unknown")
+        result.note = (
+            f"today's process ({baseline_mod.describe(design)}) cannot be scored on the served rows, "
+            "so realised added value is unknown"
+        )
     result.metrics = catalogue.evaluate(scored, views)
     net = catalogue.CATALOGUE["net_value"](scored)
     result.realised_value = None if math.isnan(net) else net
@@ -191,8 +237,11 @@ def _baseline(ws: Workspace, store: Store, labelled: pd.DataFrame, known: pd.Dat
         if design.task == "regression":
             rows[column] = pd.to_numeric(rows[column], errors="coerce")
         return baseline_mod.predict(design, data_history(ws), rows)
-    rows = _series_columns(ws, labelled.dropna(subset=["series_key"])).reindex(labelled.index) \
-        if design.group_columns else pd.DataFrame(index=labelled.index)
+    rows = (
+        _series_columns(ws, labelled.dropna(subset=["series_key"])).reindex(labelled.index)
+        if design.group_columns
+        else pd.DataFrame(index=labelled.index)
+    )
     return baseline_mod.predict(design, data_history(ws), rows)
 
 

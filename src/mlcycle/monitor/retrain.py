@@ -45,10 +45,10 @@ class RetrainResult:
     review_id: int | None
     window: tuple[datetime, datetime]
     training_rows: int
-    served_rows: int              # rows of the training data that came from the prediction log and feedback
+    served_rows: int  # rows of the training data that came from the prediction log and feedback
     experiment: ExperimentResult
-    gate: GateReport | None       # None when no trial completed
-    champion: str                 # the version challenged
+    gate: GateReport | None  # None when no trial completed
+    champion: str  # the version challenged
     promoted: bool
     scores: dict[str, shadow.ShadowScore]
     workspace: Workspace = field(repr=False)  # the use case as retrained: its data, its train_until
@@ -77,9 +77,15 @@ def retraining_data(ws: Workspace, store: Store, before: datetime) -> tuple[pd.D
         return base.reset_index(drop=True), 0
     served = shadow.labelled_rows(ws, store, labelled)
     target = ws.data[design.target]
-    served[design.target] = pd.Series(as_labels(design, served["_actual"], target.dropna().unique()),
-                                      index=served.index, dtype=target.dtype) \
-        if design.task == "classification" else served["_actual"]
+    served[design.target] = (
+        pd.Series(
+            as_labels(design, served["_actual"], target.dropna().unique()),
+            index=served.index,
+            dtype=target.dtype,
+        )
+        if design.task == "classification"
+        else served["_actual"]
+    )
     served = served.drop(columns=["_actual", "_actual_label"])
     if not time_column:
         extra = served[[c for c in served.columns if c in base.columns]]
@@ -96,8 +102,15 @@ def retraining_data(ws: Workspace, store: Store, before: datetime) -> tuple[pd.D
     return frame, int(fed.notna().sum() + len(extra))
 
 
-def retrain(ws: Workspace, *, trials: int | None = None, executor: str | None = None, console: Console | None = None,
-            review_id: int | None = None, store: Store | None = None) -> RetrainResult:
+def retrain(
+    ws: Workspace,
+    *,
+    trials: int | None = None,
+    executor: str | None = None,
+    console: Console | None = None,
+    review_id: int | None = None,
+    store: Store | None = None,
+) -> RetrainResult:
     store = store or open_store(ws.state_dir)
     tracker = Tracker(ws.state_dir, ws.name)
     champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
@@ -105,14 +118,18 @@ def retrain(ws: Workspace, *, trials: int | None = None, executor: str | None = 
         raise UseCaseError("no champion to challenge: promote a model first (`mlcycle promote`)")
     latest = store.windows(last=1)
     if not latest:
-        raise UseCaseError("no monitored window yet: run `mlcycle monitor` first — retraining holds out the latest "
-                           "window to compare the challenger with the champion")
+        raise UseCaseError(
+            "no monitored window yet: run `mlcycle monitor` first — retraining holds out the latest "
+            "window to compare the challenger with the champion"
+        )
     window = latest[0]
     start, end = window["start"], window["end"]
     held_out = performance_mod.labelled_predictions(ws, store, start, end, by="event").dropna(subset=["actual"])
     if held_out.empty:
-        raise UseCaseError(f"the latest window ({start:%Y-%m-%d} → {end:%Y-%m-%d}) has no actuals yet, so a challenger "
-                           "cannot be compared with the champion; load feedback (`mlcycle feedback`) and monitor again")
+        raise UseCaseError(
+            f"the latest window ({start:%Y-%m-%d} → {end:%Y-%m-%d}) has no actuals yet, so a challenger "
+            "cannot be compared with the champion; load feedback (`mlcycle feedback`) and monitor again"
+        )
     if review_id is None:
         reviews = store.reviews()
         review_id = reviews[-1]["id"] if reviews else None
@@ -120,8 +137,9 @@ def retrain(ws: Workspace, *, trials: int | None = None, executor: str | None = 
 
     frame, served_rows = retraining_data(ws, store, start)
     twin = ws.with_frame(frame, start - timedelta(days=1) if ws.spec.time_column else None)
-    experiment = search.experiment(twin, trials=trials, executor=executor, console=console,
-                                   tags={**link, f"{TAG}retrain_of": champion})
+    experiment = search.experiment(
+        twin, trials=trials, executor=executor, console=console, tags={**link, f"{TAG}retrain_of": champion}
+    )
     metric = window["metric"]
     rows = shadow.labelled_rows(ws, store, held_out)
     known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None  # read once for both models
@@ -134,28 +152,54 @@ def retrain(ws: Workspace, *, trials: int | None = None, executor: str | None = 
         money = f"{ws.spec.value.currency} per {ws.spec.value.period}"
         won = challenger.money_lost < champion_score.money_lost
         gap = champion_score.money_lost - challenger.money_lost
-        return row("beats the champion on the latest window",
-                   f"< {champion_score.money_lost:,.0f} {money} lost (version {champion}, {rows.shape[0]} rows)",
-                   f"{challenger.money_lost:,.0f} {money} lost", won,
-                   f"{gap:,.0f} {money} less than the champion" if won else f"{-gap:,.0f} {money} more than the champion")
+        return row(
+            "beats the champion on the latest window",
+            f"< {champion_score.money_lost:,.0f} {money} lost (version {champion}, {rows.shape[0]} rows)",
+            f"{challenger.money_lost:,.0f} {money} lost",
+            won,
+            f"{gap:,.0f} {money} less than the champion" if won else f"{-gap:,.0f} {money} more than the champion",
+        )
 
     gate: GateReport | None = None
     if experiment.best is not None:
         try:
-            gate = gate_mod.promote(twin, experiment.best_run_id, challenge=beats_champion,
-                                    tags={**link, f"{TAG}replaces": champion})
+            gate = gate_mod.promote(
+                twin,
+                experiment.best_run_id,
+                challenge=beats_champion,
+                tags={**link, f"{TAG}replaces": champion},
+            )
         except GateFailed as failed:
             gate = failed.report
     promoted = gate is not None and gate.registered
-    result = RetrainResult(review_id, (start, end), int(len(twin.training_data)), served_rows, experiment, gate,
-                           champion, promoted, scores, twin)
+    result = RetrainResult(
+        review_id,
+        (start, end),
+        len(twin.training_data),
+        served_rows,
+        experiment,
+        gate,
+        champion,
+        promoted,
+        scores,
+        twin,
+    )
     if review_id is not None:
-        store.record_action(review_id, "retrain", {
-            "search_run": experiment.parent_run_id, "best_run": experiment.best_run_id,
-            "promotion_run": gate.promotion_run_id if gate else None, "challenged": champion,
-            "new_version": gate.version if promoted and gate else None, "promoted": promoted,
-            "window": [start, end], "money_lost": {k: v.money_lost for k, v in scores.items()},
-            "summary": result.summary})
+        store.record_action(
+            review_id,
+            "retrain",
+            {
+                "search_run": experiment.parent_run_id,
+                "best_run": experiment.best_run_id,
+                "promotion_run": gate.promotion_run_id if gate else None,
+                "challenged": champion,
+                "new_version": gate.version if promoted and gate else None,
+                "promoted": promoted,
+                "window": [start, end],
+                "money_lost": {k: v.money_lost for k, v in scores.items()},
+                "summary": result.summary,
+            },
+        )
     return result
 
 

@@ -52,8 +52,14 @@ class Review:
         return EXIT_CODES[self.verdict]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "verdict": self.verdict, "model_version": self.model_version, "reasons": self.reasons,
-                "numbers": self.numbers, "exit_code": self.exit_code}
+        return {
+            "id": self.id,
+            "verdict": self.verdict,
+            "model_version": self.model_version,
+            "reasons": self.reasons,
+            "numbers": self.numbers,
+            "exit_code": self.exit_code,
+        }
 
 
 def review(ws: Workspace, store: Store | None = None) -> Review:
@@ -70,25 +76,39 @@ def judge(ws: Workspace, store: Store) -> Review:
     tracker = Tracker(ws.state_dir, ws.name)
     champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     if champion is None:
-        raise UseCaseError(f"no registered model {ws.name!r} has alias 'champion': there is nothing to review yet; "
-                           "run `mlcycle promote`")
+        raise UseCaseError(
+            f"no registered model {ws.name!r} has alias 'champion': there is nothing to review yet; "
+            "run `mlcycle promote`"
+        )
     own = [w for w in store.windows() if w["model_version"] == champion]
-    period = own[-settings.retire_after_windows:]
+    period = own[-settings.retire_after_windows :]
     labelled = sum(w["labelled"] for w in period)
     money = f"{design.value.currency} per {design.value.period}"
     numbers: dict[str, Any] = {
-        "champion": champion, "windows": len(period), "labelled": labelled,
+        "champion": champion,
+        "windows": len(period),
+        "labelled": labelled,
         "min_labelled_rows": settings.min_labelled_rows,
         "realised_by_window": [w["realised_value"] for w in period],
-        "estimated_value": next((w["estimated_value"] for w in reversed(period) if w["estimated_value"] is not None), None),
-        "validated_value": next((w["validated_value"] for w in reversed(period) if w["validated_value"] is not None), None),
+        "estimated_value": next(
+            (w["estimated_value"] for w in reversed(period) if w["estimated_value"] is not None), None
+        ),
+        "validated_value": next(
+            (w["validated_value"] for w in reversed(period) if w["validated_value"] is not None), None
+        ),
         "running_cost": design.value.running_cost_per_period,
     }
     if labelled < settings.min_labelled_rows:
-        return Review("healthy", [f"insufficient evidence: {labelled} labelled predictions, "
-                                  f"{settings.min_labelled_rows} needed (version {champion}, {len(period)} window(s) "
-                                  "monitored); run `mlcycle monitor` once more actuals have come back"],
-                      numbers, champion)
+        return Review(
+            "healthy",
+            [
+                f"insufficient evidence: {labelled} labelled predictions, "
+                f"{settings.min_labelled_rows} needed (version {champion}, {len(period)} window(s) "
+                "monitored); run `mlcycle monitor` once more actuals have come back"
+            ],
+            numbers,
+            champion,
+        )
     realised = _weighted(period, "realised_value")
     numbers["realised_value"] = realised
     latest = period[-1]
@@ -101,45 +121,75 @@ def judge(ws: Workspace, store: Store) -> Review:
             numbers["shadow"] = {champion: now.__dict__, previous: before.__dict__}
             if before.money_lost < now.money_lost * (1 - ROLLBACK_MARGIN):
                 cut = 1 - before.money_lost / now.money_lost
-                return Review("rollback", [
-                    f"on the champion's own last {now.rows:,} labelled predictions, version {previous} (previous) would "
-                    f"have lost {before.money_lost:,.0f} {money} against the champion's {now.money_lost:,.0f} — "
-                    f"{cut:.0%} less; move `champion` back with `mlcycle rollback`"], numbers, champion)
+                return Review(
+                    "rollback",
+                    [
+                        f"on the champion's own last {now.rows:,} labelled predictions, "
+                        f"version {previous} (previous) would "
+                        f"have lost {before.money_lost:,.0f} {money} against the champion's {now.money_lost:,.0f} — "
+                        f"{cut:.0%} less; move `champion` back with `mlcycle rollback`"
+                    ],
+                    numbers,
+                    champion,
+                )
 
     values = [w["realised_value"] for w in period]
     negative = [v for v in values if v is not None and v < 0]
     if len(period) >= settings.retire_after_windows and len(negative) == len(period):
         shown = ", ".join(f"{v:,.0f}" for v in values)
-        return Review("retire", [
-            f"the project no longer pays: in each of the last {len(period)} windows the model saved less than the "
-            f"{design.value.running_cost_per_period:,.0f} {money} it costs to run (realised added value {shown} {money}); "
-            "stop serving it (`mlcycle retire`) and take the use case back to design"], numbers, champion)
+        return Review(
+            "retire",
+            [
+                f"the project no longer pays: in each of the last {len(period)} windows the model saved less than the "
+                f"{design.value.running_cost_per_period:,.0f} {money} it costs to run "
+                f"(realised added value {shown} {money}); "
+                "stop serving it (`mlcycle retire`) and take the use case back to design"
+            ],
+            numbers,
+            champion,
+        )
 
     active = [(c["rule"], c["subject"], c["message"]) for c in latest["details"].get("active", [])]
     # An episode still open counts too: a latest window with too few rows to judge a column neither
     # confirms nor clears what the windows before it found.
-    active += [(a["rule"], a["subject"], f"{a['message']} (open since {a['opened_at']:%Y-%m-%d %H:%M})")
-               for a in store.open_alerts()]
+    active += [
+        (a["rule"], a["subject"], f"{a['message']} (open since {a['opened_at']:%Y-%m-%d %H:%M})")
+        for a in store.open_alerts()
+    ]
     seen: set[tuple[str, str]] = set()
     reasons = []
     for rule, subject, message in active:
         if rule in ("drift", "performance", "value") and (rule, subject) not in seen:
             seen.add((rule, subject))
             reasons.append(message)
-    numbers["latest_window"] = {"start": latest["start"], "end": latest["end"], "metric": latest["metric"],
-                                "metric_value": latest["metric_value"], "drifted": latest["drifted"],
-                                "realised_value": latest["realised_value"]}
+    numbers["latest_window"] = {
+        "start": latest["start"],
+        "end": latest["end"],
+        "metric": latest["metric"],
+        "metric_value": latest["metric_value"],
+        "drifted": latest["drifted"],
+        "realised_value": latest["realised_value"],
+    }
     if negative:
         reasons.append(f"realised added value was below zero in {len(negative)} of the last {len(period)} windows")
     if reasons:
         pays = realised is not None and realised > 0
-        tail = (f"the process still pays ({realised:,.0f} {money} realised over the period), so retrain "
-                "(`mlcycle retrain`)" if pays else "retrain before it stops paying (`mlcycle retrain`)")
+        tail = (
+            f"the process still pays ({realised:,.0f} {money} realised over the period), so retrain (`mlcycle retrain`)"
+            if pays
+            else "retrain before it stops paying (`mlcycle retrain`)"
+        )
         return Review("retrain", [*reasons, tail], numbers, champion)
-    return Review("healthy", [
-        f"realised added value {realised:,.0f} {money} over the last {len(period)} window(s) "
-        f"({labelled:,} labelled predictions); no drift, performance or money threshold crossed in the latest window"],
-        numbers, champion)
+    return Review(
+        "healthy",
+        [
+            f"realised added value {realised:,.0f} {money} over the last {len(period)} window(s) "
+            f"({labelled:,} labelled predictions); no drift, performance or money threshold crossed "
+            "in the latest window"
+        ],
+        numbers,
+        champion,
+    )
 
 
 def _weighted(windows: list[dict[str, Any]], key: str) -> float | None:
@@ -148,8 +198,9 @@ def _weighted(windows: list[dict[str, Any]], key: str) -> float | None:
     return sum(v * n for v, n in pairs) / total if total else None
 
 
-def _versus_previous(ws: Workspace, store: Store, period: list[dict[str, Any]], champion: str,
-                     previous: str) -> tuple[shadow.ShadowScore, shadow.ShadowScore] | None:
+def _versus_previous(
+    ws: Workspace, store: Store, period: list[dict[str, Any]], champion: str, previous: str
+) -> tuple[shadow.ShadowScore, shadow.ShadowScore] | None:
     """Champion and previous on the champion's labelled traffic of the review period (None if it cannot be done)."""
     frame = performance_mod.labelled_predictions(ws, store, period[0]["start"], period[-1]["end"], by="event")
     frame = frame[(frame["model_version"].astype(str) == champion) & frame["actual"].notna()]
@@ -175,8 +226,10 @@ def rollback(ws: Workspace, store: Store | None = None) -> tuple[str, str]:
     champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     previous = registry.alias_version(tracker, ws.name, registry.PREVIOUS)
     if champion is None or previous is None or previous == champion:
-        raise UseCaseError(f"nothing to roll back to: {ws.name!r} has champion {champion or 'none'} and previous "
-                           f"{previous or 'none'}; a rollback needs an earlier champion")
+        raise UseCaseError(
+            f"nothing to roll back to: {ws.name!r} has champion {champion or 'none'} and previous "
+            f"{previous or 'none'}; a rollback needs an earlier champion"
+        )
     client = tracker.client
     client.set_registered_model_alias(ws.name, registry.CHAMPION, previous)
     client.delete_registered_model_alias(ws.name, registry.PREVIOUS)

@@ -23,14 +23,14 @@ from mlcycle.monitor import performance as performance_mod
 from mlcycle.store import Store
 
 if TYPE_CHECKING:
-    from mlcycle.develop.model import MlcycleModel
     from mlcycle.data.workspace import Workspace
+    from mlcycle.develop.model import MlcycleModel
 
 
 @dataclass(frozen=True)
 class ShadowScore:
     rows: int
-    money_lost: float        # per period, on these rows
+    money_lost: float  # per period, on these rows
     metric: str | None
     metric_value: float
 
@@ -68,12 +68,15 @@ def labelled_rows(ws: Workspace, store: Store, labelled: pd.DataFrame) -> pd.Dat
             inputs[column] = pd.to_numeric(inputs[column], errors="coerce")
         else:
             inputs[column] = inputs[column].astype(data[column].dtype, errors="ignore")
-    return inputs.assign(_actual=labelled["actual"].to_numpy(dtype=float),
-                         _actual_label=labelled["actual_label"].to_numpy(dtype=object))
+    return inputs.assign(
+        _actual=labelled["actual"].to_numpy(dtype=float),
+        _actual_label=labelled["actual_label"].to_numpy(dtype=object),
+    )
 
 
-def predict(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
-            known: pd.DataFrame | None = None) -> np.ndarray:
+def predict(
+    ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, *, known: pd.DataFrame | None = None
+) -> np.ndarray:
     """What ``model`` would have answered for ``rows``, with lags from every actual known now
     (``known``: those actuals, when the caller has read them already)."""
     model = copy.deepcopy(model)  # its history changes here; the caller's copy stays as it was
@@ -82,8 +85,15 @@ def predict(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame
     return np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
 
 
-def score(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, *,
-          metric: str | None = None, known: pd.DataFrame | None = None) -> ShadowScore:
+def score(
+    ws: Workspace,
+    store: Store,
+    model: MlcycleModel,
+    rows: pd.DataFrame,
+    *,
+    metric: str | None = None,
+    known: pd.DataFrame | None = None,
+) -> ShadowScore:
     """Money lost (per period) and ``metric`` of ``model`` on ``rows`` from :func:`labelled_rows`."""
     design = ws.spec
     values = predict(ws, store, model, rows, known=known)
@@ -98,8 +108,9 @@ def score(ws: Workspace, store: Store, model: MlcycleModel, rows: pd.DataFrame, 
     return ShadowScore(len(rows), float(catalogue.CATALOGUE["money_lost"](scored)), metric, float(value))
 
 
-def compare(ws: Workspace, store: Store, models: dict[str, Any], labelled: pd.DataFrame,
-            metric: str | None = None) -> dict[str, ShadowScore]:
+def compare(
+    ws: Workspace, store: Store, models: dict[str, Any], labelled: pd.DataFrame, metric: str | None = None
+) -> dict[str, ShadowScore]:
     """Each named model scored on the same labelled traffic, with the actuals known now read once."""
     rows = labelled_rows(ws, store, labelled)
     known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None

@@ -23,11 +23,11 @@ class Status:
     """One use case's standing. Each part is None (or empty) when the command that writes it has not run."""
 
     use_case: str
-    design: dict[str, Any] | None        # the summary `mlcycle design` wrote: verdict, estimate, currency, period
-    retired: dict[str, Any] | None       # reason and time when the use case is retired
-    champion: str | None                 # registered versions behind the aliases
+    design: dict[str, Any] | None  # the summary `mlcycle design` wrote: verdict, estimate, currency, period
+    retired: dict[str, Any] | None  # reason and time when the use case is retired
+    champion: str | None  # registered versions behind the aliases
     previous: str | None
-    gate: dict[str, Any] | None          # the champion's gate: passed, forced, rows
+    gate: dict[str, Any] | None  # the champion's gate: passed, forced, rows
     last_window: dict[str, Any] | None
     open_alerts: list[dict[str, Any]]
     last_review: dict[str, Any] | None
@@ -56,15 +56,35 @@ def status(ws: Workspace) -> Status:
     if champion is not None:
         tags = tracker.client.get_model_version(ws.name, champion).tags
         raw = json.loads(tags.get(f"{TAG}gate", "{}"))
-        gate = {"passed": raw.get("passed"), "forced": raw.get("forced"),
-                "rows": [{k: r[k] for k in ("requirement", "threshold", "measured", "passed")} for r in raw.get("rows", [])]}
+        gate = {
+            "passed": raw.get("passed"),
+            "forced": raw.get("forced"),
+            "rows": [
+                {k: r[k] for k in ("requirement", "threshold", "measured", "passed")} for r in raw.get("rows", [])
+            ],
+        }
     windows = store.windows(last=1)
     last = None
     if windows:
         w = windows[0]
-        last = {k: w[k] for k in ("start", "end", "model_version", "predictions", "labelled", "metric", "metric_value",
-                                  "realised_value", "estimated_value", "validated_value", "latency_p95_ms",
-                                  "error_rate", "drifted")}
+        last = {
+            k: w[k]
+            for k in (
+                "start",
+                "end",
+                "model_version",
+                "predictions",
+                "labelled",
+                "metric",
+                "metric_value",
+                "realised_value",
+                "estimated_value",
+                "validated_value",
+                "latency_p95_ms",
+                "error_rate",
+                "drifted",
+            )
+        }
     reviews = store.reviews()
     return Status(
         use_case=ws.name,
@@ -75,8 +95,11 @@ def status(ws: Workspace) -> Status:
         gate=gate,
         last_window=last,
         open_alerts=[{k: a[k] for k in ("rule", "subject", "opened_at", "message")} for a in store.open_alerts()],
-        last_review=({k: reviews[-1][k] for k in ("id", "at", "verdict", "model_version", "reasons", "action",
-                                                  "action_detail")} if reviews else None),
+        last_review=(
+            {k: reviews[-1][k] for k in ("id", "at", "verdict", "model_version", "reasons", "action", "action_detail")}
+            if reviews
+            else None
+        ),
     )
 
 

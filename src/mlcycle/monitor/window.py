@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import Design, as_labels, parse_duration
+from mlcycle.data.reference import Profile
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -32,7 +33,6 @@ from mlcycle.monitor import alerts as alerts_mod
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.drift import DriftReport, drift
 from mlcycle.monitor.performance import Performance
-from mlcycle.data.reference import Profile
 from mlcycle.store import Store, open_store
 from mlcycle.store.sql import utcnow
 
@@ -71,20 +71,46 @@ class MonitoringResult:
         value = perf.value(metric) if metric and perf.metrics else math.nan
         base = perf.baseline_value(metric) if metric else math.nan
         details = {
-            "drift": [{"column": r.column, "statistic": r.statistic, "value": _finite(r.value), "threshold": r.threshold,
-                       "warn": r.warn, "level": r.level, "rows": r.rows} for r in self.drift.rows],
-            "metrics": perf.metrics, "baseline": perf.baseline, "note": perf.note,
+            "drift": [
+                {
+                    "column": r.column,
+                    "statistic": r.statistic,
+                    "value": _finite(r.value),
+                    "threshold": r.threshold,
+                    "warn": r.warn,
+                    "level": r.level,
+                    "rows": r.rows,
+                }
+                for r in self.drift.rows
+            ],
+            "metrics": perf.metrics,
+            "baseline": perf.baseline,
+            "note": perf.note,
             "active": [c.__dict__ for c in self.conditions if c.active],
-            "raised": [e["message"] for e in self.alerts.raised], "cleared": [e["message"] for e in self.alerts.cleared],
-            "sink_errors": self.alerts.sink_errors, "requests": self.requests, "errors": self.errors,
+            "raised": [e["message"] for e in self.alerts.raised],
+            "cleared": [e["message"] for e in self.alerts.cleared],
+            "sink_errors": self.alerts.sink_errors,
+            "requests": self.requests,
+            "errors": self.errors,
         }
-        return {"start": self.start, "end": self.end, "computed_at": utcnow(), "model_version": self.model_version,
-                "predictions": perf.predictions, "labelled": perf.labelled, "metric": metric,
-                "metric_value": _finite(value), "baseline_metric_value": _finite(base),
-                "realised_value": _finite(perf.realised_value), "estimated_value": _finite(perf.estimated_value),
-                "validated_value": _finite(perf.validated_value), "latency_p95_ms": _finite(self.latency_p95_ms),
-                "error_rate": self.error_rate, "drifted": len(self.drift.drifted),
-                "details": json.dumps(details, default=str)}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "computed_at": utcnow(),
+            "model_version": self.model_version,
+            "predictions": perf.predictions,
+            "labelled": perf.labelled,
+            "metric": metric,
+            "metric_value": _finite(value),
+            "baseline_metric_value": _finite(base),
+            "realised_value": _finite(perf.realised_value),
+            "estimated_value": _finite(perf.estimated_value),
+            "validated_value": _finite(perf.validated_value),
+            "latency_p95_ms": _finite(self.latency_p95_ms),
+            "error_rate": self.error_rate,
+            "drifted": len(self.drift.drifted),
+            "details": json.dumps(details, default=str),
+        }
 
 
 def _finite(value: float | None) -> float | None:
@@ -94,8 +120,13 @@ def _finite(value: float | None) -> float | None:
 ANCHOR = datetime(2000, 1, 3)  # a Monday: 7d windows run Monday to Sunday, 1d windows midnight to midnight
 
 
-def windows(ws: Workspace, store: Store, window: str | None = None, since: datetime | None = None,
-            until: datetime | None = None) -> list[tuple[datetime, datetime]]:
+def windows(
+    ws: Workspace,
+    store: Store,
+    window: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[tuple[datetime, datetime]]:
     """The windows to compute, oldest first; empty when nothing is logged.
 
     Windows sit on a fixed grid (multiples of their length from a Monday), so a window has the
@@ -105,7 +136,7 @@ def windows(ws: Workspace, store: Store, window: str | None = None, since: datet
     holding ``since``. The latest window ends at the latest prediction (or ``until``) while it is open.
     """
     length = parse_duration(window or ws.spec.monitoring.window)
-    first, last = store.prediction_span("event")
+    _first, last = store.prediction_span("event")
     if last is None:
         return []
     unit = "h" if length < timedelta(days=1) else "D"
@@ -139,7 +170,9 @@ class _Versions:
             return None
         if version not in self._profiles:
             try:
-                self._profiles[version] = Profile.from_dict(registry.reference_profile(self.tracker, self.ws.name, version))
+                self._profiles[version] = Profile.from_dict(
+                    registry.reference_profile(self.tracker, self.ws.name, version)
+                )
             except Exception:  # a version without a profile (or gone from the registry): drift is skipped, not fatal
                 self._profiles[version] = None
         return self._profiles[version]
@@ -163,8 +196,11 @@ def current_frame(ws: Workspace, store: Store, labelled: pd.DataFrame, reference
         if name == PREDICTION:
             values: Any = labelled["output"].to_numpy(dtype=float)
         elif name == ws.spec.target:
-            values = as_labels(ws.spec, labelled["actual"], column.categories or []) \
-                if column.kind == "categorical" else labelled["actual"].to_numpy(dtype=float)
+            values = (
+                as_labels(ws.spec, labelled["actual"], column.categories or [])
+                if column.kind == "categorical"
+                else labelled["actual"].to_numpy(dtype=float)
+            )
         elif name in inputs.columns:
             values = inputs[name].to_numpy()
         else:
@@ -175,27 +211,59 @@ def current_frame(ws: Workspace, store: Store, labelled: pd.DataFrame, reference
     return frame
 
 
-def compute(ws: Workspace, store: Store, start: datetime, end: datetime, versions: _Versions, *,
-            latest: bool = False, known: pd.DataFrame | None = None) -> MonitoringResult:
+def compute(
+    ws: Workspace,
+    store: Store,
+    start: datetime,
+    end: datetime,
+    versions: _Versions,
+    *,
+    latest: bool = False,
+    known: pd.DataFrame | None = None,
+) -> MonitoringResult:
     """One window's figures, before alerts (``latest``: failed requests are counted up to now;
     ``known``: every actual known now, read once for many windows)."""
     design = ws.spec
     labelled = performance_mod.labelled_predictions(ws, store, start, end, by="event")
     version = str(labelled["model_version"].mode().iloc[0]) if len(labelled) else None
-    performance = performance_mod.evaluate(ws, store, start, end, by="event", frame=labelled, known=known,
-                                           validated_value=versions.validated_value(version))
+    performance = performance_mod.evaluate(
+        ws,
+        store,
+        start,
+        end,
+        by="event",
+        frame=labelled,
+        known=known,
+        validated_value=versions.validated_value(version),
+    )
     reference = versions.profile(version)
     report = DriftReport()
     if reference is not None and len(labelled):
         settings = design.monitoring.drift
-        report = drift(reference, current_frame(ws, store, labelled, reference), numeric=settings.numeric,
-                       categorical=settings.categorical, statistic=settings.statistic, warn=settings.warn,
-                       alert=settings.alert, per_feature=settings.per_feature, min_rows=settings.min_rows)
+        report = drift(
+            reference,
+            current_frame(ws, store, labelled, reference),
+            numeric=settings.numeric,
+            categorical=settings.categorical,
+            statistic=settings.statistic,
+            warn=settings.warn,
+            alert=settings.alert,
+            per_feature=settings.per_feature,
+            min_rows=settings.min_rows,
+        )
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
     made_from, made_until = _created_span(labelled, start, end)
     requests, errors = store.request_counts(made_from, max(made_until, utcnow()) if latest else made_until)
-    return MonitoringResult(start, end, version, report, performance,
-                            float(np.percentile(latencies, 95)) if len(latencies) else None, requests, errors)
+    return MonitoringResult(
+        start,
+        end,
+        version,
+        report,
+        performance,
+        float(np.percentile(latencies, 95)) if len(latencies) else None,
+        requests,
+        errors,
+    )
 
 
 def _created_span(labelled: pd.DataFrame, start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -206,15 +274,23 @@ def _created_span(labelled: pd.DataFrame, start: datetime, end: datetime) -> tup
     return min(start, made.min().to_pydatetime()), max(end, made.max().to_pydatetime() + timedelta(microseconds=1))
 
 
-def monitor(ws: Workspace, window: str | None = None, since: datetime | None = None, until: datetime | None = None,
-            *, store: Store | None = None,
-            progress: Callable[[int, int], None] | None = None) -> list[MonitoringResult]:
+def monitor(
+    ws: Workspace,
+    window: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    store: Store | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[MonitoringResult]:
     """Compute, store and alert on the latest window (or every window from ``since``)."""
     store = store or open_store(ws.state_dir)
     spans = windows(ws, store, window, since, until)
     if not spans:
-        raise UseCaseError("no predictions are logged yet, so there is nothing to monitor: serve the champion "
-                           "(`mlcycle serve`) or score a batch (`mlcycle predict`) first")
+        raise UseCaseError(
+            "no predictions are logged yet, so there is nothing to monitor: serve the champion "
+            "(`mlcycle serve`) or score a batch (`mlcycle predict`) first"
+        )
     versions = _Versions(ws)
     sinks = alerts_mod.sinks_for(ws.spec, ws.state_dir, store)
     metric = watched_metric(ws.spec)
@@ -224,8 +300,9 @@ def monitor(ws: Workspace, window: str | None = None, since: datetime | None = N
     results = []
     for done, (start, end) in enumerate(spans):
         result = compute(ws, store, start, end, versions, latest=done == len(spans) - 1, known=known)
-        result.conditions = alerts_mod.conditions(ws.spec, result.drift, result.performance, result.latency_p95_ms,
-                                                  result.error_rate)
+        result.conditions = alerts_mod.conditions(
+            ws.spec, result.drift, result.performance, result.latency_p95_ms, result.error_rate
+        )
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
             result.alerts = alerts_mod.process(ws.name, store, result.conditions, sinks, when=min(end, utcnow()))
         store.save_window(result.row(metric))

@@ -9,17 +9,16 @@ plotted over time. Written as Markdown (for the repository) and HTML (self-conta
 from __future__ import annotations
 
 import json
-
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from mlcycle.contract.spec import CALENDAR_FEATURES, Design, positive_mask
 from mlcycle.data.load import training_rows
 from mlcycle.data.profile import DataProfile, profile_frame
-from mlcycle.contract.spec import CALENDAR_FEATURES, Design, positive_mask
 from mlcycle.design.value import ValueEstimate, estimate, score_baseline
 from mlcycle.metrics import catalogue
 from mlcycle.report import html, plots
@@ -50,7 +49,7 @@ class DesignCard:
     requirements: list[RequirementRow]
     views: dict[str, list[MetricRow]]
     plot_svg: str
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     markdown_path: Path | None = None
     html_path: Path | None = None
 
@@ -67,7 +66,9 @@ def _baseline_metrics(design: Design, scored: catalogue.Scored, folder: Path) ->
             metric = catalogue.resolve(name, folder)
             # net_value compares a model with the baseline: for the baseline itself it is not a figure.
             number = math.nan if name == "net_value" else metric(scored)
-            direction = {"lower": "lower is better", "higher": "higher is better", "zero": "best at 0"}[metric.direction]
+            direction = {"lower": "lower is better", "higher": "higher is better", "zero": "best at 0"}[
+                metric.direction
+            ]
             rows.append(MetricRow(name, metric.label, direction, number, name == design.metrics.primary))
         views[view] = rows
     return views
@@ -85,14 +86,20 @@ def _requirements(design: Design, scored: catalogue.Scored, value: ValueEstimate
         today = catalogue.CATALOGUE[metric](scored)
         rows.append(RequirementRow(f"quality: {metric}", bound, "promotion, monitoring", html._number(today)))
     rows += [
-        RequirementRow("beat the baseline in money lost", f"≥ {req.beat_baseline_by:.0%} less",
-                       "promotion, monitoring", html._money(value.baseline_money_lost_per_period, value.currency)
-                       + f" per {value.period}"),
+        RequirementRow(
+            "beat the baseline in money lost",
+            f"≥ {req.beat_baseline_by:.0%} less",
+            "promotion, monitoring",
+            html._money(value.baseline_money_lost_per_period, value.currency) + f" per {value.period}",
+        ),
         RequirementRow("added value after running cost", "> 0 per period", "promotion, monitoring, review"),
         RequirementRow("explainability", req.explainability.replace("_", " "), "promotion, serving"),
         RequirementRow("audit log of every prediction", "yes" if req.compliance.audit_log else "no", "serving"),
-        RequirementRow("forbidden features", ", ".join(req.compliance.forbidden_features) or "none",
-                       "design, data check, promotion"),
+        RequirementRow(
+            "forbidden features",
+            ", ".join(req.compliance.forbidden_features) or "none",
+            "design, data check, promotion",
+        ),
         RequirementRow("training time", f"≤ {req.budget.max_training_minutes:g} min", "development"),
         RequirementRow("team size", str(req.budget.team_size), "design"),
     ]
@@ -118,23 +125,29 @@ def build(design: Design, frame: pd.DataFrame, folder: Path) -> DesignCard:
         if design.task == "classification":
             frame = frame.assign(**{design.target: positive_mask(design, frame[design.target]).astype(float)})
             label = f"share {label} positive"
-        svg = plots.target_over_time(frame, time_column=design.time_column, target=design.target, label=label,
-                                     cut=cut, how=how)
+        svg = plots.target_over_time(
+            frame, time_column=design.time_column, target=design.target, label=label, cut=cut, how=how
+        )
     return DesignCard(design, value, profile, _requirements(design, scored, value), views, svg)
 
 
 def write(card: DesignCard, reports: Path) -> DesignCard:
-    context = dict(card=card, d=card.design, v=card.value, readers=catalogue.VIEW_READERS,
-                   calendar=CALENDAR_FEATURES)
+    context = dict(card=card, d=card.design, v=card.value, readers=catalogue.VIEW_READERS, calendar=CALENDAR_FEATURES)
     if card.plot_svg:
         (reports / "design-target.svg").parent.mkdir(parents=True, exist_ok=True)
         (reports / "design-target.svg").write_text(card.plot_svg, encoding="utf-8")
     card.markdown_path = html.render("design.md.j2", reports / "design.md", **context)
     card.html_path = html.render("design.html.j2", reports / "design.html", **context)
     v = card.value
-    summary = {"verdict": v.verdict, "reasons": v.reasons, "currency": v.currency, "period": v.period,
-               "baseline_money_lost_per_period": v.baseline_money_lost_per_period,
-               "estimated_added_value_per_period": v.at_gate.added_value_per_period,
-               "break_even_improvement": v.break_even_improvement, "required_by_design": v.required_by_design}
+    summary = {
+        "verdict": v.verdict,
+        "reasons": v.reasons,
+        "currency": v.currency,
+        "period": v.period,
+        "baseline_money_lost_per_period": v.baseline_money_lost_per_period,
+        "estimated_added_value_per_period": v.at_gate.added_value_per_period,
+        "break_even_improvement": v.break_even_improvement,
+        "required_by_design": v.required_by_design,
+    }
     (reports / "design.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")  # read by `mlcycle status`
     return card

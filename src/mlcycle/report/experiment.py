@@ -17,8 +17,8 @@ from mlcycle.report import html, plots
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from mlcycle.develop.search import ExperimentResult
     from mlcycle.data.workspace import Workspace
+    from mlcycle.develop.search import ExperimentResult
 
 TOP = 15
 
@@ -61,8 +61,15 @@ def compare(board: pd.DataFrame, by: str, primary: str, loss: Any) -> list[dict[
     for key, group in trials.groupby(by):
         values = group[primary].to_numpy(dtype=float)
         best = min(values, key=loss)
-        rows.append({by: key, "trials": len(group), "best": best, "median": float(np.median(values)),
-                     "best_mae": float(group.loc[group[primary] == best, "mae"].iloc[0]) if "mae" in group else math.nan})
+        rows.append(
+            {
+                by: key,
+                "trials": len(group),
+                "best": best,
+                "median": float(np.median(values)),
+                "best_mae": float(group.loc[group[primary] == best, "mae"].iloc[0]) if "mae" in group else math.nan,
+            }
+        )
     return sorted(rows, key=lambda r: loss(r["best"]))
 
 
@@ -100,10 +107,17 @@ def experiment(ws: Workspace, result: ExperimentResult) -> Path:
     if result.best is not None:
         features = importance(ws, result.best)
     context = dict(
-        ws=ws, d=ws.spec, r=result, metrics=metrics, primary=result.primary,
-        top=top.to_dict("records"), history=history_plot(result),
+        ws=ws,
+        d=ws.spec,
+        r=result,
+        metrics=metrics,
+        primary=result.primary,
+        top=top.to_dict("records"),
+        history=history_plot(result),
         by_algorithm=compare(board, "algorithm", result.primary, primary.loss) if len(board) > 1 else [],
         by_variant=compare(board, "variant", result.primary, primary.loss) if len(board) > 1 else [],
-        features=features, currency=ws.spec.value.currency, period=ws.spec.value.period,
+        features=features,
+        currency=ws.spec.value.currency,
+        period=ws.spec.value.period,
     )
     return html.render("experiment.html.j2", ws.reports_dir / "experiment.html", **context)

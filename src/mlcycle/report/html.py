@@ -33,7 +33,10 @@ def _percent(value: Any, digits: int = 1) -> str:
 def environment(*, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("mlcycle", "report/templates"),
-        autoescape=html, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
     )
     env.filters.update(number=_number, money=_money, percent=_percent)
     return env

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlcycle.store import Store
 from mlcycle.report import html, plots
+from mlcycle.store import Store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -26,8 +26,15 @@ def heat_map(windows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
     rows: dict[str, dict[str, Any]] = {}
     for i, window in enumerate(windows):
         for cell in window["details"].get("drift", []):
-            row = rows.setdefault(cell["column"], {"column": cell["column"], "statistic": cell["statistic"],
-                                                   "threshold": cell["threshold"], "cells": [None] * len(windows)})
+            row = rows.setdefault(
+                cell["column"],
+                {
+                    "column": cell["column"],
+                    "statistic": cell["statistic"],
+                    "threshold": cell["threshold"],
+                    "cells": [None] * len(windows),
+                },
+            )
             row["cells"][i] = cell
     return labels, list(rows.values())
 
@@ -42,20 +49,37 @@ def write(ws: Workspace, store: Store) -> Path:
         rule = design.monitoring.performance
         limit = None if rule is None else (rule.alert_above if rule.alert_above is not None else rule.alert_below)
         charts["performance"] = plots.over_windows(
-            frame["start"], {f"model {frame['metric'].iloc[0]}": frame["metric_value"],
-                             f"today's process {frame['metric'].iloc[0]}": frame["baseline_metric_value"]},
-            lines={"alert threshold": limit}, label=str(frame["metric"].iloc[0]))
+            frame["start"],
+            {
+                f"model {frame['metric'].iloc[0]}": frame["metric_value"],
+                f"today's process {frame['metric'].iloc[0]}": frame["baseline_metric_value"],
+            },
+            lines={"alert threshold": limit},
+            label=str(frame["metric"].iloc[0]),
+        )
     if len(frame) and frame["realised_value"].notna().any():
         estimate = frame["estimated_value"].dropna()
         validated = frame["validated_value"].dropna()
+        share = design.monitoring.value.alert_below_fraction_of_estimate
         charts["money"] = plots.over_windows(
-            frame["start"], {"realised added value": frame["realised_value"]},
-            lines={"design estimate": estimate.iloc[-1] if len(estimate) else None,
-                   "validated in development": validated.iloc[-1] if len(validated) else None,
-                   f"alert below ({design.monitoring.value.alert_below_fraction_of_estimate:.0%} of estimate)":
-                       design.monitoring.value.alert_below_fraction_of_estimate * estimate.iloc[-1] if len(estimate) else None,
-                   "break-even (running cost paid)": 0.0},
-            label=f"{design.value.currency} per {design.value.period}")
-    return html.render("monitoring.html.j2", ws.reports_dir / "monitoring.html", d=design, windows=windows,
-                       labels=labels, drift_rows=drift_rows, charts=charts, alerts=store.alert_history(),
-                       reviews=store.reviews())
+            frame["start"],
+            {"realised added value": frame["realised_value"]},
+            lines={
+                "design estimate": estimate.iloc[-1] if len(estimate) else None,
+                "validated in development": validated.iloc[-1] if len(validated) else None,
+                f"alert below ({share:.0%} of estimate)": share * estimate.iloc[-1] if len(estimate) else None,
+                "break-even (running cost paid)": 0.0,
+            },
+            label=f"{design.value.currency} per {design.value.period}",
+        )
+    return html.render(
+        "monitoring.html.j2",
+        ws.reports_dir / "monitoring.html",
+        d=design,
+        windows=windows,
+        labels=labels,
+        drift_rows=drift_rows,
+        charts=charts,
+        alerts=store.alert_history(),
+        reviews=store.reviews(),
+    )

@@ -8,8 +8,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display here, and none needed: we only write files
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
 
 def to_svg(figure: plt.Figure) -> str:
@@ -17,11 +17,18 @@ def to_svg(figure: plt.Figure) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is embedded in HTML
+    return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: the SVG is embedded in HTML
 
 
-def target_over_time(frame: pd.DataFrame, *, time_column: str, target: str, label: str,
-                     cut: pd.Timestamp | None = None, how: str = "sum") -> str:
+def target_over_time(
+    frame: pd.DataFrame,
+    *,
+    time_column: str,
+    target: str,
+    label: str,
+    cut: pd.Timestamp | None = None,
+    how: str = "sum",
+) -> str:
     """The target per time step (summed over series), with a 4-week rolling mean and the training cut."""
     series = frame.groupby(frame[time_column].dt.normalize())[target].agg(how).sort_index()
     figure, axis = plt.subplots(figsize=(9, 3.2), dpi=100)
@@ -43,7 +50,14 @@ def over_windows(starts: pd.Series, series: dict[str, pd.Series], *, lines: dict
     figure, axis = plt.subplots(figsize=(9, 3.0), dpi=100)
     colours = ["#1f4e8c", "#8aa4c8", "#2e8b57"]
     for (name, values), colour in zip(series.items(), colours):
-        axis.plot(pd.to_datetime(starts), values.astype(float).to_numpy(), marker="o", lw=1.6, color=colour, label=name)
+        axis.plot(
+            pd.to_datetime(starts),
+            values.astype(float).to_numpy(),
+            marker="o",
+            lw=1.6,
+            color=colour,
+            label=name,
+        )
     styles = [("#c0392b", "--"), ("#e67e22", ":"), ("#7f8c8d", "-."), ("#555555", "-")]
     for (name, value), (colour, style) in zip(lines.items(), styles):
         if value is not None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from mlcycle.report import html
 
 if TYPE_CHECKING:
-    from mlcycle.develop.gate import GateReport
     from mlcycle.data.workspace import Workspace
+    from mlcycle.develop.gate import GateReport
 
 
 def write(ws: Workspace, report: GateReport) -> Path:

@@ -49,8 +49,14 @@ def design_card(console: Console, card: DesignCard) -> None:
     v = card.value
     colour = "green" if v.go else "red"
     reasons = "\n".join(f"• {r}" for r in v.reasons)
-    console.print(Panel(reasons, title=f"[bold {colour}]{v.verdict.upper()}[/] — {card.design.name}", border_style=colour,
-                    expand=False))
+    console.print(
+        Panel(
+            reasons,
+            title=f"[bold {colour}]{v.verdict.upper()}[/] — {card.design.name}",
+            border_style=colour,
+            expand=False,
+        )
+    )
     table = Table(title=f"Money per {v.period} ({v.currency})", show_header=True, header_style="bold")
     table.add_column("if a model cut money lost by", justify="right")
     table.add_column("money lost", justify="right")
@@ -59,11 +65,17 @@ def design_card(console: Console, card: DesignCard) -> None:
     table.add_row("today", _money(v.baseline_money_lost_per_period, v.currency), "—", "—")
     for s in v.scenarios:
         payback = "never" if math.isinf(s.payback_periods) else f"{s.payback_periods:.1f}"
-        table.add_row(f"{s.improvement:.0%}", _money(s.money_lost_per_period, v.currency),
-                      _money(s.added_value_per_period, v.currency), payback)
+        table.add_row(
+            f"{s.improvement:.0%}",
+            _money(s.money_lost_per_period, v.currency),
+            _money(s.added_value_per_period, v.currency),
+            payback,
+        )
     console.print(table)
-    console.print(f"break-even at {v.break_even_improvement:.1%} less money lost; payback within "
-              f"{v.horizon_periods} {v.period}s at {v.payback_improvement:.1%}; the gate asks {v.required_by_design:.0%}.")
+    console.print(
+        f"break-even at {v.break_even_improvement:.1%} less money lost; payback within "
+        f"{v.horizon_periods} {v.period}s at {v.payback_improvement:.1%}; the gate asks {v.required_by_design:.0%}."
+    )
     console.print(f"design card: {card.html_path}  (and {card.markdown_path.name if card.markdown_path else ''})")
 
 
@@ -75,12 +87,19 @@ def data_issues(console: Console, issues: list[DataIssue], schema_path: Path) ->
             table.add_column(column)
         style = {"error": "bold red", "warning": "yellow", "info": "dim"}
         for issue in issues:
-            table.add_row(f"[{style[issue.severity]}]{issue.severity}[/]", issue.check, issue.column or "", issue.message)
+            table.add_row(
+                f"[{style[issue.severity]}]{issue.severity}[/]",
+                issue.check,
+                issue.column or "",
+                issue.message,
+            )
         console.print(table)
     blocking = sum(1 for i in issues if i.blocking)
     verdict = "[bold red]blocking problems found[/]" if blocking else "[bold green]no blocking problem[/]"
-    console.print(f"{verdict}: {blocking} error(s), {sum(i.severity == 'warning' for i in issues)} warning(s). "
-              f"Schema written to {schema_path}")
+    console.print(
+        f"{verdict}: {blocking} error(s), {sum(i.severity == 'warning' for i in issues)} warning(s). "
+        f"Schema written to {schema_path}"
+    )
 
 
 def leaderboard(console: Console, result: ExperimentResult, views: Mapping[str, list[str]], top: int = 10) -> None:
@@ -103,13 +122,20 @@ def leaderboard(console: Console, result: ExperimentResult, views: Mapping[str, 
     for row in shown.to_dict("records"):
         is_baseline = row["algorithm"] == "baseline"
         gates = "" if is_baseline else ("[green]met[/]" if row.get("feasible") else "[red]missed[/]")
-        cells = ["" if is_baseline else str(int(row["rank"])), "" if is_baseline else str(int(row["trial"])),
-                 row["algorithm"], row["variant"], gates]
+        cells = [
+            "" if is_baseline else str(int(row["rank"])),
+            "" if is_baseline else str(int(row["trial"])),
+            row["algorithm"],
+            row["variant"],
+            gates,
+        ]
         cells += [cell(row.get(name)) for _, name in headers]
         table.add_row(*cells, style="bold" if is_baseline else None)
     console.print(table)
-    console.print("gates: the requirements known at search time (quality, latency, forbidden features); "
-              "the best trial is the best that meets them.")
+    console.print(
+        "gates: the requirements known at search time (quality, latency, forbidden features); "
+        "the best trial is the best that meets them."
+    )
     notes: dict[str, list[int]] = {}
     for trial in result.trials:
         for note in trial.notes:
@@ -117,11 +143,15 @@ def leaderboard(console: Console, result: ExperimentResult, views: Mapping[str, 
     for note, numbers in notes.items():
         shown = ", ".join(str(n) for n in numbers[:8]) + (" …" if len(numbers) > 8 else "")
         console.print(f"[yellow]note[/] (trial {shown}): {note}")
-    console.print(f"{result.count('complete')} complete, {result.count('pruned')} pruned, {result.count('failed')} failed "
-              f"in {result.elapsed_seconds:.0f} s on the {result.executor} executor (stopped by {result.stopped_by}).")
+    console.print(
+        f"{result.count('complete')} complete, {result.count('pruned')} pruned, {result.count('failed')} failed "
+        f"in {result.elapsed_seconds:.0f} s on the {result.executor} executor (stopped by {result.stopped_by})."
+    )
     if result.best is not None:
-        console.print(f"best: trial {result.best.spec.number} — {result.best.spec.algorithm} on {result.best.spec.variant}, "
-                  f"MLflow run {result.best.run_id}")
+        console.print(
+            f"best: trial {result.best.spec.number} — {result.best.spec.algorithm} on {result.best.spec.variant}, "
+            f"MLflow run {result.best.run_id}"
+        )
     if result.report_path:
         console.print(f"report: {result.report_path}")
 
@@ -132,20 +162,30 @@ def _top(board: pd.DataFrame, top: int) -> pd.DataFrame:
 
 def gate(console: Console, report: GateReport) -> None:
     """The promotion gate's rows, its notes and what was registered."""
-    table = Table(title=f"Promotion gate — trial {report.spec['number']} ({report.spec['algorithm']} on "
-                        f"{report.spec['variant']})", header_style="bold")
+    table = Table(
+        title=f"Promotion gate — trial {report.spec['number']} ({report.spec['algorithm']} on "
+        f"{report.spec['variant']})",
+        header_style="bold",
+    )
     for column in ("requirement", "threshold", "measured", "result", "detail"):
         table.add_column(column)
     for row in report.rows:
-        table.add_row(row.requirement, row.threshold, row.measured,
-                      "[green]pass[/]" if row.passed else "[bold red]fail[/]", row.detail)
+        table.add_row(
+            row.requirement,
+            row.threshold,
+            row.measured,
+            "[green]pass[/]" if row.passed else "[bold red]fail[/]",
+            row.detail,
+        )
     console.print(table)
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
     if report.registered:
         forced = f" [bold yellow](forced by {report.forced_by}: {report.reason})[/]" if report.forced else ""
         previous = f"; version {report.previous_version} is now 'previous'" if report.previous_version else ""
-        console.print(f"[green]registered[/] {report.use_case} version {report.version} as 'champion'{previous}{forced}")
+        console.print(
+            f"[green]registered[/] {report.use_case} version {report.version} as 'champion'{previous}{forced}"
+        )
     if report.report_path:
         console.print(f"report: {report.report_path}")
 
@@ -153,31 +193,60 @@ def gate(console: Console, report: GateReport) -> None:
 def windows(console: Console, results: list[MonitoringResult], design: Design, window: str | None = None) -> None:
     """Monitored windows as a table, then the money, alerts raised and cleared, and the report."""
     name = watched_metric(design)
-    table = Table(title=f"Monitoring — {design.name}: {len(results)} window(s) of {window or design.monitoring.window}",
-                  header_style="bold")
-    for column in ("window", "model", "predictions", "actuals", name or "metric", "today's", "realised", "p95 ms",
-                   "errors", "drifted", "alerts raised"):
-        table.add_column(column, justify="left" if column in ("window", "drifted", "alerts raised") else "right",
-                         no_wrap=column == "window")
+    table = Table(
+        title=f"Monitoring — {design.name}: {len(results)} window(s) of {window or design.monitoring.window}",
+        header_style="bold",
+    )
+    for column in (
+        "window",
+        "model",
+        "predictions",
+        "actuals",
+        name or "metric",
+        "today's",
+        "realised",
+        "p95 ms",
+        "errors",
+        "drifted",
+        "alerts raised",
+    ):
+        table.add_column(
+            column,
+            justify="left" if column in ("window", "drifted", "alerts raised") else "right",
+            no_wrap=column == "window",
+        )
     for r in results:
         p = r.performance
         value = p.value(name) if name and p.metrics else float("nan")
         base = p.baseline_value(name) if name else float("nan")
-        span = f"{r.start:%d %b %H:%M} → {r.end:%d %b %H:%M}" if r.end - r.start < timedelta(days=1) \
+        span = (
+            f"{r.start:%d %b %H:%M} → {r.end:%d %b %H:%M}"
+            if r.end - r.start < timedelta(days=1)
             else f"{r.start:%d %b} → {r.end:%d %b %y}"
-        table.add_row(span, r.model_version or "—", f"{p.predictions:,}",
-                      f"{p.labelled:,}", cell(value), cell(base), cell(p.realised_value), cell(r.latency_p95_ms),
-                      "—" if r.error_rate is None else f"{r.error_rate:.1%}",
-                      ", ".join(d.column for d in r.drift.rows if d.drifted) or "—",
-                      ", ".join(e["subject"] for e in r.alerts.raised) or "—")
+        )
+        table.add_row(
+            span,
+            r.model_version or "—",
+            f"{p.predictions:,}",
+            f"{p.labelled:,}",
+            cell(value),
+            cell(base),
+            cell(p.realised_value),
+            cell(r.latency_p95_ms),
+            "—" if r.error_rate is None else f"{r.error_rate:.1%}",
+            ", ".join(d.column for d in r.drift.rows if d.drifted) or "—",
+            ", ".join(e["subject"] for e in r.alerts.raised) or "—",
+        )
     console.print(table)
     latest = results[-1]
     if latest.performance.note:
         console.print(f"[yellow]{latest.performance.note}[/]")
     p = latest.performance
-    console.print(f"added value per {design.value.period} ({design.value.currency}): design estimate {cell(p.estimated_value)}"
-              f" | validated {cell(p.validated_value)} | realised {cell(p.realised_value)} in the latest window. "
-              f"today's = {name or 'the metric'} of today's process on the same rows.")
+    console.print(
+        f"added value per {design.value.period} ({design.value.currency}): design estimate {cell(p.estimated_value)}"
+        f" | validated {cell(p.validated_value)} | realised {cell(p.realised_value)} in the latest window. "
+        f"today's = {name or 'the metric'} of today's process on the same rows."
+    )
     for event in [e for r in results for e in r.alerts.raised]:
         console.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
     for event in [e for r in results for e in r.alerts.cleared]:
@@ -193,16 +262,25 @@ def review(console: Console, verdict: Review) -> None:
     colours = {"healthy": "green", "retrain": "yellow", "rollback": "magenta", "retire": "red"}
     colour = colours[verdict.verdict]
     body = "\n".join(f"• {reason}" for reason in verdict.reasons)
-    console.print(Panel(body, title=f"[bold {colour}]{verdict.verdict.upper()}[/] — version {verdict.model_version} "
-                                    f"(exit code {verdict.exit_code})", border_style=colour, expand=False))
+    console.print(
+        Panel(
+            body,
+            title=f"[bold {colour}]{verdict.verdict.upper()}[/] — version {verdict.model_version} "
+            f"(exit code {verdict.exit_code})",
+            border_style=colour,
+            expand=False,
+        )
+    )
 
 
 def retrain(console: Console, result: RetrainResult) -> None:
     """What the retraining learnt from, the challenger's gate and whether it replaced the champion."""
     start, end = result.window
-    console.print(f"retrained on {result.training_rows:,} rows ({result.served_rows:,} from the served period's "
-              f"feedback), holding out {start:%Y-%m-%d} → {end:%Y-%m-%d}; {result.experiment.count('complete')} "
-              f"trials complete")
+    console.print(
+        f"retrained on {result.training_rows:,} rows ({result.served_rows:,} from the served period's "
+        f"feedback), holding out {start:%Y-%m-%d} → {end:%Y-%m-%d}; {result.experiment.count('complete')} "
+        f"trials complete"
+    )
     if result.gate is not None:
         gate(console, result.gate)
     colour = "green" if result.promoted else "yellow"
@@ -214,8 +292,10 @@ def status(console: Console, state: Status) -> None:
     design, last = state.design, state.last_window
     lines = [f"design        {design['verdict'].upper() if design else 'not run yet (mlcycle design)'}"]
     if design:
-        lines.append(f"              estimate {design['estimated_added_value_per_period']:,.0f} {design['currency']} "
-                     f"per {design['period']} at the gate's cut")
+        lines.append(
+            f"              estimate {design['estimated_added_value_per_period']:,.0f} {design['currency']} "
+            f"per {design['period']} at the gate's cut"
+        )
     retired = state.retired
     lines.append(f"serving       {'[bold red]RETIRED[/] — ' + retired['reason'] if retired else 'in service'}")
     if state.champion:
@@ -225,18 +305,33 @@ def status(console: Console, state: Status) -> None:
     else:
         lines.append("champion      none (mlcycle promote)")
     if last:
-        lines.append(f"last window   {last['start']:%Y-%m-%d} → {last['end']:%Y-%m-%d}: {last['predictions']:,} predictions, "
-                     f"{last['labelled']:,} with actuals, {last['metric']} {cell(last['metric_value'])}, realised "
-                     f"{cell(last['realised_value'])} vs estimate {cell(last['estimated_value'])}, {last['drifted']} drifted")
+        lines.append(
+            f"last window   {last['start']:%Y-%m-%d} → {last['end']:%Y-%m-%d}: {last['predictions']:,} predictions, "
+            f"{last['labelled']:,} with actuals, {last['metric']} {cell(last['metric_value'])}, realised "
+            f"{cell(last['realised_value'])} vs estimate {cell(last['estimated_value'])}, {last['drifted']} drifted"
+        )
     else:
         lines.append("last window   none (mlcycle monitor)")
     lines.append(f"open alerts   {len(state.open_alerts)}")
     lines += [f"              • {a['message']}" for a in state.open_alerts]
     last_review = state.last_review
-    lines.append(f"last review   {last_review['verdict']} ({last_review['at']:%Y-%m-%d %H:%M})"
-                 f"{' → ' + last_review['action'] if last_review['action'] else ''}"
-                 if last_review else "last review   none (mlcycle review)")
+    lines.append(
+        f"last review   {last_review['verdict']} ({last_review['at']:%Y-%m-%d %H:%M})"
+        f"{' → ' + last_review['action'] if last_review['action'] else ''}"
+        if last_review
+        else "last review   none (mlcycle review)"
+    )
     console.print(Panel("\n".join(lines), title=f"status — {state.use_case}", expand=False))
 
 
-__all__ = ["cell", "data_issues", "design_card", "gate", "leaderboard", "retrain", "review", "status", "windows"]
+__all__ = [
+    "cell",
+    "data_issues",
+    "design_card",
+    "gate",
+    "leaderboard",
+    "retrain",
+    "review",
+    "status",
+    "windows",
+]

@@ -15,12 +15,23 @@ from mlcycle.store.sql import (
     LoggedPrediction,
     Store,
     given_actuals,
-    utcnow,
     open_store,
     series_key,
     series_values,
     store_url,
+    utcnow,
 )
 
-__all__ = ["STORE_ENV", "ApiKey", "FeedbackItem", "LoggedPrediction", "Store", "given_actuals", "open_store", "series_key",
-           "series_values", "store_url", "utcnow"]
+__all__ = [
+    "STORE_ENV",
+    "ApiKey",
+    "FeedbackItem",
+    "LoggedPrediction",
+    "Store",
+    "given_actuals",
+    "open_store",
+    "series_key",
+    "series_values",
+    "store_url",
+    "utcnow",
+]

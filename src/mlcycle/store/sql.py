@@ -24,7 +24,7 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,7 +51,7 @@ SCOPES = ("predict", "feedback", "admin")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class LoggedPrediction(Protocol):
@@ -175,16 +175,32 @@ class Store:
         rows, values = [], []
         for r in records:
             inputs = {k: _plain(v) for k, v in r.inputs.items()}
-            rows.append({"request_id": r.request_id, "created_at": r.created_at, "model_name": r.model_name,
-                         "model_version": r.model_version, "source": r.source, "series_key": r.series_key,
-                         "event_time": r.event_time, "inputs": json.dumps(inputs),
-                         "output": r.output, "output_label": r.output_label,
-                         "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
-                         "latency_ms": r.latency_ms})
+            rows.append(
+                {
+                    "request_id": r.request_id,
+                    "created_at": r.created_at,
+                    "model_name": r.model_name,
+                    "model_version": r.model_version,
+                    "source": r.source,
+                    "series_key": r.series_key,
+                    "event_time": r.event_time,
+                    "inputs": json.dumps(inputs),
+                    "output": r.output,
+                    "output_label": r.output_label,
+                    "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
+                    "latency_ms": r.latency_ms,
+                }
+            )
             for name, value in inputs.items():
                 number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-                values.append({"request_id": r.request_id, "name": name, "number": number,
-                               "text": None if number is not None or value is None else str(value)[:512]})
+                values.append(
+                    {
+                        "request_id": r.request_id,
+                        "name": name,
+                        "number": number,
+                        "text": None if number is not None or value is None else str(value)[:512],
+                    }
+                )
         with self.engine.begin() as connection:
             connection.execute(predictions.insert(), rows)
             if values:
@@ -192,7 +208,11 @@ class Store:
 
     def prediction(self, request_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
-            row = connection.execute(sa.select(predictions).where(predictions.c.request_id == request_id)).mappings().first()
+            row = (
+                connection.execute(sa.select(predictions).where(predictions.c.request_id == request_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         record = dict(row)
@@ -211,17 +231,30 @@ class Store:
         with self.engine.connect() as connection:
             return {r[0] for r in connection.execute(sa.select(predictions.c.request_id))}
 
-    def predictions_frame(self, since: datetime | None = None, until: datetime | None = None,
-                          chunk_rows: int = 200_000, *, by: str = "created") -> Iterator[pd.DataFrame]:
+    def predictions_frame(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        chunk_rows: int = 200_000,
+        *,
+        by: str = "created",
+    ) -> Iterator[pd.DataFrame]:
         """Predictions in a time window, in chunks, without parsing JSON.
 
         ``by="created"`` windows on when the prediction was made; ``by="event"`` on the time it is
         *for* (its event time, else when it was made) — how monitoring windows a forecast.
         """
         when = self._when(by)
-        query = sa.select(predictions.c.request_id, predictions.c.created_at, predictions.c.model_version,
-                          predictions.c.series_key, predictions.c.event_time, predictions.c.output,
-                          predictions.c.output_label, predictions.c.latency_ms)
+        query = sa.select(
+            predictions.c.request_id,
+            predictions.c.created_at,
+            predictions.c.model_version,
+            predictions.c.series_key,
+            predictions.c.event_time,
+            predictions.c.output,
+            predictions.c.output_label,
+            predictions.c.latency_ms,
+        )
         if since is not None:
             query = query.where(when >= since)
         if until is not None:
@@ -249,11 +282,13 @@ class Store:
         """Record failed scoring requests as (when, route, HTTP status)."""
         if rows:
             with self.engine.begin() as connection:
-                connection.execute(request_errors.insert(),
-                                   [{"created_at": w, "route": r, "status": s} for w, r, s in rows])
+                connection.execute(
+                    request_errors.insert(), [{"created_at": w, "route": r, "status": s} for w, r, s in rows]
+                )
 
     def request_counts(self, since: datetime | None, until: datetime | None) -> tuple[int, int]:
         """(predictions made, scoring requests failed) between two times of creation."""
+
         def count(table: sa.Table) -> int:
             query = sa.select(sa.func.count()).select_from(table)
             if since is not None:
@@ -273,7 +308,8 @@ class Store:
         with self.engine.connect() as connection:
             for start in range(0, len(request_ids), 5000):
                 query = sa.select(prediction_inputs).where(
-                    prediction_inputs.c.request_id.in_(request_ids[start:start + 5000]))
+                    prediction_inputs.c.request_id.in_(request_ids[start : start + 5000])
+                )
                 parts.append(pd.read_sql_query(query, connection))
         long = pd.concat(parts, ignore_index=True)
         long["value"] = long["number"].astype(object).where(long["number"].notna(), long["text"])
@@ -295,8 +331,11 @@ class Store:
                 if item.request_id:
                     self._upsert(connection, {**row, "request_id": item.request_id}, ["request_id"])
                 else:
-                    self._upsert(connection, {**row, "series_key": item.series_key, "event_time": item.event_time},
-                                 ["series_key", "event_time"])
+                    self._upsert(
+                        connection,
+                        {**row, "series_key": item.series_key, "event_time": item.event_time},
+                        ["series_key", "event_time"],
+                    )
         return []
 
     def _known_ids(self, ids: list[str]) -> set[str]:
@@ -325,9 +364,13 @@ class Store:
         rows: list[dict[str, Any]] = []
         with self.engine.connect() as connection:
             for start in range(0, len(request_ids), 5000):
-                query = sa.select(predictions.c.request_id, predictions.c.series_key, predictions.c.event_time,
-                                  predictions.c.model_version, predictions.c.output).where(
-                    predictions.c.request_id.in_(request_ids[start:start + 5000]))
+                query = sa.select(
+                    predictions.c.request_id,
+                    predictions.c.series_key,
+                    predictions.c.event_time,
+                    predictions.c.model_version,
+                    predictions.c.output,
+                ).where(predictions.c.request_id.in_(request_ids[start : start + 5000]))
                 rows += [dict(r) for r in connection.execute(query).mappings()]
         return rows
 
@@ -343,8 +386,9 @@ class Store:
         key_id = secrets.token_hex(4)
         secret = f"mlc_{key_id}_{secrets.token_urlsafe(24)}"
         with self.engine.begin() as connection:
-            connection.execute(api_keys.insert().values(id=key_id, hash=_hash(secret), scope=scope, note=note,
-                                                        created_at=utcnow()))
+            connection.execute(
+                api_keys.insert().values(id=key_id, hash=_hash(secret), scope=scope, note=note, created_at=utcnow())
+            )
         return key_id, secret
 
     def keys(self) -> list[ApiKey]:
@@ -354,8 +398,11 @@ class Store:
 
     def revoke_key(self, key_id: str) -> None:
         with self.engine.begin() as connection:
-            done = connection.execute(api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                                      .values(revoked_at=utcnow()))
+            done = connection.execute(
+                api_keys.update()
+                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
         if done.rowcount == 0:
             known = ", ".join(k.id for k in self.keys() if k.revoked_at is None) or "none"
             raise StoreError(f"no active key {key_id!r}; active keys: {known}")
@@ -383,24 +430,44 @@ class Store:
         with self.engine.connect() as connection:
             return [dict(r) for r in connection.execute(sa.select(alerts).order_by(alerts.c.id)).mappings()]
 
-    def open_alert(self, rule: str, subject: str, value: float | None, threshold: float | None, message: str,
-                   when: datetime | None = None) -> bool:
+    def open_alert(
+        self,
+        rule: str,
+        subject: str,
+        value: float | None,
+        threshold: float | None,
+        message: str,
+        when: datetime | None = None,
+    ) -> bool:
         """Open an episode unless one is open for (rule, subject); True when a new one opened."""
         with self.engine.begin() as connection:
-            existing = connection.execute(sa.select(alerts.c.id).where(
-                alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None))).first()
+            existing = connection.execute(
+                sa.select(alerts.c.id).where(
+                    alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None)
+                )
+            ).first()
             if existing is not None:
                 return False
-            connection.execute(alerts.insert().values(rule=rule, subject=subject, opened_at=when or utcnow(),
-                                                      value=value, threshold=threshold, message=message))
+            connection.execute(
+                alerts.insert().values(
+                    rule=rule,
+                    subject=subject,
+                    opened_at=when or utcnow(),
+                    value=value,
+                    threshold=threshold,
+                    message=message,
+                )
+            )
             return True
 
     def close_alert(self, rule: str, subject: str, when: datetime | None = None) -> bool:
         """Close the open episode of (rule, subject); True when one was open."""
         with self.engine.begin() as connection:
-            done = connection.execute(alerts.update().where(
-                alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None)
-            ).values(closed_at=when or utcnow()))
+            done = connection.execute(
+                alerts.update()
+                .where(alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None))
+                .values(closed_at=when or utcnow())
+            )
             return bool(done.rowcount)
 
     # ── monitoring windows ───────────────────────────────────────────────────────────
@@ -422,12 +489,24 @@ class Store:
         return rows[::-1]
 
     # ── reviews ──────────────────────────────────────────────────────────────────────
-    def add_review(self, verdict: str, model_version: str | None, reasons: list[str], numbers: dict[str, Any],
-                   when: datetime | None = None) -> int:
+    def add_review(
+        self,
+        verdict: str,
+        model_version: str | None,
+        reasons: list[str],
+        numbers: dict[str, Any],
+        when: datetime | None = None,
+    ) -> int:
         with self.engine.begin() as connection:
-            done = connection.execute(reviews.insert().values(
-                at=when or utcnow(), verdict=verdict, model_version=model_version, reasons=json.dumps(reasons),
-                numbers=json.dumps(numbers, default=_plain)))
+            done = connection.execute(
+                reviews.insert().values(
+                    at=when or utcnow(),
+                    verdict=verdict,
+                    model_version=model_version,
+                    reasons=json.dumps(reasons),
+                    numbers=json.dumps(numbers, default=_plain),
+                )
+            )
             return int(done.inserted_primary_key[0])
 
     def reviews(self) -> list[dict[str, Any]]:
@@ -444,8 +523,11 @@ class Store:
     def record_action(self, review_id: int, action: str, detail: dict[str, Any]) -> None:
         """Note on a review what was done about it (the link review → retrain → promotion)."""
         with self.engine.begin() as connection:
-            connection.execute(reviews.update().where(reviews.c.id == review_id).values(
-                action=action, action_at=utcnow(), action_detail=json.dumps(detail, default=_plain)))
+            connection.execute(
+                reviews.update()
+                .where(reviews.c.id == review_id)
+                .values(action=action, action_at=utcnow(), action_detail=json.dumps(detail, default=_plain))
+            )
 
     # ── use-case status ──────────────────────────────────────────────────────────────
     def set_status(self, key: str, value: dict[str, Any] | None) -> None:
@@ -453,8 +535,9 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(status.delete().where(status.c.key == key))
             if value is not None:
-                connection.execute(status.insert().values(key=key, value=json.dumps(value, default=_plain),
-                                                          updated_at=utcnow()))
+                connection.execute(
+                    status.insert().values(key=key, value=json.dumps(value, default=_plain), updated_at=utcnow())
+                )
 
     def get_status(self, key: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
@@ -499,8 +582,8 @@ def _actual(value: Any) -> tuple[float | None, str | None]:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")       # readers never block the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")     # a committed batch survives the process being killed
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # a committed batch survives the process being killed
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")     # several service workers share one file
+    cursor.execute("PRAGMA busy_timeout=30000")  # several service workers share one file
     cursor.close()

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 predictions = sa.Table(
-    "mlcycle_predictions", metadata,
+    "mlcycle_predictions",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("request_id", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=False), nullable=False, index=True),
@@ -36,16 +37,23 @@ predictions = sa.Table(
 )
 
 prediction_inputs = sa.Table(
-    "mlcycle_prediction_inputs", metadata,
-    sa.Column("request_id", sa.String(64), sa.ForeignKey("mlcycle_predictions.request_id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    "mlcycle_prediction_inputs",
+    metadata,
+    sa.Column(
+        "request_id",
+        sa.String(64),
+        sa.ForeignKey("mlcycle_predictions.request_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("number", sa.Float, nullable=True),
     sa.Column("text", sa.String(512), nullable=True),
 )
 
 feedback = sa.Table(
-    "mlcycle_feedback", metadata,
+    "mlcycle_feedback",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("request_id", sa.String(64), nullable=True, unique=True),
     sa.Column("series_key", sa.String(256), nullable=True),
@@ -57,7 +65,8 @@ feedback = sa.Table(
 )
 
 api_keys = sa.Table(
-    "mlcycle_api_keys", metadata,
+    "mlcycle_api_keys",
+    metadata,
     sa.Column("id", sa.String(16), primary_key=True),
     sa.Column("hash", sa.String(128), nullable=False, unique=True),
     sa.Column("scope", sa.String(16), nullable=False),
@@ -67,7 +76,8 @@ api_keys = sa.Table(
 )
 
 alerts = sa.Table(
-    "mlcycle_alerts", metadata,
+    "mlcycle_alerts",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("rule", sa.String(64), nullable=False),
     sa.Column("subject", sa.String(256), nullable=False),
@@ -80,7 +90,8 @@ alerts = sa.Table(
 )
 
 windows = sa.Table(
-    "mlcycle_windows", metadata,
+    "mlcycle_windows",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("start", sa.DateTime(timezone=False), nullable=False),
     sa.Column("end", sa.DateTime(timezone=False), nullable=False),
@@ -97,25 +108,27 @@ windows = sa.Table(
     sa.Column("latency_p95_ms", sa.Float, nullable=True),
     sa.Column("error_rate", sa.Float, nullable=True),
     sa.Column("drifted", sa.Integer, nullable=False),
-    sa.Column("details", sa.Text, nullable=False),   # JSON: drift rows, the three views, alerts of the window
+    sa.Column("details", sa.Text, nullable=False),  # JSON: drift rows, the three views, alerts of the window
     sa.UniqueConstraint("start", name="uq_mlcycle_windows_start"),
 )
 
 reviews = sa.Table(
-    "mlcycle_reviews", metadata,
+    "mlcycle_reviews",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime(timezone=False), nullable=False),
     sa.Column("verdict", sa.String(16), nullable=False),
     sa.Column("model_version", sa.String(32), nullable=True),
     sa.Column("reasons", sa.Text, nullable=False),
     sa.Column("numbers", sa.Text, nullable=False),
-    sa.Column("action", sa.String(16), nullable=True),        # retrain | rollback | retire, once acted on
+    sa.Column("action", sa.String(16), nullable=True),  # retrain | rollback | retire, once acted on
     sa.Column("action_at", sa.DateTime(timezone=False), nullable=True),
-    sa.Column("action_detail", sa.Text, nullable=True),       # JSON: what the action did (runs, versions)
+    sa.Column("action_detail", sa.Text, nullable=True),  # JSON: what the action did (runs, versions)
 )
 
 request_errors = sa.Table(
-    "mlcycle_request_errors", metadata,
+    "mlcycle_request_errors",
+    metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("created_at", sa.DateTime(timezone=False), nullable=False, index=True),
     sa.Column("route", sa.String(128), nullable=False),
@@ -123,7 +136,8 @@ request_errors = sa.Table(
 )
 
 status = sa.Table(
-    "mlcycle_status", metadata,
+    "mlcycle_status",
+    metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=False), nullable=False),

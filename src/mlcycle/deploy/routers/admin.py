@@ -24,14 +24,22 @@ def health(serving: Serving = Depends(get_serving)) -> Any:
         return JSONResponse({"status": "loading", "error": serving.last_error}, status_code=503)
     if serving.retired is not None:
         return {"status": "retired", "reason": serving.retired.get("reason"), "model": serving.ws.name}
-    return {"status": "ok", "model": serving.ws.name, "version": serving.current.version if serving.current else None}
+    return {
+        "status": "ok",
+        "model": serving.ws.name,
+        "version": serving.current.version if serving.current else None,
+    }
 
 
 @router.get("/version", dependencies=[Depends(require("predict"))])
 def version(serving: Serving = Depends(get_serving)) -> Any:
     current = serving.current
-    return {"mlcycle": __version__, "model": serving.ws.name, "version": current.version if current else None,
-            "last_reload_error": serving.last_error}
+    return {
+        "mlcycle": __version__,
+        "model": serving.ws.name,
+        "version": current.version if current else None,
+        "last_reload_error": serving.last_error,
+    }
 
 
 @router.get("/metrics", dependencies=[Depends(require("predict"))])

@@ -54,10 +54,18 @@ def rejected(error: RequestRejected) -> JSONResponse:
     return JSONResponse({"detail": error.detail}, status_code=error.status)
 
 
-@router.post("/predict", response_model=PredictResponse, response_model_exclude_none=True,
-             dependencies=[Depends(require("predict")), Depends(in_service)])
-async def predict(body: PredictRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log),
-                  metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    response_model_exclude_none=True,
+    dependencies=[Depends(require("predict")), Depends(in_service)],
+)
+async def predict(
+    body: PredictRequest,
+    serving: Serving = Depends(get_serving),
+    log: PredictionLog = Depends(get_log),
+    metrics: ServiceMetrics = Depends(get_metrics),
+) -> Any:
     try:
         result = score(serving, body.records, explain=body.explain)
     except RequestRejected as error:
@@ -65,20 +73,30 @@ async def predict(body: PredictRequest, serving: Serving = Depends(get_serving),
     await log.awrite(result.records)  # logged before the response is sent
     for value in result.values:
         metrics.predictions.observe(float(value))
-    return {"model": serving.ws.name, "version": result.version, "predictions": result.outputs,
-            "request_ids": result.request_ids, "explanations": result.explanations}
+    return {
+        "model": serving.ws.name,
+        "version": result.version,
+        "predictions": result.outputs,
+        "request_ids": result.request_ids,
+        "explanations": result.explanations,
+    }
 
 
 @router.post("/explain", dependencies=[Depends(require("predict")), Depends(in_service)])
-async def explain(body: ExplainRequest, serving: Serving = Depends(get_serving),
-                  log: PredictionLog = Depends(get_log)) -> Any:
+async def explain(
+    body: ExplainRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log)
+) -> Any:
     try:
         result = score(serving, body.records, explain=True)
     except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)
-    return {"model": serving.ws.name, "version": result.version, "request_ids": result.request_ids,
-            "explanations": result.explanations}
+    return {
+        "model": serving.ws.name,
+        "version": result.version,
+        "request_ids": result.request_ids,
+        "explanations": result.explanations,
+    }
 
 
 @router.post("/feedback", dependencies=[Depends(require("feedback"))])
@@ -93,21 +111,45 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
         keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
         missing = [k for k in keys if k not in extra]
         if missing or not keys:
-            errors.append({"row": i, "field": missing[0] if missing else "request_id",
-                           "message": f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}"})
+            errors.append(
+                {
+                    "row": i,
+                    "field": missing[0] if missing else "request_id",
+                    "message": f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}",
+                }
+            )
             continue
         try:
-            when = pd.Timestamp(extra[design.time_column]).floor(design.time_step).to_pydatetime() if design.time_column else None
+            when = (
+                pd.Timestamp(extra[design.time_column]).floor(design.time_step).to_pydatetime()
+                if design.time_column
+                else None
+            )
         except (ValueError, TypeError):
-            errors.append({"row": i, "field": design.time_column, "message": f"not a date: {extra[design.time_column]!r}"})
+            errors.append(
+                {
+                    "row": i,
+                    "field": design.time_column,
+                    "message": f"not a date: {extra[design.time_column]!r}",
+                }
+            )
             continue
         items.append(FeedbackItem(entry.actual, series_key=serving.series_key(extra), event_time=when))
     if errors:
         return JSONResponse({"detail": errors}, status_code=422)
     unknown = serving.store.add_feedback(items)
     if unknown:
-        return JSONResponse({"detail": [{"row": None, "field": "request_id",
-                                         "message": f"unknown request id(s): {', '.join(unknown)}; nothing was stored"}]},
-                            status_code=404)
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "row": None,
+                        "field": "request_id",
+                        "message": f"unknown request id(s): {', '.join(unknown)}; nothing was stored",
+                    }
+                ]
+            },
+            status_code=404,
+        )
     serving.refresh_history()  # lag features see the new actuals from the next request on
     return {"stored": len(items)}

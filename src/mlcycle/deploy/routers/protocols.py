@@ -32,8 +32,20 @@ router = APIRouter()
 
 # schema type → Open Inference Protocol datatype
 OIP_TYPES = {"integer": "INT64", "number": "FP64", "boolean": "BOOL", "string": "BYTES", "datetime": "BYTES"}
-NUMPY = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1",
-         "INT16": "<i2", "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
+NUMPY = {
+    "BOOL": "?",
+    "UINT8": "<u1",
+    "UINT16": "<u2",
+    "UINT32": "<u4",
+    "UINT64": "<u8",
+    "INT8": "<i1",
+    "INT16": "<i2",
+    "INT32": "<i4",
+    "INT64": "<i8",
+    "FP16": "<f2",
+    "FP32": "<f4",
+    "FP64": "<f8",
+}
 
 
 # ── MLflow scoring format ────────────────────────────────────────────────────────────
@@ -50,16 +62,21 @@ def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
     except json.JSONDecodeError as exc:
         raise RequestRejected(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
-        raise RequestRejected(400, "the body must be a JSON object with one of dataframe_split, dataframe_records, "
-                                   "instances, inputs")
+        raise RequestRejected(
+            400,
+            "the body must be a JSON object with one of dataframe_split, dataframe_records, instances, inputs",
+        )
     keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload]
     if len(keys) != 1:
-        raise RequestRejected(400, "give exactly one of dataframe_split, dataframe_records, instances, inputs "
-                                   f"(MLflow's scoring format); got {', '.join(payload) or 'none'}")
+        raise RequestRejected(
+            400,
+            "give exactly one of dataframe_split, dataframe_records, instances, inputs "
+            f"(MLflow's scoring format); got {', '.join(payload) or 'none'}",
+        )
     data = payload[keys[0]]
     if keys[0] == "dataframe_split":
         if not isinstance(data, dict) or "columns" not in data or "data" not in data:
-            raise RequestRejected(400, "dataframe_split needs {\"columns\": [...], \"data\": [[...], ...]}")
+            raise RequestRejected(400, 'dataframe_split needs {"columns": [...], "data": [[...], ...]}')
         rows = data["data"]
         if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(data["columns"]) for r in rows):
             raise RequestRejected(400, f"dataframe_split.data must be rows of {len(data['columns'])} values")
@@ -76,13 +93,16 @@ def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-            for row in frame.to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 @router.post("/invocations", dependencies=[Depends(require("predict")), Depends(in_service)])
-async def invocations(request: Request, serving: Serving = Depends(get_serving),
-                      log: PredictionLog = Depends(get_log)) -> Any:
+async def invocations(
+    request: Request, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log)
+) -> Any:
     body = await request.body()
     try:
         rows = mlflow_rows(body, request.headers.get("content-type", "application/json"))
@@ -90,8 +110,10 @@ async def invocations(request: Request, serving: Serving = Depends(get_serving),
     except RequestRejected as error:
         if error.status == 400:
             return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
-        return JSONResponse({"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
-                            status_code=error.status)
+        return JSONResponse(
+            {"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
+            status_code=error.status,
+        )
     await log.awrite(result.records)
     return {"predictions": result.outputs}
 
@@ -140,11 +162,18 @@ def _check_model(serving: Serving, name: str, version: str | None) -> JSONRespon
 def _metadata(serving: Serving) -> dict[str, Any]:
     loaded = serving.current
     assert loaded is not None
-    inputs = [{"name": c, "datatype": OIP_TYPES[loaded.schema.columns[c].type], "shape": [-1]}
-              for c in loaded.model.input_columns]
+    inputs = [
+        {"name": c, "datatype": OIP_TYPES[loaded.schema.columns[c].type], "shape": [-1]}
+        for c in loaded.model.input_columns
+    ]
     output_type = "FP64" if loaded.model.task == "regression" else "BYTES"
-    return {"name": serving.ws.name, "versions": [loaded.version], "platform": "mlcycle",
-            "inputs": inputs, "outputs": [{"name": "prediction", "datatype": output_type, "shape": [-1]}]}
+    return {
+        "name": serving.ws.name,
+        "versions": [loaded.version],
+        "platform": "mlcycle",
+        "inputs": inputs,
+        "outputs": [{"name": "prediction", "datatype": output_type, "shape": [-1]}],
+    }
 
 
 @router.get("/v2/models/{name}", dependencies=[Depends(require("predict"))])
@@ -167,7 +196,7 @@ def _decode_tensor(tensor: dict[str, Any], binary: bytes | None) -> list[Any]:
             values, offset = [], 0
             while offset < len(binary):
                 (length,) = struct.unpack_from("<I", binary, offset)
-                values.append(binary[offset + 4:offset + 4 + length].decode("utf-8"))
+                values.append(binary[offset + 4 : offset + 4 + length].decode("utf-8"))
                 offset += 4 + length
             return values
         if datatype not in NUMPY:
@@ -192,7 +221,7 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
     except (ValueError, json.JSONDecodeError) as exc:
         raise RequestRejected(400, f"the inference request header is not valid JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("inputs"), list) or not header["inputs"]:
-        raise RequestRejected(400, "an inference request needs \"inputs\": a list of named tensors, one per column")
+        raise RequestRejected(400, 'an inference request needs "inputs": a list of named tensors, one per column')
     columns, offset = [], 0
     for tensor in header["inputs"]:
         if not isinstance(tensor, dict) or "name" not in tensor:
@@ -200,9 +229,11 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
         size = (tensor.get("parameters") or {}).get("binary_data_size")
         binary = None
         if size is not None:
-            binary = rest[offset:offset + int(size)]
+            binary = rest[offset : offset + int(size)]
             if len(binary) != int(size):
-                raise RequestRejected(400, f"input {tensor['name']!r}: the body ends before its {size} bytes of binary data")
+                raise RequestRejected(
+                    400, f"input {tensor['name']!r}: the body ends before its {size} bytes of binary data"
+                )
             offset += int(size)
         columns.append(_decode_tensor(tensor, binary))
     lengths = {len(c) for c in columns}
@@ -212,9 +243,18 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
 
 
 @router.post("/v2/models/{name}/infer", dependencies=[Depends(require("predict")), Depends(in_service)])
-@router.post("/v2/models/{name}/versions/{version}/infer", dependencies=[Depends(require("predict")), Depends(in_service)])
-async def infer(name: str, request: Request, version: str | None = None, serving: Serving = Depends(get_serving),
-                log: PredictionLog = Depends(get_log), metrics: ServiceMetrics = Depends(get_metrics)) -> Any:
+@router.post(
+    "/v2/models/{name}/versions/{version}/infer",
+    dependencies=[Depends(require("predict")), Depends(in_service)],
+)
+async def infer(
+    name: str,
+    request: Request,
+    version: str | None = None,
+    serving: Serving = Depends(get_serving),
+    log: PredictionLog = Depends(get_log),
+    metrics: ServiceMetrics = Depends(get_metrics),
+) -> Any:
     problem = _check_model(serving, name, version)
     if problem is not None:
         return problem
@@ -253,5 +293,8 @@ def _infer_response(serving: Serving, header: dict[str, Any], outputs: list[Any]
         payload = b"".join(struct.pack("<I", len(b)) + b for b in (str(o).encode() for o in outputs))
     tensor["parameters"] = {"binary_data_size": len(payload)}
     head = json.dumps(response).encode()
-    return Response(head + payload, media_type="application/octet-stream",
-                    headers={"Inference-Header-Content-Length": str(len(head))})
+    return Response(
+        head + payload,
+        media_type="application/octet-stream",
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )

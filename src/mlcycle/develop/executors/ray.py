@@ -41,8 +41,7 @@ class RayExecutor(Executor):
     def start(self, bench: Workbench) -> None:
         ray = self._ray
         if not ray.is_initialized():
-            options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False,
-                                           configure_logging=False)
+            options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
             if self.address:
                 ray.init(address=self.address, **options)
             else:

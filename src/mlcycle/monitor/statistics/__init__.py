@@ -21,8 +21,10 @@ def get(name: str, kind: str) -> Statistic:
     if statistic is None:
         raise DesignError(f"unknown drift statistic {name!r}; known: {', '.join(REGISTRY)}")
     if kind not in statistic.kinds:
-        raise DesignError(f"drift statistic {name} is for {' and '.join(sorted(statistic.kinds))} columns, not {kind} "
-                          f"ones; choose it per column type under monitoring.drift, or per_feature for one column")
+        raise DesignError(
+            f"drift statistic {name} is for {' and '.join(sorted(statistic.kinds))} columns, not {kind} "
+            f"ones; choose it per column type under monitoring.drift, or per_feature for one column"
+        )
     return statistic
 
 

@@ -7,8 +7,11 @@ from alembic import context
 from mlcycle.store.tables import metadata
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata,
-                  version_table=context.config.attributes.get("version_table", "mlcycle_alembic_version"),
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    version_table=context.config.attributes.get("version_table", "mlcycle_alembic_version"),
+    render_as_batch=connection.dialect.name == "sqlite",
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -39,8 +39,12 @@ def upgrade() -> None:
     op.create_index("ix_mlcycle_predictions_series", "mlcycle_predictions", ["series_key", "event_time"])
     op.create_table(
         "mlcycle_prediction_inputs",
-        sa.Column("request_id", sa.String(64), sa.ForeignKey("mlcycle_predictions.request_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "request_id",
+            sa.String(64),
+            sa.ForeignKey("mlcycle_predictions.request_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(128), nullable=False),
         sa.Column("number", sa.Float, nullable=True),
         sa.Column("text", sa.String(512), nullable=True),
