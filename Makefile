@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test lint install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/mlcycle demo mlcycle-demo
 
-test: install-test
+# The conventions, checked: formatting and lint (ruff), types (mypy, settings in pyproject.toml)
+# and the layers (import-linter). `make test` runs it first.
+lint: install-test
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) mlcycle-demo .pytest_cache
+	rm -rf $(VENV) mlcycle-demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -167,6 +167,7 @@ def _monitor_and_review(uc: UseCase, console: Console, trials: int | None) -> di
     from datetime import datetime, timedelta
 
     console.print(Rule("Act 4 — monitoring: is it still worth it?"))
+    assert uc.spec.data.train_until is not None  # the example keeps its last months for the replay
     since = datetime.combine(uc.spec.data.train_until, datetime.min.time()) + timedelta(days=1)
     with console.status("monitoring the served weeks…"):
         windows = uc.monitor_windows(since=since)

@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from mlcycle.contract.vocabulary import View, vocabulary
 from mlcycle.exceptions import DesignError, Problem, UseCaseError
@@ -678,7 +679,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _problem(err: dict[str, Any]) -> Problem:
+def _problem(err: ErrorDetails) -> Problem:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
     path = _path(loc)
     kind = err["type"]
@@ -1088,7 +1089,9 @@ def as_labels(design: Design, positive: pd.Series, labels: Any) -> np.ndarray:
     pos = among[is_positive].iloc[0] if is_positive.any() else None
     neg = among[~is_positive].iloc[0] if (~is_positive).any() else None
     flags = positive.to_numpy(dtype=float)
-    return np.where(np.isnan(flags), None, np.where(flags == 1.0, pos, neg)).astype(object)
+    chosen = np.asarray(np.where(flags == 1.0, pos, neg), dtype=object)
+    chosen[np.isnan(flags)] = None
+    return chosen
 
 
 def _truthy(value: Any) -> bool:

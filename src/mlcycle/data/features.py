@@ -159,7 +159,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         self.feature_names_out_ = list(self.get_feature_names_out())
         self.history_ = self._tail(self._known(X, y)) if self.needs_history else None
-        self._cache = None
+        self._cache: tuple[np.ndarray, np.ndarray, dict[Any, int], pd.DataFrame | None] | None = None
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:

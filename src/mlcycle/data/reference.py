@@ -141,9 +141,14 @@ class ProfileBuilder:
         self.bins = fine_bins
         self.rows = 0
         self._names: list[str] = []
-        self._lo = self._width = None
+        self._lo: np.ndarray | None = None
+        self._width: np.ndarray | None = None
         self._counts: np.ndarray | None = None  # columns × (bins + 2): underflow, bins, overflow
-        self._sum = self._sumsq = self._min = self._max = self._missing = self._centre = None
+        # per column, set by _start on the first block: running sums, extremes, missing values, centre
+        empty = np.zeros(0)
+        self._sum, self._sumsq, self._min, self._max = empty, empty, empty, empty
+        self._missing: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._centre: np.ndarray = empty
         self._categories: dict[str, dict[str, int]] = {}
         self._category_missing: dict[str, int] = {}
 

@@ -101,7 +101,7 @@ def run(
                     if error.status != 422 or any(d.get("row") is None for d in error.detail):
                         raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
                     for d in error.detail:
-                        original = keep[int(d["row"])]
+                        original = keep[int(str(d["row"]))]
                         bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
                     continue
                 store.log_predictions(result.records)

@@ -84,7 +84,7 @@ class FastPath:
     @staticmethod
     def plan(prepare: ColumnTransformer) -> list[tuple[str, Any, list[str]]] | None:
         """The fitted ColumnTransformer as plain steps, or None when it holds a part this module does not know."""
-        steps = []
+        steps: list[tuple[str, Any, list[str]]] = []
         for name, transformer, columns in prepare.transformers_:
             if name == "remainder":
                 continue

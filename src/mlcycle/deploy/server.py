@@ -74,7 +74,7 @@ class NoDelayH11Protocol(H11Protocol):
     2 workers: p50 52 ms before.
     """
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:

@@ -181,11 +181,11 @@ class Serving:
                 key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
             if key is None or when is None or value != value:
                 continue
-            values = series_values(key)
+            values: list[str] = series_values(key)
             rows.append(
                 {
-                    **dict(zip(design.group_columns, values)),
-                    design.time_column: when,
+                    **dict(zip(design.group_columns, values, strict=False)),
+                    str(design.time_column): when,
                     design.target: float(value),
                 }
             )

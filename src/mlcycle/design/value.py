@@ -101,16 +101,27 @@ class ValueEstimate:
 
 def cost_model(design: Design, predictions_per_period: float) -> CostModel:
     value = design.value
-    common = dict(
-        task=design.task,
-        predictions_per_period=predictions_per_period,
-        running_cost_per_period=value.running_cost_per_period,
-    )
+    per_period, running = predictions_per_period, value.running_cost_per_period
     if design.task == "regression":
         assert value.cost is not None
-        return CostModel(**common, under_per_unit=value.cost.under_per_unit, over_per_unit=value.cost.over_per_unit)
+        return CostModel(
+            design.task,
+            per_period,
+            running,
+            under_per_unit=value.cost.under_per_unit,
+            over_per_unit=value.cost.over_per_unit,
+        )
     assert value.payoff is not None
-    return CostModel(**common, **value.payoff.model_dump())
+    payoff = value.payoff
+    return CostModel(
+        design.task,
+        per_period,
+        running,
+        true_positive=payoff.true_positive,
+        false_positive=payoff.false_positive,
+        false_negative=payoff.false_negative,
+        true_negative=payoff.true_negative,
+    )
 
 
 def predictions_per_period(design: Design, frame: pd.DataFrame) -> tuple[float, bool]:

@@ -138,7 +138,7 @@ def _gradient_boosting(p: dict[str, Any], c: Context) -> Any:
 def _lightgbm(p: dict[str, Any], c: Context) -> Any:
     import lightgbm
 
-    common = dict(
+    common: dict[str, Any] = dict(
         num_leaves=int(p.get("num_leaves", 31)),
         learning_rate=float(p.get("learning_rate", 0.05)),
         n_estimators=int(p.get("n_estimators", 300)),
@@ -153,7 +153,7 @@ def _lightgbm(p: dict[str, Any], c: Context) -> Any:
     if c.task == "classification":
         return lightgbm.LGBMClassifier(**common)
     objective = p.get("objective", "l2")
-    extra = {"alpha": c.quantile} if objective == "quantile" else {}
+    extra: dict[str, Any] = {"alpha": c.quantile} if objective == "quantile" else {}
     return lightgbm.LGBMRegressor(objective=objective, **extra, **common)
 
 

@@ -191,7 +191,7 @@ def evaluate(
                     f"≥ {req.quality.min:g}",
                     value,
                     ok,
-                    "" if ok else f"{req.quality.min - judged:,.4g} below the floor",
+                    "" if ok else f"{(req.quality.min or 0.0) - judged:,.4g} below the floor",
                 )
             )
     lost, base_lost = m.get("money_lost", math.nan), m.get("baseline_money_lost", math.nan)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 from sklearn.pipeline import Pipeline
 
 from mlcycle.exceptions import DataError
 from mlcycle.explain import Explainer
 
 
-class MlcycleModel(mlflow.pyfunc.PythonModel):
+class MlcycleModel(PythonModel):
     """A fitted trial: ``predict`` gives the forecast (regression) or the decided label (classification)."""
 
     # Our predict takes a DataFrame and says so through the logged signature; MLflow's wrapper that

@@ -26,7 +26,7 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import optuna
@@ -78,9 +78,9 @@ def search_space(design: Design, algorithm: str, context: algorithms.Context) ->
             space[name] = {"low": spec.low, "high": spec.high, "log": spec.log}
         else:
             space[name] = {"choices": list(spec.choices or [])}
-    for name, spec in space.items():
+    for name, bounds in space.items():
         default = known.space.get(name, {})
-        spec["int"] = "low" in spec and isinstance(default.get("low"), int) and isinstance(default.get("high"), int)
+        bounds["int"] = "low" in bounds and isinstance(default.get("low"), int) and isinstance(default.get("high"), int)
     return space
 
 
@@ -145,7 +145,9 @@ def _study(design: Design, direction: str, context: algorithms.Context, n_folds:
         else:
             sampler = optuna.samplers.RandomSampler(seed=0)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4) if n_folds > 1 else optuna.pruners.NopPruner()
-    study = optuna.create_study(direction=direction, sampler=sampler, pruner=pruner)
+    study = optuna.create_study(
+        direction=cast(Literal["minimize", "maximize"], direction), sampler=sampler, pruner=pruner
+    )
     budget = search.trials
     if search.sampler == "grid":
         combos = _grid(design, context)
@@ -170,7 +172,7 @@ def constraint_values(design: Design, result: TrialResult, frame_columns: list[s
             measured = catalogue.CATALOGUE[quality.metric].loss(math.inf)
         if catalogue.CATALOGUE[quality.metric].direction == "zero":
             measured = abs(measured)
-        values["quality"] = measured - quality.max if quality.max is not None else quality.min - measured
+        values["quality"] = measured - quality.max if quality.max is not None else (quality.min or 0.0) - measured
     if result.latency is not None:
         values["latency"] = result.latency.p95_ms - design.requirements.latency_p95_ms
     forbidden = set(design.requirements.compliance.forbidden_features)

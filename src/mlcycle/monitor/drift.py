@@ -13,7 +13,7 @@ Vectorised over each column; the reference is never re-read.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +77,7 @@ def drift(
     statistic: str | None = None,
     warn: float = 0.05,
     alert: float = 0.1,
-    per_feature: dict[str, dict[str, Any]] | None = None,
+    per_feature: Mapping[str, Any] | None = None,
     columns: list[str] | None = None,
     min_rows: int = 1,
 ) -> DriftReport:
@@ -157,7 +157,7 @@ def _column(
 def _settings(
     name: str,
     kind: str,
-    overrides: dict[str, Any],
+    overrides: Mapping[str, Any],
     numeric: str,
     categorical: str,
     statistic: str | None,
@@ -165,9 +165,9 @@ def _settings(
     alert: float,
 ) -> tuple[str, float, float]:
     """The column's statistic, warn and alert thresholds: its own override, else the design's defaults."""
-    own = overrides.get(name, {})
-    own = own.model_dump() if hasattr(own, "model_dump") else dict(own)
+    given = overrides.get(name, {})
+    own: dict[str, Any] = given.model_dump() if hasattr(given, "model_dump") else dict(given)
     chosen = own.get("statistic") or statistic or (numeric if kind == "numeric" else categorical)
-    column_alert = own.get("alert") if own.get("alert") is not None else alert
-    column_warn = own.get("warn") if own.get("warn") is not None else min(warn, column_alert)
-    return chosen, column_warn, column_alert
+    column_alert = float(own["alert"]) if own.get("alert") is not None else alert
+    column_warn = float(own["warn"]) if own.get("warn") is not None else min(warn, column_alert)
+    return str(chosen), column_warn, column_alert

@@ -126,6 +126,7 @@ def known_actuals(ws: Workspace, store: Store) -> pd.DataFrame:
     if len(labelled):
         keys = _series_columns(ws, labelled)
         value = labelled["actual_label"] if design.task == "classification" else labelled["actual"]
+        assert design.time_column is not None  # known actuals are kept only for designs with a time column
         known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: value}))
     frame = pd.concat(known, ignore_index=True)
     return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")

@@ -59,7 +59,7 @@ class DesignCard:
 
 
 def _baseline_metrics(design: Design, scored: catalogue.Scored, folder: Path) -> dict[str, list[MetricRow]]:
-    views = {}
+    views: dict[str, list[MetricRow]] = {}
     for view, names in design.views.items():
         rows = []
         for name in names:

@@ -37,7 +37,8 @@ def history_plot(result: ExperimentResult) -> str:
     colours = plt.get_cmap("tab10")
     for i, algorithm in enumerate(algorithms):
         points = [(n, v) for n, v, t in zip(numbers, values, complete) if t.spec.algorithm == algorithm]
-        axis.scatter(*zip(*points), s=18, color=colours(i), label=algorithm)
+        xs, ys = zip(*points)
+        axis.scatter(xs, ys, s=18, color=colours(i), label=algorithm)
     best, running = [], None
     for v in values:
         running = v if running is None or (primary and primary.is_better(v, running)) else running

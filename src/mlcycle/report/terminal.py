@@ -19,6 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mlcycle.contract.spec import Design
+from mlcycle.contract.vocabulary import View
 from mlcycle.data.quality import DataIssue
 from mlcycle.develop.gate import GateReport
 from mlcycle.develop.search import ExperimentResult
@@ -102,7 +103,7 @@ def data_issues(console: Console, issues: list[DataIssue], schema_path: Path) ->
     )
 
 
-def leaderboard(console: Console, result: ExperimentResult, views: Mapping[str, list[str]], top: int = 10) -> None:
+def leaderboard(console: Console, result: ExperimentResult, views: Mapping[View, list[str]], top: int = 10) -> None:
     """The best trials with the three views' metrics, the baseline row, notes and the best trial."""
     board = result.leaderboard
     if board.empty or (board["algorithm"] == "baseline").all():

@@ -346,10 +346,9 @@ class Store:
             return {r[0] for r in connection.execute(query)}
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any], keys: list[str]) -> None:
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         statement = insert(feedback).values(**row)
         update = {k: statement.excluded[k] for k in ("actual", "actual_label", "received_at")}
         connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
@@ -507,6 +506,7 @@ class Store:
                     numbers=json.dumps(numbers, default=_plain),
                 )
             )
+            assert done.inserted_primary_key is not None
             return int(done.inserted_primary_key[0])
 
     def reviews(self) -> list[dict[str, Any]]:

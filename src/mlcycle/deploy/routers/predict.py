@@ -130,7 +130,7 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
                 {
                     "row": i,
                     "field": design.time_column,
-                    "message": f"not a date: {extra[design.time_column]!r}",
+                    "message": f"not a date: {extra.get(str(design.time_column))!r}",
                 }
             )
             continue

@@ -214,8 +214,8 @@ def _decode_tensor(tensor: dict[str, Any], binary: bytes | None) -> list[Any]:
 def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any], list[list[Any]]]:
     try:
         if header_length is not None:
-            size = int(header_length)
-            header, rest = json.loads(body[:size]), body[size:]
+            cut = int(header_length)
+            header, rest = json.loads(body[:cut]), body[cut:]
         else:
             header, rest = json.loads(body), b""
     except (ValueError, json.JSONDecodeError) as exc:
