@@ -1,4 +1,4 @@
-"""A use case: one folder with its design, its data and its state (DESIGN.md §1).
+"""A use case: one folder with its design, its data and its state (README: "The same from Python").
 
 This is the Python API the CLI is a thin layer over::
 

@@ -344,7 +344,7 @@ def test_bundled_example_is_valid_and_complete(example_dir: Path) -> None:
 
 
 def test_every_key_of_the_design_reference_parses() -> None:
-    """The full example of DESIGN.md §2 (with classification's payoff swapped in separately)."""
+    """The full example of the design reference (with classification's payoff swapped in separately)."""
     full = yaml.safe_load(DESIGN_MD_EXAMPLE)
     design = spec.parse(full)
     assert spec.check_consistency(design) == []

@@ -1,4 +1,4 @@
-"""Money (DESIGN.md §3) against small cases computed by hand."""
+"""Money against small cases computed by hand."""
 
 from __future__ import annotations
 

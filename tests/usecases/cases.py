@@ -1,4 +1,4 @@
-"""The zoo: use cases written only from the design reference (DESIGN.md §2), each unlike the bundled example.
+"""The zoo: use cases written only from the design reference, each unlike the bundled example.
 
 Every case is a design (a dict, written to ``mlcycle.yaml``), its data (generated with a seed,
 or taken from scikit-learn's bundled datasets) and the traffic served once its model is

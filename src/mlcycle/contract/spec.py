@@ -1,4 +1,4 @@
-"""The design contract: Pydantic models of ``mlcycle.yaml`` (DESIGN.md §2).
+"""The design contract: Pydantic models of ``mlcycle.yaml``; every key is described in its Field.
 
 The design is written before any model exists. Its requirements become gates that later
 phases check, so a design that is ambiguous or impossible must be refused here, with the
@@ -506,7 +506,10 @@ class Design(_Strict):
         default_factory=dict, description="Human names of columns for explanations and reports."
     )
     data: DataSpec = Field(description="Where the data comes from.")
-    value: ValueSpec = Field(default_factory=lambda: ValueSpec.model_validate({}), description="Money (DESIGN.md §3).")
+    value: ValueSpec = Field(
+        default_factory=lambda: ValueSpec.model_validate({}),
+        description="Money: what today's process loses and what a model must save.",
+    )
     requirements: Requirements = Field(
         default_factory=lambda: Requirements.model_validate({}),
         description="What the business requires: these become gates.",
@@ -686,7 +689,7 @@ def _problem(err: ErrorDetails) -> Problem:
     given = err.get("input")
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
-        valid = ", ".join(parent.model_fields) if parent else "see DESIGN.md §2"
+        valid = ", ".join(parent.model_fields) if parent else "see the field descriptions in mlcycle.contract.spec"
         return Problem(path, f"unknown key {loc[-1]!r}. Valid keys here: {valid}")
     if kind == "missing":
         return Problem(path, "is required but missing")

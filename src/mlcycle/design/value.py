@@ -1,4 +1,4 @@
-"""What the use case is worth in money, before any model exists (DESIGN.md §3).
+"""What the use case is worth in money, before any model exists (README: "The design file").
 
 The design phase prices today's process on history — the baseline's money lost per
 period — and asks how much better a model must be to be worth building:

@@ -22,7 +22,7 @@ from mlcycle.exceptions import UsageError
 
 @dataclass(frozen=True)
 class CostModel:
-    """The design's money model for one use case (see DESIGN.md §3)."""
+    """The design's money model for one use case (README: "The design file", how the money is counted)."""
 
     task: str
     predictions_per_period: float

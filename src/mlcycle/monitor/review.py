@@ -13,7 +13,7 @@ Read from the stored monitoring windows of the current champion — the last
    thresholds, or an alert episode about them is still open, while the process still pays;
 5. otherwise ``healthy``, with the figures that say so.
 
-Exit codes (DESIGN.md §4): 0 healthy, 3 retrain, 4 rollback, 5 retire. Each review is stored;
+Exit codes (README: "Monitoring and the loop back"): 0 healthy, 3 retrain, 4 rollback, 5 retire. Each review is stored;
 acting on it (rollback, retire, retrain) is recorded on the review it answered.
 """
 
