@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -21,27 +21,25 @@ from mlcycle.data import quality
 from mlcycle.data.quality import DataIssue
 from mlcycle.data.schema import Schema, infer
 from mlcycle.data.workspace import DESIGN_FILE, STATE_DIR, Workspace
-from mlcycle.develop import gate, search
-from mlcycle.develop.gate import GateReport, GateRow
-from mlcycle.develop.search import ExperimentResult
 from mlcycle.exceptions import GateFailed, UseCaseError
-from mlcycle.monitor import retrain as retrain_mod
-from mlcycle.monitor import review as review_mod
-from mlcycle.monitor import status as status_mod
-from mlcycle.monitor import window as window_mod
-from mlcycle.monitor.retrain import RetrainResult
-from mlcycle.monitor.review import Review
-from mlcycle.monitor.status import Status
-from mlcycle.monitor.window import MonitoringResult
 from mlcycle.report import card as card_mod
-from mlcycle.report import experiment as experiment_report
-from mlcycle.report import monitoring as monitoring_report
-from mlcycle.report import promotion as promotion_report
 from mlcycle.report.card import DesignCard
-from mlcycle.store import Store, open_store
 
+# The later phases are imported by the methods that run them: `import mlcycle` (and so every
+# command) would otherwise load Optuna, SQLAlchemy and MLflow's client before doing anything.
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from mlcycle.develop.gate import GateReport, GateRow
+    from mlcycle.develop.search import ExperimentResult
+    from mlcycle.monitor.retrain import RetrainResult
+    from mlcycle.monitor.review import Review
+    from mlcycle.monitor.status import Status
+    from mlcycle.monitor.window import MonitoringResult
+    from mlcycle.store import Store
+
+
+T = TypeVar("T")
 
 
 class UseCase:
@@ -144,6 +142,9 @@ class UseCase:
 
         Returns the leaderboard and the best feasible trial; writes the experiment report.
         """
+        from mlcycle.develop import search
+        from mlcycle.report import experiment as experiment_report
+
         result = search.experiment(
             self.workspace,
             trials=trials,
@@ -173,6 +174,9 @@ class UseCase:
         promotion report is written either way. ``challenge`` adds a gate row measured on the logged
         model (retraining: "beats the champion").
         """
+        from mlcycle.develop import gate
+        from mlcycle.report import promotion as promotion_report
+
         try:
             report = gate.promote(self.workspace, run_id, force=force, reason=reason, challenge=challenge, tags=tags)
         except GateFailed as failed:
@@ -202,6 +206,10 @@ class UseCase:
         until: str | datetime | None = None,
     ) -> list[MonitoringResult]:
         """As :meth:`monitor`, returning every window computed, oldest first."""
+        from mlcycle.monitor import window as window_mod
+        from mlcycle.report import monitoring as monitoring_report
+        from mlcycle.store import open_store
+
         store = open_store(self.state_dir)
         results = window_mod.monitor(self.workspace, window, _when(since), _when(until), store=store)
         path = monitoring_report.write(self.workspace, store)
@@ -211,24 +219,21 @@ class UseCase:
 
     def review(self) -> Review:
         """The verdict on the champion — healthy, retrain, rollback or retire — with reasons and numbers."""
-        store = open_store(self.state_dir)
-        verdict = review_mod.review(self.workspace, store)
-        self._refresh_monitoring_report(store)
-        return verdict
+        from mlcycle.monitor import review as review_mod
+
+        return self._then_report(lambda store: review_mod.review(self.workspace, store))
 
     def rollback(self) -> tuple[str, str]:
         """Move ``champion`` back to ``previous``; returns (from, to) versions."""
-        store = open_store(self.state_dir)
-        moved = review_mod.rollback(self.workspace, store)
-        self._refresh_monitoring_report(store)
-        return moved
+        from mlcycle.monitor import review as review_mod
+
+        return self._then_report(lambda store: review_mod.rollback(self.workspace, store))
 
     def retire(self, reason: str) -> dict[str, object]:
         """Stop serving this use case (the service answers 410 with the reason); history is kept."""
-        store = open_store(self.state_dir)
-        state = review_mod.retire(self.workspace, reason, store)
-        self._refresh_monitoring_report(store)
-        return state
+        from mlcycle.monitor import review as review_mod
+
+        return self._then_report(lambda store: review_mod.retire(self.workspace, reason, store))
 
     def retrain(
         self,
@@ -240,29 +245,38 @@ class UseCase:
     ) -> RetrainResult:
         """A new search on the data including the served period's actuals; the challenger replaces the
         champion only through the promotion gate and only if it beats the champion on the latest window."""
-        store = open_store(self.state_dir)
-        result = retrain_mod.retrain(
-            self.workspace,
-            trials=trials,
-            executor=executor,
-            console=console,
-            review_id=review_id,
-            store=store,
-        )
+        from mlcycle.monitor import retrain as retrain_mod
+        from mlcycle.report import experiment as experiment_report
+        from mlcycle.report import promotion as promotion_report
+
+        def retrain(store: Store) -> RetrainResult:
+            return retrain_mod.retrain(
+                self.workspace, trials=trials, executor=executor, console=console, review_id=review_id, store=store
+            )
+
+        result = self._then_report(retrain)
         result.experiment.report_path = experiment_report.experiment(result.workspace, result.experiment)
         if result.gate is not None:
             result.gate.report_path = promotion_report.write(result.workspace, result.gate)
-        self._refresh_monitoring_report(store)
         return result
 
     def status(self) -> Status:
         """Where the use case stands: design verdict, champion and gate, last window, open alerts, last review."""
+        from mlcycle.monitor import status as status_mod
+
         return status_mod.status(self.workspace)
 
-    def _refresh_monitoring_report(self, store: Store) -> None:
-        """Rewrite the monitoring report so it shows the latest review and what was done about it."""
+    def _then_report(self, act: Callable[[Store], T]) -> T:
+        """Run a step of the loop on the store, then rewrite the monitoring report so it shows the latest
+        review and what was done about it (when any window was monitored)."""
+        from mlcycle.report import monitoring as monitoring_report
+        from mlcycle.store import open_store
+
+        store = open_store(self.state_dir)
+        done = act(store)
         if store.windows(last=1):
             monitoring_report.write(self.workspace, store)
+        return done
 
     def __repr__(self) -> str:
         return f"UseCase({self.name!r}, folder={str(self.folder)!r})"

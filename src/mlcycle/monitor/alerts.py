@@ -22,16 +22,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlcycle.contract.spec import AlertSink, Design
 from mlcycle.contract.vocabulary import tell_sink
 from mlcycle.exceptions import AlertNotDelivered
 from mlcycle.metrics import catalogue
-from mlcycle.monitor.drift import DriftReport
-from mlcycle.monitor.performance import Performance
-from mlcycle.store import Store
-from mlcycle.store.sql import utcnow
+
+if TYPE_CHECKING:  # at run time these come as arguments: importing mlcycle tells the sinks without loading the store
+    from mlcycle.monitor.drift import DriftReport
+    from mlcycle.monitor.performance import Performance
+    from mlcycle.store import Store
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,8 @@ def process(
 ) -> Outcome:
     """Open an episode for each new active condition, close the ones that ended, tell the sinks once."""
     outcome = Outcome()
+    from mlcycle.store import utcnow
+
     when = when or utcnow()
     for condition in found:
         event = {"use_case": use_case, "at": when.isoformat(), **asdict(condition)}
