@@ -140,6 +140,18 @@ STATIC_CASES = [
         "grid sampler needs a list of choices",
     ),
     (
+        "a hyperparameter no trial could finish with",
+        lambda d: _set(d, "experiments.algorithms", {"lightgbm": {"n_estimators": 2.05e107}}),
+        "experiments.algorithms.lightgbm.n_estimators",
+        "must be a number from 1 to 10000. Got 2.05e+107",
+    ),
+    (
+        "a range leaving an algorithm's limits",
+        lambda d: _set(d, "experiments.algorithms", {"random_forest": {"max_depth": {"low": 0, "high": 8}}}),
+        "experiments.algorithms.random_forest.max_depth",
+        "must be a number from 1 to 100. Got 0",
+    ),
+    (
         "wrong type inside a list",
         lambda d: _set(d, "experiments.data_variants", {"v": {"lags": [7, "x"]}}),
         "experiments.data_variants.v.lags[1]",

@@ -859,6 +859,8 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
                     f"{apath}.{param}",
                     "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range",
                 )
+            elif param in known.limits and (problem := _outside(space, known.limits[param])):
+                add(f"{apath}.{param}", problem)
         if grid:
             for param in known.searched:
                 if param not in params:
@@ -873,6 +875,17 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
             f"lists no algorithm; valid for {task}: {', '.join(told.algorithm_names(task))}",
         )
     return problems
+
+
+def _outside(space: ParamSpec, limits: tuple[float, float]) -> str | None:
+    """A problem when a numeric hyperparameter's range or choices leave the algorithm's limits (None means the
+    library's own default, e.g. no depth limit)."""
+    lo, hi = limits
+    given = [space.low, space.high] if space.is_range else [c for c in space.choices or [] if c is not None]
+    for value in given:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            return f"must be a number from {lo:g} to {hi:g}. Got {value!r}"
+    return None
 
 
 def is_user_metric(name: str) -> bool:

@@ -14,7 +14,7 @@ A registry adds one term per name; telling a name twice replaces the term (a rel
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -35,12 +35,14 @@ class MetricTerm:
 
 @dataclass(frozen=True)
 class AlgorithmTerm:
-    """An algorithm: the tasks it fits, the hyperparameters mlcycle tunes and those with a default range."""
+    """An algorithm: the tasks it fits, the hyperparameters mlcycle tunes, those with a default range, and
+    the values (inclusive bounds) a design may give each numeric one."""
 
     name: str
     tasks: frozenset[str]
     tunable: tuple[str, ...]
     searched: tuple[str, ...]
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
