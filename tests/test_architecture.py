@@ -9,6 +9,7 @@ circle for the type checker is a knot for the reader too.
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections import defaultdict
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = Path(mlcycle.__file__).parent
 
 
+@functools.cache
 def _graph() -> grimp.ImportGraph:
+    """Built once for the module's tests (nothing here changes the source)."""
     return grimp.build_graph("mlcycle", exclude_type_checking_imports=False, cache_dir=None)
 
 

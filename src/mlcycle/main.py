@@ -32,7 +32,7 @@ def main() -> None:
     app()
 
 
+__all__ = ["app", "main"]
+
 if __name__ == "__main__":
     main()
-
-__all__ = ["app", "main"]

@@ -27,7 +27,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from mlcycle.contract.vocabulary import AlgorithmTerm, tell
+from mlcycle.contract.vocabulary import AlgorithmTerm, tell, vocabulary
 
 Family = Literal["linear", "tree"]
 # Calendar features a linear model should see as categories, not as a line through 1..7.
@@ -252,7 +252,8 @@ REGISTRY: dict[str, Algorithm] = {
 
 
 def for_task(task: str) -> list[str]:
-    return [a.name for a in REGISTRY.values() if task in a.tasks]
+    """Algorithms that fit a task, in registry order (as the contract was told them)."""
+    return vocabulary().algorithm_names(task)
 
 
 def tunable(name: str) -> list[str]:

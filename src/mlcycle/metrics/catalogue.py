@@ -31,7 +31,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from mlcycle.contract.spec import is_user_metric
-from mlcycle.contract.vocabulary import Direction, MetricTerm, View, tell, tell_user_metric_check
+from mlcycle.contract.vocabulary import Direction, MetricTerm, View, tell, tell_user_metric_check, vocabulary
 from mlcycle.exceptions import DesignError, UsageError
 from mlcycle.metrics.cost import CostModel
 
@@ -301,8 +301,8 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in _BUILTIN}
 
 
 def names(view: View, task: str) -> list[str]:
-    """Built-in metric names of one view that fit a task, in catalogue order."""
-    return [m.name for m in _BUILTIN if m.view == view and task in m.tasks]
+    """Built-in metric names of one view that fit a task, in catalogue order (as the contract was told them)."""
+    return vocabulary().metric_names(task, view)
 
 
 def load_user_metric(reference: str, folder: Path) -> Metric:
