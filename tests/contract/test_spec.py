@@ -143,13 +143,13 @@ STATIC_CASES = [
         "a hyperparameter no trial could finish with",
         lambda d: _set(d, "experiments.algorithms", {"lightgbm": {"n_estimators": 2.05e107}}),
         "experiments.algorithms.lightgbm.n_estimators",
-        "must be a number from 1 to 10000. Got 2.05e+107",
+        "must be at most 10000: a trial's work grows with it. Got 2.05e+107",
     ),
     (
-        "a range leaving an algorithm's limits",
-        lambda d: _set(d, "experiments.algorithms", {"random_forest": {"max_depth": {"low": 0, "high": 8}}}),
+        "a range reaching past an algorithm's ceiling",
+        lambda d: _set(d, "experiments.algorithms", {"random_forest": {"max_depth": {"low": 4, "high": 1000}}}),
         "experiments.algorithms.random_forest.max_depth",
-        "must be a number from 1 to 100. Got 0",
+        "must be at most 100: a trial's work grows with it. Got 1000",
     ),
     (
         "wrong type inside a list",

@@ -859,7 +859,7 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
                     f"{apath}.{param}",
                     "the grid sampler needs a list of choices, e.g. [0.1, 1, 10], not a range",
                 )
-            elif param in known.limits and (problem := _outside(space, known.limits[param])):
+            elif param in known.ceilings and (problem := _above(space, known.ceilings[param])):
                 add(f"{apath}.{param}", problem)
         if grid:
             for param in known.searched:
@@ -877,14 +877,12 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
     return problems
 
 
-def _outside(space: ParamSpec, limits: tuple[float, float]) -> str | None:
-    """A problem when a numeric hyperparameter's range or choices leave the algorithm's limits (None means the
-    library's own default, e.g. no depth limit)."""
-    lo, hi = limits
-    given = [space.low, space.high] if space.is_range else [c for c in space.choices or [] if c is not None]
+def _above(space: ParamSpec, ceiling: float) -> str | None:
+    """A problem when a hyperparameter's range or choices ask for more work than the algorithm's ceiling."""
+    given = [space.high] if space.is_range else space.choices or []
     for value in given:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            return f"must be a number from {lo:g} to {hi:g}. Got {value!r}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > ceiling:
+            return f"must be at most {ceiling:g}: a trial's work grows with it. Got {value!r}"
     return None
 
 

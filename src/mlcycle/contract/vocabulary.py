@@ -36,13 +36,13 @@ class MetricTerm:
 @dataclass(frozen=True)
 class AlgorithmTerm:
     """An algorithm: the tasks it fits, the hyperparameters mlcycle tunes, those with a default range, and
-    the values (inclusive bounds) a design may give each numeric one."""
+    the most a design may ask of those a fit's work grows with."""
 
     name: str
     tasks: frozenset[str]
     tunable: tuple[str, ...]
     searched: tuple[str, ...]
-    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    ceilings: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,10 @@ class Algorithm:
     classification_space: dict[str, Any] = field(
         default_factory=lambda: {"calibration": {"choices": ["none", "sigmoid", "isotonic"]}}
     )
-    # the values a design may give each numeric hyperparameter (inclusive): wider than the default
-    # space, narrow enough that no trial asks for 10^100 trees and never ends
-    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # the most a design may ask of each hyperparameter the work of a fit grows with (trees, iterations,
+    # leaves, depth): far above the default space, low enough that no trial asks for 10^100 trees and
+    # never ends. Values the library itself refuses (0 trees) fail their trial, as any other error.
+    ceilings: dict[str, float] = field(default_factory=dict)
 
     def space_for(self, context: Context) -> dict[str, Any]:
         space = dict(self.space)
@@ -179,7 +180,6 @@ REGISTRY: dict[str, Algorithm] = {
             {"alpha": 1.0},
             "scikit-learn Ridge: a linear model with L2 shrinkage",
             _ridge,
-            limits={"alpha": (1e-8, 1e8)},
         ),
         Algorithm(
             "logistic_regression",
@@ -189,7 +189,6 @@ REGISTRY: dict[str, Algorithm] = {
             {"C": 1.0},
             "scikit-learn LogisticRegression",
             _logistic,
-            limits={"C": (1e-8, 1e8)},
         ),
         Algorithm(
             "random_forest",
@@ -203,7 +202,7 @@ REGISTRY: dict[str, Algorithm] = {
             {"n_estimators": 100, "max_depth": 12, "min_samples_leaf": 5},
             "scikit-learn RandomForest",
             _random_forest,
-            limits={"n_estimators": (1, 5_000), "max_depth": (1, 100), "min_samples_leaf": (1, 100_000)},
+            ceilings={"n_estimators": 5_000, "max_depth": 100},
         ),
         Algorithm(
             "gradient_boosting",
@@ -219,12 +218,7 @@ REGISTRY: dict[str, Algorithm] = {
             "scikit-learn HistGradientBoosting",
             _gradient_boosting,
             regression_space={"loss": {"choices": ["quantile", "absolute_error", "squared_error"]}},
-            limits={
-                "learning_rate": (1e-6, 1.0),
-                "max_leaf_nodes": (2, 4_096),
-                "min_samples_leaf": (1, 100_000),
-                "max_iter": (1, 10_000),
-            },
+            ceilings={"max_leaf_nodes": 4_096, "max_iter": 10_000},
         ),
         Algorithm(
             "lightgbm",
@@ -240,12 +234,7 @@ REGISTRY: dict[str, Algorithm] = {
             "LightGBM gradient-boosted trees",
             _lightgbm,
             regression_space={"objective": {"choices": ["quantile", "l1", "l2"]}},
-            limits={
-                "num_leaves": (2, 4_096),
-                "learning_rate": (1e-6, 1.0),
-                "n_estimators": (1, 10_000),
-                "min_child_samples": (1, 100_000),
-            },
+            ceilings={"num_leaves": 4_096, "n_estimators": 10_000},
         ),
     ]
 }
@@ -269,7 +258,7 @@ for _algorithm in REGISTRY.values():
             _algorithm.tasks,
             tuple(tunable(_algorithm.name)),
             tuple(_algorithm.space),
-            dict(_algorithm.limits),
+            dict(_algorithm.ceilings),
         )
     )
 
