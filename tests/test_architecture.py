@@ -131,3 +131,18 @@ def test_every_registry_is_imported_where_the_vocabulary_says() -> None:
                 tellers.add(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts).removesuffix(".__init__"))
     tellers.discard("mlcycle.contract.vocabulary")
     assert tellers and tellers <= imported, f"import in mlcycle/__init__.py: {sorted(tellers - imported)}"
+
+
+def test_nothing_outside_the_store_names_its_tables() -> None:
+    """No SQL written against the store's tables from outside it (the import contract stops the imports)."""
+    from mlcycle.store.sql.tables import metadata
+
+    names = sorted(metadata.tables)
+    found = [
+        f"{path.relative_to(SOURCE)}: {name}"
+        for path in SOURCE.rglob("*.py")
+        if "store" not in path.relative_to(SOURCE).parts[:1]
+        for name in names
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert names and not found, found

@@ -238,7 +238,7 @@ def keys_create(
     from mlcycle.store import open_store
 
     store = open_store(UseCase.load(use_case).state_dir)
-    key_id, secret = store.create_key(scope, note)
+    key_id, secret = store.keys.create(scope, note)
     out.print(f"key {key_id} ({scope}) — keep this secret, it is not shown again:")
     print(secret)
 
@@ -249,7 +249,7 @@ def keys_list(use_case: UseCaseOption = Path(".")) -> None:
     """The keys: id, scope, note, created, revoked."""
     from mlcycle.store import open_store
 
-    keys = open_store(UseCase.load(use_case).state_dir).keys()
+    keys = open_store(UseCase.load(use_case).state_dir).keys.all()
     table = Table(header_style="bold")
     for column in ("id", "scope", "note", "created", "revoked"):
         table.add_column(column)
@@ -272,7 +272,7 @@ def keys_revoke(
     """Revoke a key (services notice within seconds)."""
     from mlcycle.store import open_store
 
-    open_store(UseCase.load(use_case).state_dir).revoke_key(key_id)
+    open_store(UseCase.load(use_case).state_dir).keys.revoke(key_id)
     out.print(f"revoked key {key_id}")
 
 

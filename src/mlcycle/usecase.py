@@ -274,7 +274,7 @@ class UseCase:
 
         store = open_store(self.state_dir)
         done = act(store)
-        if store.windows(last=1):
+        if store.history.windows(last=1):
             monitoring_report.write(self.workspace, store)
         return done
 

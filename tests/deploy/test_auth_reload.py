@@ -21,8 +21,8 @@ def test_scopes(promoted_example: Any, tmp_path: Any) -> None:
         assert client.post("/predict", json=rows).status_code == 200  # no key configured: open (on 127.0.0.1)
         closed = client.post("/admin/reload")
         assert closed.status_code == 403 and "no admin key exists" in closed.text
-        _, predict_key = store.create_key("predict")
-        _, feedback_key = store.create_key("feedback")
+        _, predict_key = store.keys.create("predict")
+        _, feedback_key = store.keys.create("feedback")
         client.app.state.auth.forget()
         missing = client.post("/predict", json=rows)
         assert missing.status_code == 401 and "API key is required" in missing.text
@@ -35,11 +35,11 @@ def test_scopes(promoted_example: Any, tmp_path: Any) -> None:
         assert client.post("/feedback", json={"items": []}, headers={"X-API-Key": feedback_key}).status_code == 200
         assert client.get("/health").status_code == 200  # health needs no key
         assert client.post("/admin/reload", headers={"X-API-Key": predict_key}).status_code == 403
-        admin_id, admin_key = store.create_key("admin")
+        admin_id, admin_key = store.keys.create("admin")
         client.app.state.auth.forget()
         assert client.post("/admin/reload", headers={"X-API-Key": admin_key}).status_code == 200
         assert client.post("/predict", json=rows, headers={"X-API-Key": admin_key}).status_code == 200
-        store.revoke_key(admin_id)
+        store.keys.revoke(admin_id)
         client.app.state.auth.forget()
         assert client.post("/admin/reload", headers={"X-API-Key": admin_key}).status_code == 403
 
@@ -52,7 +52,7 @@ def test_reload_refuses_a_broken_model_without_a_failed_request(promoted_example
     uri = f"sqlite:///{uc.state_dir / 'mlflow.db'}"
     client_mlflow = mlflow.tracking.MlflowClient(uri, uri)
     store = open_store(uc.state_dir)
-    _, admin_key = store.create_key("admin")
+    _, admin_key = store.keys.create("admin")
     headers = {"X-API-Key": admin_key}
     with TestClient(create_app(uc.workspace, poll_seconds=3600)) as client:
         serving_version = client.get("/version", headers=headers).json()["version"]

@@ -53,8 +53,8 @@ def test_batch_predict_scores_good_rows_and_rejects_bad_ones(promoted_example: A
     orders = pd.read_csv(tmp_path / "scored.orders.csv")
     assert len(orders) == len(day) and (orders["order_units"] >= 0).all() and "description" in orders
     store = open_store(uc.state_dir)
-    assert store.count_predictions() == len(day)
-    assert set(next(store.predictions_frame())["request_id"]) == set(scored["request_id"])
+    assert store.predictions.count() == len(day)
+    assert set(next(store.predictions.frame())["request_id"]) == set(scored["request_id"])
 
     feedback = scored[["request_id"]].assign(actual=7)
     feedback.to_csv(tmp_path / "actuals.csv", index=False)
@@ -73,7 +73,7 @@ def test_feedback_file_with_unknown_ids_stores_nothing(promoted_example: Any, tm
     pd.DataFrame({"request_id": ["nope"], "actual": [3]}).to_csv(tmp_path / "a.csv", index=False)
     result = invoke("feedback", "-u", str(uc.folder), "--input", str(tmp_path / "a.csv"))
     assert result.exit_code == 2 and "match no logged prediction" in result.stderr
-    assert open_store(uc.state_dir).feedback_frame().empty
+    assert open_store(uc.state_dir).feedback.frame().empty
 
 
 def test_keys_create_list_revoke(promoted_example: Any, tmp_path: Any) -> None:
@@ -82,11 +82,11 @@ def test_keys_create_list_revoke(promoted_example: Any, tmp_path: Any) -> None:
     assert created.exit_code == 0
     secret = created.output.strip().splitlines()[-1]
     key_id = created.output.split()[1]
-    assert open_store(uc.state_dir).key_scope(secret) == "predict"
+    assert open_store(uc.state_dir).keys.scope_of(secret) == "predict"
     listed = invoke("keys", "list", "-u", str(uc.folder))
     assert key_id in listed.output and "tills" in listed.output and secret not in listed.output
     assert invoke("keys", "revoke", key_id, "-u", str(uc.folder)).exit_code == 0
-    assert open_store(uc.state_dir).key_scope(secret) is None
+    assert open_store(uc.state_dir).keys.scope_of(secret) is None
     again = invoke("keys", "revoke", key_id, "-u", str(uc.folder))
     assert again.exit_code == 2 and "no active key" in again.stderr
     bad = invoke("keys", "create", "--scope", "root", "-u", str(uc.folder))

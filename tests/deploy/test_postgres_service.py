@@ -22,7 +22,7 @@ def test_service_logs_to_postgresql(promoted_example: Any, tmp_path: Any, monkey
                 "/feedback", json={"items": [{"request_id": body["request_ids"][0], "actual": 5}]}
             ).json() == {"stored": 1}
         store = open_store(uc.state_dir, url)
-        assert store.dialect == "postgresql" and store.count_predictions() == 4
-        assert store.feedback_frame()["actual"].tolist() == [5.0]
+        assert store.dialect == "postgresql" and store.predictions.count() == 4
+        assert store.feedback.frame()["actual"].tolist() == [5.0]
         assert not (uc.state_dir / "monitor.db").exists()
         store.close()

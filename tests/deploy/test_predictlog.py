@@ -19,7 +19,7 @@ def test_a_lone_write_is_committed_before_write_returns(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     log = PredictionLog(store)
     log.write([record(1)])
-    assert store.prediction("r1") is not None and log.commits == 1
+    assert store.predictions.get("r1") is not None and log.commits == 1
     log.close()
 
 
@@ -29,7 +29,7 @@ def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
     futures = [log.submit([record(i)]) for i in range(500)]
     for future in futures:
         future.result(timeout=30)
-    assert store.count_predictions() == 500
+    assert store.predictions.count() == 500
     assert log.commits < 500  # what queued during a commit went into the next one together
     log.close()
 
@@ -43,7 +43,7 @@ def test_one_bad_record_fails_only_its_own_request(tmp_path: Path) -> None:
     assert futures[0].result(timeout=30) is None and futures[2].result(timeout=30) is None
     with pytest.raises(sa.exc.IntegrityError):
         futures[1].result(timeout=30)
-    assert store.count_predictions() == 3
+    assert store.predictions.count() == 3
     log.close()
 
 
@@ -52,4 +52,4 @@ def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     log = PredictionLog(store)
     futures = [log.submit([record(i)]) for i in range(50)]
     log.close()
-    assert all(f.done() for f in futures) and store.count_predictions() == 50
+    assert all(f.done() for f in futures) and store.predictions.count() == 50

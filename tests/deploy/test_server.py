@@ -86,7 +86,7 @@ def test_every_answered_prediction_survives_sigkill(server_copy: Any) -> None:
         for thread in threads:
             thread.join(timeout=30)
     assert len(answered) > 50
-    logged = open_store(uc.state_dir).request_ids()
+    logged = open_store(uc.state_dir).predictions.ids()
     missing = [r for r in answered if r not in logged]
     assert missing == [], f"{len(missing)} answered predictions are not in the store"
 
@@ -149,7 +149,7 @@ def test_sigterm_drains_requests_and_the_log(server_copy: Any) -> None:
         assert process.wait(timeout=40) in (0, -signal.SIGTERM)
         for thread in threads:
             thread.join(timeout=30)
-    logged = open_store(uc.state_dir).request_ids()
+    logged = open_store(uc.state_dir).predictions.ids()
     assert answered and all(r in logged for r in answered)
 
 
@@ -162,11 +162,11 @@ def test_retention_keeps_registered_versions_when_auditing(server_copy: Any) -> 
     uc = server_copy
     store = open_store(uc.state_dir)
     old = datetime(2001, 1, 1)
-    store.log_predictions(
+    store.predictions.log(
         [
             PredictionRecord("old-registered", uc.name, "1", {"price": 1.0}, output=1.0, created_at=old),
             PredictionRecord("old-gone", uc.name, "999", {"price": 1.0}, output=1.0, created_at=old),
         ]
     )
     assert Serving(uc.workspace, store).prune() == 1
-    assert store.prediction("old-gone") is None and store.prediction("old-registered") is not None
+    assert store.predictions.get("old-gone") is None and store.predictions.get("old-registered") is not None

@@ -27,8 +27,8 @@ def test_predict_logs_every_prediction_before_answering(served: Any) -> None:
     assert body["model"] == "store-sales" and len(body["predictions"]) == 3 == len(body["request_ids"])
     store = open_store(uc.state_dir)
     for request_id, value in zip(body["request_ids"], body["predictions"]):
-        logged = store.prediction(request_id)
-        assert logged is not None and logged["output"] == pytest.approx(value)
+        logged = store.predictions.get(request_id)
+        assert logged is not None and logged.output == pytest.approx(value)
         assert logged["model_version"] == body["version"] and logged["series_key"].startswith('["')
 
 
@@ -107,7 +107,7 @@ def test_feedback_by_request_id_is_idempotent_and_unknown_ids_are_named(served: 
     items = [{"request_id": ids[0], "actual": 12}, {"request_id": ids[1], "actual": 0}]
     assert client.post("/feedback", json={"items": items}).json() == {"stored": 2}
     assert client.post("/feedback", json={"items": items}).json() == {"stored": 2}
-    assert len(open_store(uc.state_dir).feedback_frame().query("request_id in @ids")) == 2
+    assert len(open_store(uc.state_dir).feedback.frame().query("request_id in @ids")) == 2
     unknown = client.post("/feedback", json={"items": [{"request_id": "deadbeef", "actual": 3}]})
     assert unknown.status_code == 404 and "deadbeef" in unknown.json()["detail"][0]["message"]
 

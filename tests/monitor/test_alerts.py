@@ -48,7 +48,7 @@ def test_an_episode_is_raised_once_and_cleared_once(tmp_path: Path) -> None:
         ("drift", "cleared"),
         ("drift", "raised"),
     ]
-    assert len(store.open_alerts()) == 1 and len(store.alert_history()) == 2
+    assert len(store.history.open_alerts()) == 1 and len(store.history.alerts()) == 2
 
 
 def test_performance_value_and_latency_rules() -> None:

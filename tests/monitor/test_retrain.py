@@ -41,9 +41,9 @@ def test_a_better_challenger_replaces_the_champion(promoted_example: Any, tmp_pa
     assert version.tags[f"{TAG}review_id"] == str(review.id) and version.tags[f"{TAG}replaces"] == bad
     search = tracker.client.get_run(result.experiment.parent_run_id)
     assert search.data.tags[f"{TAG}review_id"] == str(review.id) and search.data.tags[f"{TAG}retrain_of"] == bad
-    stored = open_store(uc.state_dir).review(review.id)
-    assert stored["action"] == "retrain" and stored["action_detail"]["new_version"] == new
-    assert stored["action_detail"]["promotion_run"] == result.gate.promotion_run_id
+    stored = open_store(uc.state_dir).history.review(review.id)
+    assert stored.action == "retrain" and stored.action_detail["new_version"] == new
+    assert stored.action_detail["promotion_run"] == result.gate.promotion_run_id
 
 
 def test_a_worse_challenger_is_kept_out(promoted_example: Any, tmp_path: Any) -> None:

@@ -68,8 +68,8 @@ def test_healthy_when_nothing_crosses_a_threshold(promoted_example: Any, tmp_pat
     assert review.verdict == "healthy", review.reasons
     assert review.numbers["labelled"] >= 200 and review.numbers["realised_value"] > 0
     assert "realised added value" in review.reasons[0]
-    stored = open_store(uc.state_dir).reviews()[-1]
-    assert stored["verdict"] == "healthy" and stored["model_version"] == review.model_version
+    stored = open_store(uc.state_dir).history.reviews()[-1]
+    assert stored.verdict == "healthy" and stored.model_version == review.model_version
     assert "<strong>healthy</strong>" in (uc.reports_dir / "monitoring.html").read_text(encoding="utf-8")
 
 
@@ -105,8 +105,8 @@ def test_a_model_that_no_longer_pays_is_retired(promoted_example: Any, tmp_path:
         assert client.get("/health").json()["status"] == "retired"
         assert client.get("/v2/health/ready").status_code == 503
     store = open_store(uc.state_dir)
-    assert store.count_predictions() > 0  # history kept
-    assert store.reviews()[-1]["action"] == "retire"
+    assert store.predictions.count() > 0  # history kept
+    assert store.history.reviews()[-1].action == "retire"
 
 
 def test_a_worse_champion_than_previous_is_rolled_back(promoted_example: Any, tmp_path: Any) -> None:
@@ -131,7 +131,7 @@ def test_a_worse_champion_than_previous_is_rolled_back(promoted_example: Any, tm
             time.sleep(0.2)
         assert client.get("/version").json()["version"] == good  # the running service followed, no restart
     assert registry.alias_version(tracker, uc.name, registry.CHAMPION) == good
-    assert open_store(uc.state_dir).reviews()[-1]["action_detail"] == {"from": bad, "to": good}
+    assert open_store(uc.state_dir).history.reviews()[-1].action_detail == {"from": bad, "to": good}
     with pytest.raises(UseCaseError, match="nothing to roll back to"):
         uc.rollback()
 

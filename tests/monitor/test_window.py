@@ -46,14 +46,14 @@ def test_weekly_windows_on_a_grid_stored_and_replaced(promoted_example: Any, tmp
     assert sum(r.performance.labelled for r in results) == served
     assert results[-1].end == datetime(2011, 9, 22)  # the open window ends after the latest prediction
     store = open_store(uc.state_dir)
-    assert len(store.windows()) == 4
+    assert len(store.history.windows()) == 4
     latest = uc.monitor()  # the latest window again: replaces its stored result, adds nothing
-    assert latest.start == datetime(2011, 9, 19) and len(store.windows()) == 4
-    row = store.windows()[-1]
-    assert row["labelled"] == latest.performance.labelled and row["metric"] == "mae"
-    assert row["metric_value"] == pytest.approx(latest.performance.value("mae"))
-    assert row["realised_value"] == pytest.approx(latest.performance.realised_value)
-    assert {d["column"] for d in row["details"]["drift"]} >= {"item", "price", "prediction", "units"}
+    assert latest.start == datetime(2011, 9, 19) and len(store.history.windows()) == 4
+    row = store.history.windows()[-1]
+    assert row.labelled == latest.performance.labelled and row.metric == "mae"
+    assert row.metric_value == pytest.approx(latest.performance.value("mae"))
+    assert row.realised_value == pytest.approx(latest.performance.realised_value)
+    assert {d["column"] for d in row.details["drift"]} >= {"item", "price", "prediction", "units"}
 
 
 def test_without_actuals_drift_is_shown_alone(promoted_example: Any, tmp_path: Any) -> None:

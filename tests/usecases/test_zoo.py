@@ -148,15 +148,15 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     out = loop.run(*args)
     assert f"window(s) of {case.window or uc.spec.monitoring.window}" in out, out
     store = open_store(uc.state_dir)
-    windows = store.windows()
-    assert windows and sum(w["labelled"] for w in windows) >= len(served.rows) * 0.9, (
-        f"actuals were sent for every served row but windows hold {[w['labelled'] for w in windows]}\n{out}"
+    windows = store.history.windows()
+    assert windows and sum(w.labelled for w in windows) >= len(served.rows) * 0.9, (
+        f"actuals were sent for every served row but windows hold {[w.labelled for w in windows]}\n{out}"
     )
-    assert all(w["metric_value"] is not None for w in windows if w["labelled"]), windows
+    assert all(w.metric_value is not None for w in windows if w.labelled), windows
     latest = windows[-1]
-    assert latest["labelled"] > 0 and latest["realised_value"] is not None, latest
-    judged = [w for w in windows if w["predictions"] >= uc.spec.monitoring.drift.min_rows] or windows[-1:]
-    levels = {row["column"]: row["level"] for row in judged[-1]["details"]["drift"]}
+    assert latest.labelled > 0 and latest.realised_value is not None, latest
+    judged = [w for w in windows if w.predictions >= uc.spec.monitoring.drift.min_rows] or windows[-1:]
+    levels = {row["column"]: row["level"] for row in judged[-1].details["drift"]}
     for column in expect.drifted:
         assert levels.get(column) == "alert", f"{column} was shifted on purpose, drift says {levels}"
     for column in expect.steady:
@@ -164,7 +164,7 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
 
     out = loop.run("review", exit_code=EXIT[expect.verdict])
     assert expect.verdict.upper() in out, out
-    reasons = " ".join(store.reviews()[-1]["reasons"])
+    reasons = " ".join(store.history.reviews()[-1].reasons)
     if expect.verdict == "retrain":
         assert all(f"{column} drifted" in reasons for column in expect.drifted), reasons
     elif expect.verdict == "retire":

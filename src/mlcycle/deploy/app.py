@@ -191,7 +191,7 @@ async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> No
         if time.monotonic() - drift_read > DRIFT_EVERY_SECONDS:
             drift_read = time.monotonic()
             try:
-                latest = await asyncio.to_thread(serving.store.windows, last=1)
+                latest = await asyncio.to_thread(serving.store.history.windows, last=1)
                 metrics.show_drift(latest[0] if latest else None)
             except Exception as exc:  # gauges are a convenience; they never take the service down
                 serving.last_error = f"reading the latest window failed: {exc}"

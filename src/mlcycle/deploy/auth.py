@@ -28,14 +28,14 @@ class Auth:
     def _configured(self) -> tuple[bool, bool]:
         now = time.monotonic()
         if self._any is None or now - self._any[2] > CACHE_SECONDS:
-            self._any = (self.store.has_keys(), self.store.has_keys("admin"), now)
+            self._any = (self.store.keys.any_active(), self.store.keys.any_active("admin"), now)
         return self._any[0], self._any[1]
 
     def _scope(self, secret: str) -> str | None:
         now = time.monotonic()
         cached = self._scopes.get(secret)
         if cached is None or now - cached[1] > CACHE_SECONDS:
-            cached = (self.store.key_scope(secret), now)
+            cached = (self.store.keys.scope_of(secret), now)
             self._scopes[secret] = cached
         return cached[0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,7 @@ def _plain(value: Any) -> Any:
 def load(ws: Workspace, path: Path) -> int:
     store = open_store(ws.state_dir)
     items = items_from_frame(ws, read_table(path))
-    unknown = store.add_feedback(items)
+    unknown = store.feedback.add(items)
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise DataError(f"{len(unknown)} request id(s) match no logged prediction ({shown}); nothing was stored")
@@ -58,9 +59,10 @@ def load(ws: Workspace, path: Path) -> int:
 def audit(ws: Workspace, request_id: str) -> dict[str, Any]:
     """Everything about one decision: the prediction as logged, the model version's gate report, the actual."""
     store = open_store(ws.state_dir)
-    record = store.prediction(request_id)
-    if record is None:
+    stored = store.predictions.get(request_id)
+    if stored is None:
         raise UseCaseError(f"no logged prediction with request id {request_id!r}")
+    record: dict[str, Any] = dataclasses.asdict(stored)
     from mlcycle.develop.tracking import Tracker
 
     client = Tracker(ws.state_dir, ws.name).client
@@ -81,7 +83,7 @@ def audit(ws: Workspace, request_id: str) -> dict[str, Any]:
             "gate": None,
             "note": "this version is no longer in the registry",
         }
-    actual = store.feedback_frame()
+    actual = store.feedback.frame()
     match = actual[actual["request_id"] == request_id]
     record["actual"] = None if match.empty else (match["actual_label"].iloc[0] or match["actual"].iloc[0])
     return record

@@ -8,6 +8,7 @@ is on (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``), and ``/metrics`` adds up
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +18,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+if TYPE_CHECKING:
+    from mlcycle.store import StoredWindow
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 VALUE_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000)
@@ -62,9 +66,9 @@ class ServiceMetrics:
             multiprocess_mode="mostrecent",
         )
 
-    def show_drift(self, window: dict | None) -> None:
-        """Set the drift gauges from a stored monitoring window (see ``Store.windows``)."""
-        for cell in (window or {}).get("details", {}).get("drift", []):
+    def show_drift(self, window: StoredWindow | None) -> None:
+        """Set the drift gauges from a stored monitoring window (see ``MonitoringHistory.windows``)."""
+        for cell in window.details.get("drift", []) if window else []:
             if cell.get("value") is not None:
                 self.drift.labels(cell["column"], cell["statistic"]).set(cell["value"])
                 self.drift_threshold.labels(cell["column"], cell["statistic"]).set(cell["threshold"])

@@ -80,7 +80,7 @@ class PredictionLog:
 
     def _commit(self, group: list[tuple[list[PredictionRecord], Future[None]]]) -> None:
         try:
-            self.store.log_predictions([r for records, _ in group for r in records])
+            self.store.predictions.log([r for records, _ in group for r in records])
             self.commits += 1
             self.records += sum(len(records) for records, _ in group)
             for _, future in group:

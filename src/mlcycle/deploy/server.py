@@ -36,7 +36,7 @@ def serve(
     import uvicorn
 
     store = open_store(ws.state_dir)  # migrate once, before the workers
-    keys = store.has_keys()
+    keys = store.keys.any_active()
     store.close()
     say = console.print if console else print
     if not keys and host not in LOCAL:

@@ -25,8 +25,7 @@ from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError
-from mlcycle.store import Store, given_actuals, series_key, series_values
-from mlcycle.store.sql import utcnow
+from mlcycle.store import Store, given_actuals, series_key, series_values, utcnow
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -52,7 +51,7 @@ class Serving:
         self._swap = threading.Lock()
         self._feedback_seen = 0
         self._history = threading.Lock()
-        self.retired: dict[str, Any] | None = store.get_status("retired")
+        self.retired: dict[str, Any] | None = store.history.get_status("retired")
         self._errors: list[tuple[datetime, str, int]] = []  # failed scoring requests, written on each poll
 
     @property
@@ -122,7 +121,7 @@ class Serving:
         except ModelError as refused:
             self.last_error = str(refused)
         self.refresh_history()
-        self.retired = self.store.get_status("retired")
+        self.retired = self.store.history.get_status("retired")
         self.flush_errors()
 
     def note_error(self, route: str, status: int) -> None:
@@ -132,7 +131,7 @@ class Serving:
     def flush_errors(self) -> None:
         errors, self._errors = self._errors, []
         if errors:
-            self.store.log_errors(errors)
+            self.store.predictions.log_errors(errors)
 
     # ── retention ────────────────────────────────────────────────────────────────────
     def prune(self) -> int:
@@ -150,7 +149,7 @@ class Serving:
             except Exception:
                 return 0  # registry unreachable: keep everything rather than prune blindly
         cutoff = utcnow() - timedelta(days=design.deployment.log_retention_days)
-        return self.store.prune(cutoff, keep_versions=keep)
+        return self.store.predictions.prune(cutoff, keep_versions=keep)
 
     # ── history for lag features ─────────────────────────────────────────────────────
     def _replay_feedback(self, model: MlcycleModel) -> None:
@@ -160,7 +159,7 @@ class Serving:
             return
         with self._history:
             fresh = model is not getattr(self.current, "model", None)
-            frame = self.store.feedback_since(0 if fresh else self._feedback_seen)
+            frame = self.store.feedback.since(0 if fresh else self._feedback_seen)
             if frame.empty:
                 return
             actuals = self._actuals_from_feedback(frame)
@@ -173,12 +172,12 @@ class Serving:
         rows = []
         by_id = frame[frame["request_id"].notna()]
         ids = list(by_id["request_id"])
-        found = {r["request_id"]: r for r in self.store.predictions_by_id(ids)} if ids else {}
+        found = {r.request_id: r for r in self.store.predictions.refs(ids)} if ids else {}
         numbers = actual_numbers(design, given_actuals(frame)).to_numpy()
         for item, value in zip(frame.itertuples(), numbers):
             key, when = item.series_key, item.event_time
             if item.request_id and item.request_id in found:
-                key, when = found[item.request_id]["series_key"], found[item.request_id]["event_time"]
+                key, when = found[item.request_id].series_key, found[item.request_id].event_time
             if key is None or when is None or value != value:
                 continue
             values: list[str] = series_values(key)

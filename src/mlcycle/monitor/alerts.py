@@ -201,8 +201,8 @@ class PrometheusSink:
 
         registry = CollectorRegistry()
         gauge = Gauge("mlcycle_alert_open", "1 while an alert episode is open", ["rule", "subject"], registry=registry)
-        for episode in self.store.alert_history():
-            gauge.labels(episode["rule"], episode["subject"]).set(0 if episode["closed_at"] else 1)
+        for episode in self.store.history.alerts():
+            gauge.labels(episode.rule, episode.subject).set(0 if episode.closed_at else 1)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_to_textfile(str(self.path), registry)
 
@@ -243,11 +243,11 @@ def process(
     when = when or utcnow()
     for condition in found:
         event = {"use_case": use_case, "at": when.isoformat(), **asdict(condition)}
-        if condition.active and store.open_alert(
+        if condition.active and store.history.open_alert(
             condition.rule, condition.subject, condition.value, condition.threshold, condition.message, when
         ):
             outcome.raised.append({**event, "state": "raised"})
-        elif not condition.active and store.close_alert(condition.rule, condition.subject, when):
+        elif not condition.active and store.history.close_alert(condition.rule, condition.subject, when):
             outcome.cleared.append({**event, "state": "cleared"})
     for event in [*outcome.raised, *outcome.cleared]:
         for sink in sinks:

@@ -22,7 +22,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
-from mlcycle.store import Store, given_actuals, series_values
+from mlcycle.store import Store, TimeBasis, given_actuals, series_values
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -76,7 +76,7 @@ def labelled_predictions(
     since: datetime | None = None,
     until: datetime | None = None,
     *,
-    by: str = "created",
+    by: TimeBasis = "created",
 ) -> pd.DataFrame:
     """Predictions of a window with their actual where one came back (by request id, else by series and time).
 
@@ -84,7 +84,7 @@ def labelled_predictions(
     (the design's positive class or not) for classification, however the label was sent —
     ``"Yes"``, ``1``, ``true``. ``actual_label`` keeps the label as it was given.
     """
-    parts = list(store.predictions_frame(since, until, by=by))
+    parts = list(store.predictions.frame(since, until, by=by))
     frame = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -100,7 +100,7 @@ def labelled_predictions(
             ]
         )
     )
-    feedback = store.feedback_frame()
+    feedback = store.feedback.frame()
     feedback = feedback.assign(given=given_actuals(feedback))
     by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
     by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
@@ -139,7 +139,7 @@ def evaluate(
     until: datetime | None = None,
     *,
     validated_value: float | None = None,
-    by: str = "created",
+    by: TimeBasis = "created",
     frame: pd.DataFrame | None = None,
     known: pd.DataFrame | None = None,
 ) -> Performance:
@@ -231,7 +231,7 @@ def _baseline(ws: Workspace, store: Store, labelled: pd.DataFrame, known: pd.Dat
         return baseline_mod.predict(design, known_actuals(ws, store) if known is None else known, rows)
     if method == "column":
         column = str(design.value.baseline.column)
-        inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"])
+        inputs = store.predictions.inputs(list(labelled["request_id"])).reindex(labelled["request_id"])
         if column not in inputs.columns:
             return nothing
         rows = pd.DataFrame({column: inputs[column].to_numpy()}, index=labelled.index)

@@ -116,14 +116,14 @@ def retrain(
     champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     if champion is None:
         raise UseCaseError("no champion to challenge: promote a model first (`mlcycle promote`)")
-    latest = store.windows(last=1)
+    latest = store.history.windows(last=1)
     if not latest:
         raise UseCaseError(
             "no monitored window yet: run `mlcycle monitor` first — retraining holds out the latest "
             "window to compare the challenger with the champion"
         )
     window = latest[0]
-    start, end = window["start"], window["end"]
+    start, end = window.start, window.end
     held_out = performance_mod.labelled_predictions(ws, store, start, end, by="event").dropna(subset=["actual"])
     if held_out.empty:
         raise UseCaseError(
@@ -131,8 +131,8 @@ def retrain(
             "cannot be compared with the champion; load feedback (`mlcycle feedback`) and monitor again"
         )
     if review_id is None:
-        reviews = store.reviews()
-        review_id = reviews[-1]["id"] if reviews else None
+        reviews = store.history.reviews()
+        review_id = reviews[-1].id if reviews else None
     link = {f"{TAG}review_id": str(review_id)} if review_id is not None else {}
 
     frame, served_rows = retraining_data(ws, store, start)
@@ -140,7 +140,7 @@ def retrain(
     experiment = search.experiment(
         twin, trials=trials, executor=executor, console=console, tags={**link, f"{TAG}retrain_of": champion}
     )
-    metric = window["metric"]
+    metric = window.metric
     rows = shadow.labelled_rows(ws, store, held_out)
     known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None  # read once for both models
     champion_score = shadow.score(ws, store, shadow.load_version(ws, champion), rows, metric=metric, known=known)
@@ -185,7 +185,7 @@ def retrain(
         twin,
     )
     if review_id is not None:
-        store.record_action(
+        store.history.record_action(
             review_id,
             "retrain",
             {

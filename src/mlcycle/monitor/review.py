@@ -30,7 +30,7 @@ from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor import shadow
-from mlcycle.store import Store, open_store
+from mlcycle.store import Store, StoredWindow, open_store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -66,7 +66,7 @@ def review(ws: Workspace, store: Store | None = None) -> Review:
     """Judge the champion from its stored windows; store and return the verdict."""
     store = store or open_store(ws.state_dir)
     result = judge(ws, store)
-    result.id = store.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
+    result.id = store.history.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
     return result
 
 
@@ -80,22 +80,18 @@ def judge(ws: Workspace, store: Store) -> Review:
             f"no registered model {ws.name!r} has alias 'champion': there is nothing to review yet; "
             "run `mlcycle promote`"
         )
-    own = [w for w in store.windows() if w["model_version"] == champion]
+    own = [w for w in store.history.windows() if w.model_version == champion]
     period = own[-settings.retire_after_windows :]
-    labelled = sum(w["labelled"] for w in period)
+    labelled = sum(w.labelled for w in period)
     money = f"{design.value.currency} per {design.value.period}"
     numbers: dict[str, Any] = {
         "champion": champion,
         "windows": len(period),
         "labelled": labelled,
         "min_labelled_rows": settings.min_labelled_rows,
-        "realised_by_window": [w["realised_value"] for w in period],
-        "estimated_value": next(
-            (w["estimated_value"] for w in reversed(period) if w["estimated_value"] is not None), None
-        ),
-        "validated_value": next(
-            (w["validated_value"] for w in reversed(period) if w["validated_value"] is not None), None
-        ),
+        "realised_by_window": [w.realised_value for w in period],
+        "estimated_value": next((w.estimated_value for w in reversed(period) if w.estimated_value is not None), None),
+        "validated_value": next((w.validated_value for w in reversed(period) if w.validated_value is not None), None),
         "running_cost": design.value.running_cost_per_period,
     }
     if labelled < settings.min_labelled_rows:
@@ -133,7 +129,7 @@ def judge(ws: Workspace, store: Store) -> Review:
                     champion,
                 )
 
-    values = [w["realised_value"] for w in period]
+    values = [w.realised_value for w in period]
     negative = [v for v in values if v is not None and v < 0]
     if len(period) >= settings.retire_after_windows and len(negative) == len(period):
         shown = ", ".join(f"{v:,.0f}" for v in values)
@@ -149,12 +145,12 @@ def judge(ws: Workspace, store: Store) -> Review:
             champion,
         )
 
-    active = [(c["rule"], c["subject"], c["message"]) for c in latest["details"].get("active", [])]
+    active = [(c["rule"], c["subject"], c["message"]) for c in latest.details.get("active", [])]
     # An episode still open counts too: a latest window with too few rows to judge a column neither
     # confirms nor clears what the windows before it found.
     active += [
-        (a["rule"], a["subject"], f"{a['message']} (open since {a['opened_at']:%Y-%m-%d %H:%M})")
-        for a in store.open_alerts()
+        (a.rule, a.subject, f"{a.message} (open since {a.opened_at:%Y-%m-%d %H:%M})")
+        for a in store.history.open_alerts()
     ]
     seen: set[tuple[str, str]] = set()
     reasons = []
@@ -163,12 +159,12 @@ def judge(ws: Workspace, store: Store) -> Review:
             seen.add((rule, subject))
             reasons.append(message)
     numbers["latest_window"] = {
-        "start": latest["start"],
-        "end": latest["end"],
-        "metric": latest["metric"],
-        "metric_value": latest["metric_value"],
-        "drifted": latest["drifted"],
-        "realised_value": latest["realised_value"],
+        "start": latest.start,
+        "end": latest.end,
+        "metric": latest.metric,
+        "metric_value": latest.metric_value,
+        "drifted": latest.drifted,
+        "realised_value": latest.realised_value,
     }
     if negative:
         reasons.append(f"realised added value was below zero in {len(negative)} of the last {len(period)} windows")
@@ -192,17 +188,18 @@ def judge(ws: Workspace, store: Store) -> Review:
     )
 
 
-def _weighted(windows: list[dict[str, Any]], key: str) -> float | None:
-    pairs = [(w[key], w["labelled"]) for w in windows if w[key] is not None and w["labelled"]]
+def _weighted(windows: list[StoredWindow], key: str) -> float | None:
+    values = [(getattr(w, key), w.labelled) for w in windows]
+    pairs = [(v, n) for v, n in values if v is not None and n]
     total = sum(n for _, n in pairs)
     return sum(v * n for v, n in pairs) / total if total else None
 
 
 def _versus_previous(
-    ws: Workspace, store: Store, period: list[dict[str, Any]], champion: str, previous: str
+    ws: Workspace, store: Store, period: list[StoredWindow], champion: str, previous: str
 ) -> tuple[shadow.ShadowScore, shadow.ShadowScore] | None:
     """Champion and previous on the champion's labelled traffic of the review period (None if it cannot be done)."""
-    frame = performance_mod.labelled_predictions(ws, store, period[0]["start"], period[-1]["end"], by="event")
+    frame = performance_mod.labelled_predictions(ws, store, period[0].start, period[-1].end, by="event")
     frame = frame[(frame["model_version"].astype(str) == champion) & frame["actual"].notna()]
     if frame.empty:
         return None
@@ -210,7 +207,7 @@ def _versus_previous(
         models = {champion: shadow.load_version(ws, champion), previous: shadow.load_version(ws, previous)}
     except Exception:  # a version that no longer loads cannot be rolled back to; the other verdicts still stand
         return None
-    metric = period[-1]["metric"]
+    metric = period[-1].metric
     scores = shadow.compare(ws, store, models, frame, metric=metric)
     now, before = scores[champion], scores[previous]
     if not (math.isfinite(now.money_lost) and math.isfinite(before.money_lost)) or now.money_lost <= 0:
@@ -244,21 +241,21 @@ def retire(ws: Workspace, reason: str, store: Store | None = None) -> dict[str, 
         raise UseCaseError("retire needs a reason (--reason): the service shows it to every caller")
     store = store or open_store(ws.state_dir)
     state = {"reason": reason.strip(), "at": pd.Timestamp.now("UTC").isoformat()}
-    store.set_status("retired", state)
+    store.history.set_status("retired", state)
     _record(store, "retire", state)
     return state
 
 
 def reinstate(ws: Workspace, store: Store | None = None) -> None:
     """Serve the use case again after a retirement (the champion alias decides which model)."""
-    (store or open_store(ws.state_dir)).set_status("retired", None)
+    (store or open_store(ws.state_dir)).history.set_status("retired", None)
 
 
 def _record(store: Store, action: str, detail: dict[str, Any]) -> None:
     """Note the action on the latest review that has none yet (the audit link verdict → action)."""
-    pending = [r for r in store.reviews() if r["action"] is None]
+    pending = [r for r in store.history.reviews() if r.action is None]
     if pending:
-        store.record_action(pending[-1]["id"], action, detail)
+        store.history.record_action(pending[-1].id, action, detail)
 
 
 __all__ = ["EXIT_CODES", "Review", "judge", "reinstate", "retire", "review", "rollback"]

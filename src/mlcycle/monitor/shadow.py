@@ -57,7 +57,9 @@ def load_uri(ws: Workspace, uri: str) -> MlcycleModel:
 def labelled_rows(ws: Workspace, store: Store, labelled: pd.DataFrame) -> pd.DataFrame:
     """The logged inputs of labelled predictions, typed as in the training data, with their actuals."""
     labelled = labelled.dropna(subset=["actual"]).reset_index(drop=True)
-    inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"]).reset_index(drop=True)
+    inputs = (
+        store.predictions.inputs(list(labelled["request_id"])).reindex(labelled["request_id"]).reset_index(drop=True)
+    )
     data = ws.data
     for column in inputs.columns:
         if column not in data.columns:

@@ -63,12 +63,12 @@ def status(ws: Workspace) -> Status:
                 {k: r[k] for k in ("requirement", "threshold", "measured", "passed")} for r in raw.get("rows", [])
             ],
         }
-    windows = store.windows(last=1)
+    windows = store.history.windows(last=1)
     last = None
     if windows:
         w = windows[0]
         last = {
-            k: w[k]
+            k: getattr(w, k)
             for k in (
                 "start",
                 "end",
@@ -85,18 +85,24 @@ def status(ws: Workspace) -> Status:
                 "drifted",
             )
         }
-    reviews = store.reviews()
+    reviews = store.history.reviews()
     return Status(
         use_case=ws.name,
         design=design,
-        retired=store.get_status("retired"),
+        retired=store.history.get_status("retired"),
         champion=champion,
         previous=previous,
         gate=gate,
         last_window=last,
-        open_alerts=[{k: a[k] for k in ("rule", "subject", "opened_at", "message")} for a in store.open_alerts()],
+        open_alerts=[
+            {"rule": a.rule, "subject": a.subject, "opened_at": a.opened_at, "message": a.message}
+            for a in store.history.open_alerts()
+        ],
         last_review=(
-            {k: reviews[-1][k] for k in ("id", "at", "verdict", "model_version", "reasons", "action", "action_detail")}
+            {
+                k: getattr(reviews[-1], k)
+                for k in ("id", "at", "verdict", "model_version", "reasons", "action", "action_detail")
+            }
             if reviews
             else None
         ),

@@ -13,7 +13,6 @@ weeks it belongs to. Latency and failed requests are counted by when requests we
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,8 +32,7 @@ from mlcycle.monitor import alerts as alerts_mod
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.drift import DriftReport, drift
 from mlcycle.monitor.performance import Performance
-from mlcycle.store import Store, open_store
-from mlcycle.store.sql import utcnow
+from mlcycle.store import Store, StoredWindow, open_store, utcnow
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -65,7 +63,7 @@ class MonitoringResult:
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}".replace(" 00:00", "")
 
-    def row(self, metric: str | None) -> dict[str, Any]:
+    def row(self, metric: str | None) -> StoredWindow:
         """The window as the store keeps it."""
         perf = self.performance
         value = perf.value(metric) if metric and perf.metrics else math.nan
@@ -93,24 +91,24 @@ class MonitoringResult:
             "requests": self.requests,
             "errors": self.errors,
         }
-        return {
-            "start": self.start,
-            "end": self.end,
-            "computed_at": utcnow(),
-            "model_version": self.model_version,
-            "predictions": perf.predictions,
-            "labelled": perf.labelled,
-            "metric": metric,
-            "metric_value": _finite(value),
-            "baseline_metric_value": _finite(base),
-            "realised_value": _finite(perf.realised_value),
-            "estimated_value": _finite(perf.estimated_value),
-            "validated_value": _finite(perf.validated_value),
-            "latency_p95_ms": _finite(self.latency_p95_ms),
-            "error_rate": self.error_rate,
-            "drifted": len(self.drift.drifted),
-            "details": json.dumps(details, default=str),
-        }
+        return StoredWindow(
+            start=self.start,
+            end=self.end,
+            computed_at=utcnow(),
+            model_version=self.model_version,
+            predictions=perf.predictions,
+            labelled=perf.labelled,
+            metric=metric,
+            metric_value=_finite(value),
+            baseline_metric_value=_finite(base),
+            realised_value=_finite(perf.realised_value),
+            estimated_value=_finite(perf.estimated_value),
+            validated_value=_finite(perf.validated_value),
+            latency_p95_ms=_finite(self.latency_p95_ms),
+            error_rate=self.error_rate,
+            drifted=len(self.drift.drifted),
+            details=details,
+        )
 
 
 def _finite(value: float | None) -> float | None:
@@ -136,7 +134,7 @@ def windows(
     holding ``since``. The latest window ends at the latest prediction (or ``until``) while it is open.
     """
     length = parse_duration(window or ws.spec.monitoring.window)
-    _first, last = store.prediction_span("event")
+    _first, last = store.predictions.span("event")
     if last is None:
         return []
     unit = "h" if length < timedelta(days=1) else "D"
@@ -190,7 +188,7 @@ class _Versions:
 
 def current_frame(ws: Workspace, store: Store, labelled: pd.DataFrame, reference: Profile) -> pd.DataFrame:
     """The window as the reference profile sees it: logged inputs, the model's output, and actuals."""
-    inputs = store.inputs_frame(list(labelled["request_id"])).reindex(labelled["request_id"])
+    inputs = store.predictions.inputs(list(labelled["request_id"])).reindex(labelled["request_id"])
     frame = pd.DataFrame(index=range(len(labelled)))
     for name, column in reference.columns.items():
         if name == PREDICTION:
@@ -253,7 +251,7 @@ def compute(
         )
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
     made_from, made_until = _created_span(labelled, start, end)
-    requests, errors = store.request_counts(made_from, max(made_until, utcnow()) if latest else made_until)
+    requests, errors = store.predictions.request_counts(made_from, max(made_until, utcnow()) if latest else made_until)
     return MonitoringResult(
         start,
         end,
@@ -294,8 +292,8 @@ def monitor(
     versions = _Versions(ws)
     sinks = alerts_mod.sinks_for(ws.spec, ws.state_dir, store)
     metric = watched_metric(ws.spec)
-    stored = store.windows(last=1)
-    alerted_until = stored[0]["end"] if stored else None
+    stored = store.history.windows(last=1)
+    alerted_until = stored[0].end if stored else None
     known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None
     results = []
     for done, (start, end) in enumerate(spans):
@@ -305,7 +303,7 @@ def monitor(
         )
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
             result.alerts = alerts_mod.process(ws.name, store, result.conditions, sinks, when=min(end, utcnow()))
-        store.save_window(result.row(metric))
+        store.history.save_window(result.row(metric))
         results.append(result)
         if progress:
             progress(done + 1, len(spans))

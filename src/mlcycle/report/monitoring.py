@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlcycle.report import html, plots
-from mlcycle.store import Store
+from mlcycle.store import Store, StoredWindow
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
 
 
-def heat_map(windows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+def heat_map(windows: list[StoredWindow]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns (window labels) and one row per drift column: its cells (value, level) per window."""
-    labels = [f"{w['start']:%d %b}" for w in windows]
+    labels = [f"{w.start:%d %b}" for w in windows]
     rows: dict[str, dict[str, Any]] = {}
     for i, window in enumerate(windows):
-        for cell in window["details"].get("drift", []):
+        for cell in window.details.get("drift", []):
             row = rows.setdefault(
                 cell["column"],
                 {
@@ -41,7 +41,7 @@ def heat_map(windows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
 
 def write(ws: Workspace, store: Store) -> Path:
     design = ws.spec
-    windows = store.windows()
+    windows = store.history.windows()
     labels, drift_rows = heat_map(windows)
     frame = pd.DataFrame(windows)
     charts: dict[str, str] = {}
@@ -80,6 +80,6 @@ def write(ws: Workspace, store: Store) -> Path:
         labels=labels,
         drift_rows=drift_rows,
         charts=charts,
-        alerts=store.alert_history(),
-        reviews=store.reviews(),
+        alerts=store.history.alerts(),
+        reviews=store.history.reviews(),
     )

@@ -1,33 +1,74 @@
-"""The monitoring store: predictions, feedback and API keys, on SQLAlchemy.
+"""The monitoring store: predictions, feedback, API keys and the monitoring history.
 
-Chosen by value, not code: no setting → SQLite in WAL mode at ``.mlcycle/monitor.db``;
-``MLCYCLE_STORE_URL=postgresql+psycopg://…`` → PostgreSQL, which several service replicas
-can share. Migrations (Alembic, version table ``mlcycle_alembic_version`` so the store can
-share a database with MLflow's tables) run once, before service workers start.
+The contract every backend keeps — what is atomic, idempotent, safe from several processes,
+and what each method raises — is written in :mod:`mlcycle.store._base`; the records it
+returns are in :mod:`mlcycle.store.records`. The backend is chosen by value, not code: no
+setting → SQLite in WAL mode at ``.mlcycle/monitor.db``; ``MLCYCLE_STORE_URL=postgresql+psycopg://…``
+→ PostgreSQL, which several service replicas can share.
 """
 
 from __future__ import annotations
 
-from mlcycle.store.sql import (
-    STORE_ENV,
+import os
+from pathlib import Path
+
+from mlcycle.store._base import FeedbackLog, KeyRing, MonitoringHistory, PredictionLog, Store, TimeBasis
+from mlcycle.store.records import (
+    AlertEpisode,
     ApiKey,
     FeedbackItem,
+    IssuedKey,
     LoggedPrediction,
-    Store,
+    PredictionRef,
+    StoredPrediction,
+    StoredReview,
+    StoredWindow,
     given_actuals,
-    open_store,
     series_key,
     series_values,
-    store_url,
     utcnow,
 )
 
+STORE_ENV = "MLCYCLE_STORE_URL"
+
+
+def store_url(state_dir: Path) -> str:
+    return os.environ.get(STORE_ENV) or f"sqlite:///{(state_dir / 'monitor.db').resolve()}"
+
+
+def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True) -> Store:
+    """The use case's store (``MLCYCLE_STORE_URL`` or SQLite in the state folder).
+
+    Opening is cheap: the process's engine for the address is reused, and the schema is brought
+    to the latest version only the first time this process opens the address (``migrate=False``
+    skips even that, for service workers whose parent migrated before starting them).
+    """
+    from mlcycle.store.sql import SqlStore
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(url or store_url(state_dir))
+    if migrate:
+        store.migrate_once()
+    return store
+
+
 __all__ = [
     "STORE_ENV",
+    "AlertEpisode",
     "ApiKey",
     "FeedbackItem",
+    "FeedbackLog",
+    "IssuedKey",
+    "KeyRing",
     "LoggedPrediction",
+    "MonitoringHistory",
+    "PredictionLog",
+    "PredictionRef",
     "Store",
+    "StoredPrediction",
+    "StoredReview",
+    "StoredWindow",
+    "TimeBasis",
     "given_actuals",
     "open_store",
     "series_key",

@@ -137,7 +137,7 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
         items.append(FeedbackItem(entry.actual, series_key=serving.series_key(extra), event_time=when))
     if errors:
         return JSONResponse({"detail": errors}, status_code=422)
-    unknown = serving.store.add_feedback(items)
+    unknown = serving.store.feedback.add(items)
     if unknown:
         return JSONResponse(
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from mlcycle.store.tables import metadata
+from mlcycle.store.sql.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

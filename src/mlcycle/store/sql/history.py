@@ -1,0 +1,157 @@
+"""The monitoring history on SQL: windows (unique per start), alert episodes, reviews, use-case status."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlcycle.store._base import MonitoringHistory
+from mlcycle.store.records import AlertEpisode, StoredReview, StoredWindow, utcnow
+from mlcycle.store.sql.encoding import dumps, loads
+from mlcycle.store.sql.tables import alerts, reviews, status, windows
+
+_WINDOW_COLUMNS = [f.name for f in dataclasses.fields(StoredWindow) if f.name not in ("id", "details")]
+
+
+class SqlMonitoringHistory(MonitoringHistory):
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    # ── windows ──────────────────────────────────────────────────────────────────────
+    def save_window(self, window: StoredWindow) -> None:
+        row = {name: getattr(window, name) for name in _WINDOW_COLUMNS}
+        with self.engine.begin() as connection:
+            connection.execute(windows.delete().where(windows.c.start == window.start))
+            connection.execute(windows.insert().values(**row, details=dumps(window.details)))
+
+    def windows(self, *, last: int | None = None) -> list[StoredWindow]:
+        query = sa.select(windows).order_by(windows.c.end.desc(), windows.c.id.desc())
+        if last is not None:
+            query = query.limit(last)
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(query).mappings())
+        return [
+            StoredWindow(**{name: r[name] for name in _WINDOW_COLUMNS}, details=loads(r["details"]) or {}, id=r["id"])
+            for r in reversed(rows)
+        ]
+
+    # ── alert episodes ───────────────────────────────────────────────────────────────
+    def open_alert(
+        self,
+        rule: str,
+        subject: str,
+        value: float | None,
+        threshold: float | None,
+        message: str,
+        when: datetime | None = None,
+    ) -> bool:
+        with self.engine.begin() as connection:
+            existing = connection.execute(
+                sa.select(alerts.c.id).where(
+                    alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None)
+                )
+            ).first()
+            if existing is not None:
+                return False
+            connection.execute(
+                alerts.insert().values(
+                    rule=rule,
+                    subject=subject,
+                    opened_at=when or utcnow(),
+                    value=value,
+                    threshold=threshold,
+                    message=message,
+                )
+            )
+            return True
+
+    def close_alert(self, rule: str, subject: str, when: datetime | None = None) -> bool:
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                alerts.update()
+                .where(alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None))
+                .values(closed_at=when or utcnow())
+            )
+            return bool(done.rowcount)
+
+    def open_alerts(self) -> list[AlertEpisode]:
+        return self._episodes(alerts.c.closed_at.is_(None), alerts.c.opened_at)
+
+    def alerts(self) -> list[AlertEpisode]:
+        return self._episodes(sa.true(), alerts.c.id)
+
+    def _episodes(self, condition: Any, order: Any) -> list[AlertEpisode]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(alerts).where(condition).order_by(order)).mappings()
+            return [AlertEpisode(**r) for r in rows]
+
+    # ── reviews ──────────────────────────────────────────────────────────────────────
+    def add_review(
+        self,
+        verdict: str,
+        model_version: str | None,
+        reasons: list[str],
+        numbers: dict[str, Any],
+        when: datetime | None = None,
+    ) -> int:
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                reviews.insert().values(
+                    at=when or utcnow(),
+                    verdict=verdict,
+                    model_version=model_version,
+                    reasons=dumps(reasons),
+                    numbers=dumps(numbers),
+                )
+            )
+            assert done.inserted_primary_key is not None
+            return int(done.inserted_primary_key[0])
+
+    def reviews(self) -> list[StoredReview]:
+        return self._reviews(sa.true())
+
+    def review(self, review_id: int) -> StoredReview | None:
+        found = self._reviews(reviews.c.id == review_id)
+        return found[0] if found else None
+
+    def _reviews(self, condition: Any) -> list[StoredReview]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(reviews).where(condition).order_by(reviews.c.id)).mappings()
+            return [_review(r) for r in rows]
+
+    def record_action(self, review_id: int, action: str, detail: dict[str, Any]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                reviews.update()
+                .where(reviews.c.id == review_id)
+                .values(action=action, action_at=utcnow(), action_detail=dumps(detail))
+            )
+
+    # ── use-case status ──────────────────────────────────────────────────────────────
+    def set_status(self, key: str, value: dict[str, Any] | None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(status.delete().where(status.c.key == key))
+            if value is not None:
+                connection.execute(status.insert().values(key=key, value=dumps(value), updated_at=utcnow()))
+
+    def get_status(self, key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            raw = connection.execute(sa.select(status.c.value).where(status.c.key == key)).scalar_one_or_none()
+        return loads(raw)
+
+
+def _review(row: sa.RowMapping) -> StoredReview:
+    return StoredReview(
+        id=row["id"],
+        at=row["at"],
+        verdict=row["verdict"],
+        model_version=row["model_version"],
+        reasons=loads(row["reasons"]),
+        numbers=loads(row["numbers"]),
+        action=row["action"],
+        action_at=row["action_at"],
+        action_detail=loads(row["action_detail"]),
+    )

@@ -1,0 +1,205 @@
+"""The prediction log on SQL: one row per prediction, its inputs again one value per row, failed requests.
+
+``mlcycle_prediction_inputs`` repeats each prediction's inputs in long form (request id, column,
+number or text) so monitoring reads millions of values of one column without parsing JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from mlcycle.exceptions import UsageError
+from mlcycle.store._base import PredictionLog, TimeBasis
+from mlcycle.store.records import LoggedPrediction, PredictionRef, StoredPrediction
+from mlcycle.store.sql.encoding import as_datetime, loads, plain
+from mlcycle.store.sql.tables import prediction_inputs, predictions, request_errors
+
+IN_CHUNK = 5000  # ids per IN (…) list: well under every database's parameter limit
+
+
+class SqlPredictionLog(PredictionLog):
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def log(self, records: Sequence[LoggedPrediction]) -> None:
+        if not records:
+            return
+        rows, values = [], []
+        for r in records:
+            inputs = {k: plain(v) for k, v in r.inputs.items()}
+            rows.append(
+                {
+                    "request_id": r.request_id,
+                    "created_at": r.created_at,
+                    "model_name": r.model_name,
+                    "model_version": r.model_version,
+                    "source": r.source,
+                    "series_key": r.series_key,
+                    "event_time": r.event_time,
+                    "inputs": json.dumps(inputs),
+                    "output": r.output,
+                    "output_label": r.output_label,
+                    "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
+                    "latency_ms": r.latency_ms,
+                }
+            )
+            for name, value in inputs.items():
+                number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+                values.append(
+                    {
+                        "request_id": r.request_id,
+                        "name": name,
+                        "number": number,
+                        "text": None if number is not None or value is None else str(value)[:512],
+                    }
+                )
+        with self.engine.begin() as connection:
+            connection.execute(predictions.insert(), rows)
+            if values:
+                connection.execute(prediction_inputs.insert(), values)
+
+    def get(self, request_id: str) -> StoredPrediction | None:
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(sa.select(predictions).where(predictions.c.request_id == request_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return StoredPrediction(
+            request_id=row["request_id"],
+            created_at=row["created_at"],
+            model_name=row["model_name"],
+            model_version=row["model_version"],
+            source=row["source"],
+            series_key=row["series_key"],
+            event_time=row["event_time"],
+            inputs=json.loads(row["inputs"]),
+            output=row["output"],
+            output_label=row["output_label"],
+            explanation=loads(row["explanation"]),
+            latency_ms=row["latency_ms"],
+        )
+
+    def count(self, model_version: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(predictions)
+        if model_version is not None:
+            query = query.where(predictions.c.model_version == model_version)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def ids(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return {r[0] for r in connection.execute(sa.select(predictions.c.request_id))}
+
+    def refs(self, request_ids: list[str]) -> list[PredictionRef]:
+        refs: list[PredictionRef] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(request_ids), IN_CHUNK):
+                query = sa.select(
+                    predictions.c.request_id,
+                    predictions.c.series_key,
+                    predictions.c.event_time,
+                    predictions.c.model_version,
+                    predictions.c.output,
+                ).where(predictions.c.request_id.in_(request_ids[start : start + IN_CHUNK]))
+                refs += [PredictionRef(**r) for r in connection.execute(query).mappings()]
+        return refs
+
+    def frame(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        chunk_rows: int = 200_000,
+        *,
+        by: TimeBasis = "created",
+    ) -> Iterator[pd.DataFrame]:
+        when = _when(by)
+        query = sa.select(
+            predictions.c.request_id,
+            predictions.c.created_at,
+            predictions.c.model_version,
+            predictions.c.series_key,
+            predictions.c.event_time,
+            predictions.c.output,
+            predictions.c.output_label,
+            predictions.c.latency_ms,
+        )
+        if since is not None:
+            query = query.where(when >= since)
+        if until is not None:
+            query = query.where(when < until)
+        with self.engine.connect() as connection:
+            yield from pd.read_sql_query(query.order_by(when), connection, chunksize=chunk_rows)
+
+    def span(self, by: TimeBasis = "event") -> tuple[datetime | None, datetime | None]:
+        when = _when(by)
+        with self.engine.connect() as connection:
+            first, last = connection.execute(sa.select(sa.func.min(when), sa.func.max(when))).one()
+        return as_datetime(first), as_datetime(last)
+
+    def inputs(self, request_ids: list[str]) -> pd.DataFrame:
+        if not request_ids:
+            return pd.DataFrame()
+        parts = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(request_ids), IN_CHUNK):
+                query = sa.select(prediction_inputs).where(
+                    prediction_inputs.c.request_id.in_(request_ids[start : start + IN_CHUNK])
+                )
+                parts.append(pd.read_sql_query(query, connection))
+        long = pd.concat(parts, ignore_index=True)
+        long["value"] = long["number"].astype(object).where(long["number"].notna(), long["text"])
+        return long.pivot(index="request_id", columns="name", values="value")
+
+    def log_errors(self, rows: list[tuple[datetime, str, int]]) -> None:
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    request_errors.insert(), [{"created_at": w, "route": r, "status": s} for w, r, s in rows]
+                )
+
+    def request_counts(self, since: datetime | None, until: datetime | None) -> tuple[int, int]:
+        def count(table: sa.Table) -> int:
+            query = sa.select(sa.func.count()).select_from(table)
+            if since is not None:
+                query = query.where(table.c.created_at >= since)
+            if until is not None:
+                query = query.where(table.c.created_at < until)
+            return int(connection.execute(query).scalar_one())
+
+        with self.engine.connect() as connection:
+            return count(predictions), count(request_errors)
+
+    def prune(self, older_than: datetime, *, keep_versions: set[str] | None = None) -> int:
+        condition = predictions.c.created_at < older_than
+        if keep_versions:
+            condition = condition & predictions.c.model_version.not_in(sorted(keep_versions))
+        old = sa.select(predictions.c.request_id).where(condition)
+        with self.engine.begin() as connection:
+            connection.execute(prediction_inputs.delete().where(prediction_inputs.c.request_id.in_(old)))
+            return int(connection.execute(predictions.delete().where(condition)).rowcount or 0)
+
+
+def _when(by: str) -> Any:
+    if by == "created":
+        return predictions.c.created_at
+    if by == "event":
+        return sa.func.coalesce(predictions.c.event_time, predictions.c.created_at)
+    raise UsageError(f"by must be 'created' or 'event'. Got {by!r}")
+
+
+def known_ids(connection: sa.Connection, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are logged predictions (feedback by id may only name those)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        query = sa.select(predictions.c.request_id).where(predictions.c.request_id.in_(ids[start : start + IN_CHUNK]))
+        found |= {r[0] for r in connection.execute(query)}
+    return found

@@ -1,0 +1,64 @@
+"""The monitoring history's contract: windows replaced per start, one open episode per subject, reviews
+and what was done about them, use-case status."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from mlcycle.store import Store, StoredWindow
+
+
+def _window(**changes: object) -> StoredWindow:
+    window = StoredWindow(
+        start=datetime(2011, 8, 29),
+        end=datetime(2011, 9, 5),
+        computed_at=datetime(2026, 1, 1),
+        model_version="1",
+        predictions=5,
+        labelled=0,
+        metric="mae",
+        metric_value=None,
+        baseline_metric_value=None,
+        realised_value=None,
+        estimated_value=2927.0,
+        validated_value=None,
+        latency_p95_ms=1.5,
+        error_rate=0.2,
+        drifted=1,
+        details={"drift": []},
+    )
+    return dataclasses.replace(window, **changes)  # type: ignore[arg-type]
+
+
+def test_windows_reviews_and_status(store: Store) -> None:
+    store.history.save_window(_window())
+    store.history.save_window(_window(end=datetime(2011, 9, 4), predictions=4))  # the same window, recomputed
+    store.history.save_window(_window(start=datetime(2011, 9, 5), end=datetime(2011, 9, 12), predictions=7))
+    windows = store.history.windows()
+    assert len(windows) == 2 and windows[0].predictions == 4 and windows[0].details == {"drift": []}
+    assert [w.predictions for w in store.history.windows(last=1)] == [7]
+    review = store.history.add_review("retrain", "1", ["price drifted"], {"labelled": 300})
+    assert store.history.review(review).action is None  # type: ignore[union-attr]
+    store.history.record_action(review, "retrain", {"new_version": "2"})
+    stored = store.history.review(review)
+    assert stored is not None and stored.action == "retrain" and stored.action_detail == {"new_version": "2"}
+    assert store.history.reviews()[0].numbers == {"labelled": 300} and store.history.review(review + 1) is None
+    assert store.history.get_status("retired") is None
+    store.history.set_status("retired", {"reason": "back to design"})
+    store.history.set_status("retired", {"reason": "back to design"})
+    assert store.history.get_status("retired") == {"reason": "back to design"}
+    store.history.set_status("retired", None)
+    assert store.history.get_status("retired") is None
+
+
+def test_one_open_episode_per_rule_and_subject(store: Store) -> None:
+    assert store.history.open_alert("drift", "price", 0.3, 0.1, "price drifted", datetime(2026, 1, 1))
+    assert not store.history.open_alert("drift", "price", 0.4, 0.1, "price drifted", datetime(2026, 1, 2))
+    assert store.history.open_alert("drift", "units", 0.2, 0.1, "units drifted", datetime(2026, 1, 2))
+    assert store.history.close_alert("drift", "price", datetime(2026, 1, 3))
+    assert not store.history.close_alert("drift", "price", datetime(2026, 1, 4))
+    assert [a.subject for a in store.history.open_alerts()] == ["units"]
+    episodes = store.history.alerts()
+    assert [(a.subject, a.closed_at) for a in episodes] == [("price", datetime(2026, 1, 3)), ("units", None)]
+    assert episodes[0].value == 0.3 and episodes[0].message == "price drifted"
