@@ -33,6 +33,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mlcycle.exceptions import UsageError
+from mlcycle.metrics import decision
 
 
 @dataclass
@@ -157,19 +158,12 @@ class Explainer:
 
         if self._background is None:
             raise UsageError("call Explainer.fit(train) before explaining this model")
-        model = self.model
-        if self.task == "classification":
+        model, task = self.model, self.task
+        space = "probability" if task == "classification" else "value"
 
-            def output(matrix: np.ndarray) -> np.ndarray:
-                return model.predict_proba(matrix)[:, 1]
+        def output(matrix: np.ndarray) -> np.ndarray:
+            return decision.values(model, matrix, task)
 
-            space = "probability"
-        else:
-
-            def output(matrix: np.ndarray) -> np.ndarray:
-                return np.asarray(model.predict(matrix), dtype=float)
-
-            space = "value"
         columns = prepared.shape[1]
         explainer = shap.PermutationExplainer(
             output, shap.maskers.Independent(self._background, max_samples=len(self._background)), seed=0

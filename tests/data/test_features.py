@@ -145,3 +145,32 @@ def test_every_calendar_feature_the_design_accepts_can_be_built() -> None:
     days = pd.Series(pd.date_range("2024-12-20", periods=20))
     built = calendar_features(days, list(CALENDAR_FEATURES), "GB")
     assert list(built.columns) == list(CALENDAR_FEATURES) and built.notna().all().all()
+
+
+def test_the_one_calendar_agrees_with_pandas_over_three_decades() -> None:
+    """The Pipeline and the lean path share calendar_values; pandas' own accessors are the reference."""
+    import numpy as np
+
+    from mlcycle.data.features import calendar_values
+
+    t = pd.Series(pd.date_range("1999-12-20", "2031-01-10 23:00", freq="7h"))
+    reference = {
+        "day_of_week": t.dt.day_of_week,
+        "day_of_month": t.dt.day,
+        "day_of_year": t.dt.day_of_year,
+        "week_of_year": t.dt.isocalendar().week.astype("int64"),
+        "month": t.dt.month,
+        "quarter": t.dt.quarter,
+        "year": t.dt.year,
+        "is_weekend": (t.dt.day_of_week >= 5).astype("int64"),
+        "hour": t.dt.hour,
+    }
+    built = calendar_features(t, list(reference))
+    for name, expected in reference.items():
+        assert built[name].tolist() == expected.tolist(), name
+    with_gap = np.array(["2024-01-01T10:00", "NaT"], dtype="datetime64[s]")
+    assert np.isnan(calendar_values("day_of_week", with_gap)[1]) and calendar_values("is_weekend", with_gap)[1] == 0
+    assert calendar_values("is_holiday", np.array(["2011-12-26", "NaT"], dtype="datetime64[s]"), "GB").tolist() == [
+        1,
+        0,
+    ]

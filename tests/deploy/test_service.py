@@ -29,7 +29,7 @@ def test_predict_logs_every_prediction_before_answering(served: Any) -> None:
     for request_id, value in zip(body["request_ids"], body["predictions"]):
         logged = store.predictions.get(request_id)
         assert logged is not None and logged.output == pytest.approx(value)
-        assert logged["model_version"] == body["version"] and logged["series_key"].startswith('["')
+        assert logged.model_version == body["version"] and logged.series_key.startswith('["')
 
 
 def test_explanations_add_up_and_read_plainly(served: Any) -> None:

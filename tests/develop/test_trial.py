@@ -11,7 +11,7 @@ import pytest
 import mlcycle
 from mlcycle.contract import spec
 from mlcycle.develop import trial
-from mlcycle.metrics import CostModel
+from mlcycle.metrics import CostModel, decision
 from tests.conftest import minimal_design, small_sales
 
 
@@ -98,7 +98,7 @@ def test_threshold_is_chosen_for_money_not_at_one_half() -> None:
     rng = np.random.default_rng(3)
     y = (rng.random(2000) < 0.2).astype(float)
     probability = np.clip(0.25 * y + rng.uniform(0, 0.6, 2000), 0, 1)
-    best = trial.best_threshold(costs, y, probability)
+    best = decision.best_threshold(costs, y, probability)
     assert best < 0.5
     earned = lambda t: costs.money_gained(y, (probability >= t).astype(float)).sum()  # noqa: E731
     assert earned(best) > earned(0.5)

@@ -90,6 +90,8 @@ def test_regression_domain_metrics_by_hand() -> None:
     assert CATALOGUE["service_level"](s) == pytest.approx((8 + 10 + 0 + 20) / 40)
     assert CATALOGUE["forecast_bias"](s) == pytest.approx((43 - 40) / 40)
     assert CATALOGUE["bias"](s) == pytest.approx(3 / 4)
+    assert CATALOGUE["under_prediction_rate"](s) == pytest.approx(1 / 4)
+    assert CATALOGUE["within_10_percent"](s) == pytest.approx(1 / 4)  # only the exact 20; 12 is 20 % off 10
 
 
 def test_classification_domain_metrics_by_hand() -> None:

@@ -322,6 +322,13 @@ class Experiments(_Strict):
 
 
 # ── deployment and monitoring ─────────────────────────────────────────────────────────
+class OrderProposal(_Strict):
+    columns: list[str] = Field(
+        default_factory=list,
+        description="Input columns copied beside each series' order (e.g. a product description).",
+    )
+
+
 class Deployment(_Strict):
     mode: Literal["online", "batch"] = Field("online", description="online: a microservice; batch: a scoring job.")
     max_batch_rows: int = Field(10_000, ge=1, description="Rows per request above which the service answers 413.")
@@ -331,6 +338,11 @@ class Deployment(_Strict):
         ge=1,
         description="Prediction log rows older than this are deleted "
         "(audit rows kept while their model version is registered).",
+    )
+    order_proposal: OrderProposal | None = Field(
+        None,
+        description="Regression with a time column: batch scoring also writes <output>.orders.csv — each "
+        "series' prediction for the latest time in the file, rounded up to whole units. Default: not written.",
     )
 
 
@@ -546,7 +558,7 @@ class Design(_Strict):
             self.metrics.data_scientist = ["mae", "rmse", "mape"] if regression else ["roc_auc", "f1", "log_loss"]
         if self.metrics.domain_expert is None:
             self.metrics.domain_expert = (
-                ["stockout_rate", "service_level"] if regression else ["false_alarm_rate", "miss_rate"]
+                ["under_prediction_rate", "within_10_percent"] if regression else ["false_alarm_rate", "miss_rate"]
             )
         if self.experiments.validation.method is None:
             self.experiments.validation.method = (
@@ -754,6 +766,11 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
         add("positive_class", "only a classification task has a positive class; remove it")
     if design.data.train_until is not None and not design.time_column:
         add("data.train_until", "needs a time_column to cut on")
+    if design.deployment.order_proposal is not None and not (regression and design.time_column):
+        add(
+            "deployment.order_proposal",
+            "is a forecast's order per series and time: it needs a regression task with a time_column; remove it",
+        )
     if design.time_unit != "day" and not design.time_column:
         add("time_unit", "counts steps of the time column; set time_column or remove time_unit")
     if design.data.is_database and not design.data.query:
@@ -980,6 +997,10 @@ def check_against_data(design: Design, frame: pd.DataFrame) -> list[Problem]:
     for i, column in enumerate(design.requirements.compliance.forbidden_features):
         if column not in frame.columns and column not in CALENDAR_FEATURES:
             missing(f"requirements.compliance.forbidden_features[{i}]", column, "forbidden feature")
+    proposal = design.deployment.order_proposal
+    for i, column in enumerate(proposal.columns if proposal else []):
+        if column not in frame.columns:
+            missing(f"deployment.order_proposal.columns[{i}]", column, "order proposal column")
 
     if design.task == "classification" and design.target in frame.columns:
         problems += _label_problems(design, frame[design.target])

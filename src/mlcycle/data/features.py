@@ -52,32 +52,64 @@ def _holiday_days(country: str, first_year: int, last_year: int) -> frozenset[pd
     return frozenset(pd.Timestamp(day) for day in calendar)
 
 
-_CALENDAR: dict[str, Any] = {
-    "day_of_week": lambda t: t.dt.day_of_week,
-    "day_of_month": lambda t: t.dt.day,
-    "day_of_year": lambda t: t.dt.day_of_year,
-    "week_of_year": lambda t: t.dt.isocalendar().week.astype("int64"),
-    "month": lambda t: t.dt.month,
-    "quarter": lambda t: t.dt.quarter,
-    "year": lambda t: t.dt.year,
-    "is_weekend": lambda t: (t.dt.day_of_week >= 5).astype("int64"),
-    "hour": lambda t: t.dt.hour,
-}
+def calendar_values(name: str, times: np.ndarray, holidays_country: str | None = None) -> np.ndarray:
+    """One calendar feature of datetime64 values, as floats (NaN where the time is missing).
+
+    The one definition both the Pipeline (:func:`calendar_features`) and the service's lean path
+    use, on numpy so a single request costs microseconds. Monday is day 0; weeks are ISO weeks;
+    ``is_weekend`` and ``is_holiday`` are 0 for a missing time, as a day that is neither.
+    """
+    times = np.asarray(times).astype("datetime64[s]")
+    missing = np.isnat(times)
+    d = times.astype("datetime64[D]")
+    days = d.astype(np.int64)
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
+    if name == "hour":
+        out = (times.astype("datetime64[h]").astype(np.int64) % 24).astype(float)
+    elif name == "day_of_week":
+        out = weekday.astype(float)
+    elif name == "day_of_month":
+        out = ((d - d.astype("datetime64[M]")).astype(np.int64) + 1).astype(float)
+    elif name == "day_of_year":
+        out = ((d - d.astype("datetime64[Y]")).astype(np.int64) + 1).astype(float)
+    elif name == "week_of_year":  # the ISO week is the week of its Thursday's year
+        thursday = d - weekday.astype("timedelta64[D]") + np.timedelta64(3, "D")
+        out = ((thursday - thursday.astype("datetime64[Y]")).astype(np.int64) // 7 + 1).astype(float)
+    elif name == "month":
+        out = (d.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(float)
+    elif name == "quarter":
+        out = ((d.astype("datetime64[M]").astype(np.int64) % 12) // 3 + 1).astype(float)
+    elif name == "year":
+        out = (d.astype("datetime64[Y]").astype(np.int64) + 1970).astype(float)
+    elif name == "is_weekend":
+        return ((weekday >= 5) & ~missing).astype(float)
+    elif name == "is_holiday":
+        if not holidays_country or missing.all():
+            return np.zeros(len(d))
+        years = d[~missing].astype("datetime64[Y]").astype(np.int64) + 1970
+        known = np.array(
+            [
+                np.datetime64(day.date(), "D")
+                for day in _holiday_days(holidays_country, int(years.min()), int(years.max()))
+            ],
+            dtype="datetime64[D]",
+        )
+        return (np.isin(d, known) & ~missing).astype(float)
+    else:
+        raise KeyError(f"no calendar feature {name!r}")
+    out[missing] = np.nan
+    return out
 
 
 def calendar_features(times: pd.Series, names: list[str], holidays_country: str | None = None) -> pd.DataFrame:
-    """The requested calendar features of a datetime column."""
-    times = pd.to_datetime(times)
+    """The requested calendar features of a datetime column: whole numbers, floats only where a time is missing."""
+    moments = pd.to_datetime(times)
+    raw = moments.to_numpy(dtype="datetime64[ns]")
     out: dict[str, Any] = {}
     for name in names:
-        if name != "is_holiday":
-            out[name] = _CALENDAR[name](times)
-        elif not holidays_country or times.isna().all():
-            out[name] = np.zeros(len(times), dtype="int64")
-        else:
-            days = _holiday_days(holidays_country, int(times.dt.year.min()), int(times.dt.year.max()))
-            out[name] = times.dt.normalize().isin(days).astype("int64")
-    return pd.DataFrame(out, index=times.index)
+        values = calendar_values(name, raw, holidays_country)
+        out[name] = values if np.isnan(values).any() else values.astype("int64")
+    return pd.DataFrame(out, index=moments.index)
 
 
 class FeatureBuilder(TransformerMixin, BaseEstimator):

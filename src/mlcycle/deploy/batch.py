@@ -1,9 +1,10 @@
 """Batch scoring: the same model, schema, features and prediction log as the service, for a file.
 
 Rows that fail validation (or lack the history their lags need) go to a rejects file with
-the reason; the rest are scored in chunks of ``deployment.max_batch_rows``. For a forecast
-with series and a time column, an order proposal is written too: the predicted units per
-series for the latest day in the file, rounded up — what the shop's ordering process reads.
+the reason; the rest are scored in chunks of ``deployment.max_batch_rows``. When the design
+asks for it (``deployment.order_proposal``, a forecast with a time column), an order proposal
+is written too: the predicted units per series for the latest time in the file, rounded up —
+what a shop's ordering process reads.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def run(
                         original = keep[int(str(d["row"]))]
                         bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
                     continue
-                store.log_predictions(result.records)
+                store.predictions.log(result.records)
                 out = part.iloc[keep].copy()
                 out["prediction"] = result.outputs
                 out["request_id"] = result.request_ids
@@ -131,13 +132,16 @@ def run(
 
 
 def _order_proposal(ws: Workspace, scored: pd.DataFrame, output_path: Path) -> Path | None:
+    """Each series' prediction for the latest time in the file, rounded up to whole units, with the columns the
+    design asks for beside it (``deployment.order_proposal``); None when the design asks for none."""
     design = ws.spec
-    if design.task != "regression" or not design.time_column or scored.empty:
+    proposal = design.deployment.order_proposal
+    if proposal is None or design.task != "regression" or not design.time_column or scored.empty:
         return None
     times = pd.to_datetime(scored[design.time_column])
     latest = scored[times == times.max()]
     columns = [*design.group_columns, design.time_column]
-    extra = [c for c in ("description",) if c in latest.columns]
+    extra = [c for c in proposal.columns if c in latest.columns and c not in columns]
     orders = latest[[*columns, *extra]].copy()
     orders[f"order_{design.target}"] = [max(0, math.ceil(v)) for v in latest["prediction"]]
     path = output_path.with_name(output_path.stem + ".orders.csv")

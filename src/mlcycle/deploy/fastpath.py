@@ -21,54 +21,10 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from mlcycle.contract.spec import CALENDAR_FEATURES
-from mlcycle.data.features import FeatureBuilder, _holiday_days
+from mlcycle.data.features import FeatureBuilder, calendar_values
+from mlcycle.metrics import decision
 
 TOLERANCE = 1e-6
-
-
-# Calendar features the lean path computes itself; a pipeline using another takes the Pipeline path.
-SUPPORTED_CALENDAR = {
-    "day_of_week",
-    "month",
-    "year",
-    "quarter",
-    "day_of_month",
-    "day_of_year",
-    "is_weekend",
-    "is_holiday",
-    "week_of_year",
-    "hour",
-}
-
-
-def _calendar(name: str, times: np.ndarray, holidays: str | None) -> np.ndarray:
-    d = times.astype("datetime64[D]")
-    if name == "hour":
-        return (times.astype("datetime64[h]").astype(np.int64) % 24).astype(float)
-    if name == "day_of_week":
-        return ((d.astype(np.int64) + 3) % 7).astype(float)  # 1970-01-01 was a Thursday; Monday = 0
-    if name == "month":
-        return (d.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(float)
-    if name == "year":
-        return (d.astype("datetime64[Y]").astype(np.int64) + 1970).astype(float)
-    if name == "quarter":
-        return ((d.astype("datetime64[M]").astype(np.int64) % 12) // 3 + 1).astype(float)
-    if name == "day_of_month":
-        return ((d - d.astype("datetime64[M]")).astype(np.int64) + 1).astype(float)
-    if name == "day_of_year":
-        return ((d - d.astype("datetime64[Y]")).astype(np.int64) + 1).astype(float)
-    if name == "is_weekend":
-        return (((d.astype(np.int64) + 3) % 7) >= 5).astype(float)
-    if name == "is_holiday":
-        if not holidays or len(d) == 0:
-            return np.zeros(len(d))
-        years = d.astype("datetime64[Y]").astype(np.int64) + 1970
-        known = np.array(
-            [np.datetime64(t.date(), "D") for t in _holiday_days(holidays, int(years.min()), int(years.max()))],
-            dtype="datetime64[D]",
-        )
-        return np.isin(d, known).astype(float)
-    return np.array([pd.Timestamp(x).isocalendar()[1] for x in d], dtype=float)  # week_of_year
 
 
 class FastPath:
@@ -135,7 +91,7 @@ class FastPath:
             times = np.array([str(r[builder.time_column]) for r in records], dtype="datetime64[s]")
         for name in builder.features:
             if name in CALENDAR_FEATURES:
-                out[name] = _calendar(name, times, builder.holidays)  # type: ignore[arg-type]
+                out[name] = calendar_values(name, times, builder.holidays)  # type: ignore[arg-type]
             else:
                 out[name] = [r.get(name) for r in records]
         missing = np.zeros(n, dtype=bool)
@@ -189,13 +145,9 @@ class FastPath:
         """(values, rows missing all history): forecasts, or probabilities of the positive class."""
         columns, missing = self.columns(records)
         X = self.matrix(columns, len(records))
-        if self.booster is not None:
-            values = self.booster.predict(X)
-        elif self.task == "classification":
-            values = self.model.predict_proba(X)[:, 1]
-        else:
-            values = self.model.predict(X)
-        return np.asarray(values, dtype=float), missing
+        if self.booster is not None:  # LightGBM's booster gives the probability itself for a binary objective
+            return np.asarray(self.booster.predict(X), dtype=float), missing
+        return decision.values(self.model, X, self.task), missing
 
     # ── trust, but verify ────────────────────────────────────────────────────────────
     @classmethod
@@ -204,8 +156,6 @@ class FastPath:
         steps = getattr(model.pipeline, "named_steps", {})
         builder, prepare = steps.get("features"), steps.get("prepare")
         if not isinstance(builder, FeatureBuilder) or not isinstance(prepare, ColumnTransformer) or rows.empty:
-            return None
-        if any(f in CALENDAR_FEATURES and f not in SUPPORTED_CALENDAR for f in builder.features):
             return None
         plan = cls.plan(prepare)
         if plan is None:

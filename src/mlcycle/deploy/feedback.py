@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mlcycle.deploy import series
 from mlcycle.deploy.batch import read_table
 from mlcycle.exceptions import DataError, UseCaseError
-from mlcycle.store import FeedbackItem, open_store, series_key
+from mlcycle.store import FeedbackItem, open_store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -23,22 +24,21 @@ def items_from_frame(ws: Workspace, frame: pd.DataFrame) -> list[FeedbackItem]:
     value_column = "actual" if "actual" in frame.columns else design.target
     if value_column not in frame.columns:
         raise DataError(f"feedback needs a column 'actual' or {design.target!r}; got {', '.join(frame.columns)}")
+    actuals = [_plain(v) for v in frame[value_column]]
     if "request_id" in frame.columns:
-        return [FeedbackItem(_plain(v), request_id=str(r)) for r, v in zip(frame["request_id"], frame[value_column])]
-    keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
+        return [FeedbackItem(v, request_id=str(r)) for r, v in zip(frame["request_id"], actuals)]
+    keys = series.key_columns(design)
     missing = [k for k in keys if k not in frame.columns]
     if missing or not keys:
         raise DataError(
             f"feedback needs request_id, or the columns {', '.join(keys) or '(series keys and time)'}; "
             f"missing {', '.join(missing) or 'request_id'}"
         )
-    times = pd.to_datetime(frame[design.time_column]).dt.floor(design.time_step)
-    items = []
-    for i in range(len(frame)):
-        key = series_key(frame[g].iloc[i] for g in design.group_columns)
-        items.append(
-            FeedbackItem(_plain(frame[value_column].iloc[i]), series_key=key, event_time=times.iloc[i].to_pydatetime())
-        )
+    rows = frame[keys].to_dict("records")
+    items, problems = series.feedback_items(design, [(v, None, row) for v, row in zip(actuals, rows)])
+    if problems:
+        shown = "; ".join(f"row {p.row + 1}: {p.field}: {p.message}" for p in problems[:3])
+        raise DataError(f"{len(problems)} feedback row(s) name no time the predictions can be found at ({shown})")
     return items
 
 

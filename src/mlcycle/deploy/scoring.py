@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.data.schema import validate_records
+from mlcycle.deploy import series
 from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
 from mlcycle.exceptions import RequestRejected
 from mlcycle.explain import sentence
+from mlcycle.metrics import decision
 
 
 @dataclass
@@ -72,8 +74,7 @@ def score(
                 raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
         values = model.predict_built(built)
     if model.task == "classification":
-        negative, positive = model.labels
-        outputs: list[Any] = [positive if v >= model.threshold else negative for v in values]
+        outputs: list[Any] = decision.labels(values, model.threshold, model.labels)
     else:
         outputs = [float(v) for v in values]
     explanations = explain_rows(serving, loaded, frame, built, values, outputs) if explain else None
@@ -93,8 +94,8 @@ def score(
                 explanation=explanations[i] if explanations else None,
                 latency_ms=elapsed,
                 source=source,
-                series_key=serving.series_key(row),
-                event_time=serving.event_time(row),
+                series_key=series.series_of(serving.ws.spec, row),
+                event_time=series.step_of(serving.ws.spec, row),
             )
         )
     return Result(outputs, values, ids, records, loaded.version, explanations, frame)

@@ -25,7 +25,7 @@ from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import ModelError
-from mlcycle.store import Store, given_actuals, series_key, series_values, utcnow
+from mlcycle.store import Store, given_actuals, series_values, utcnow
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -57,17 +57,6 @@ class Serving:
     @property
     def ready(self) -> bool:
         return self.current is not None
-
-    @property
-    def series(self) -> list[str]:
-        return list(self.ws.spec.group_columns)
-
-    def series_key(self, row: dict[str, Any] | pd.Series) -> str | None:
-        """The row's series identity in the store; a use case with a time column and no group columns is
-        one series (``[]``), so its feedback by time finds its predictions and feeds its lags."""
-        if not self.series and not self.ws.spec.time_column:
-            return None
-        return series_key(row[g] for g in self.series)
 
     # ── loading and reloading ────────────────────────────────────────────────────────
     def _load(self, version: str) -> Loaded:
@@ -193,12 +182,6 @@ class Serving:
     def refresh_history(self) -> None:
         if self.current is not None:
             self._replay_feedback(self.current.model)
-
-    def event_time(self, row: dict[str, Any]) -> datetime | None:
-        column = self.ws.spec.time_column
-        if not column or row.get(column) is None:
-            return None
-        return pd.Timestamp(row[column]).floor(self.ws.spec.time_step).to_pydatetime()
 
 
 def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from mlcycle.exceptions import DataError
 from mlcycle.explain import Explainer
+from mlcycle.metrics import decision
 
 
 class MlcycleModel(PythonModel):
@@ -79,16 +80,11 @@ class MlcycleModel(PythonModel):
 
     def predict_built(self, built: pd.DataFrame) -> np.ndarray:
         """The same, from features already built (the service builds them once per request)."""
-        rest = self.pipeline[1:]
-        if self.task == "classification":
-            return rest.predict_proba(built)[:, 1]
-        return np.asarray(rest.predict(built), dtype=float)
+        return decision.values(self.pipeline[1:], built, self.task)
 
     # Deliberately unannotated: log_model would try to read a signature from type hints and warn.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         values = self.predict_value(model_input)
         if self.task == "classification":
-            assert self.threshold is not None
-            negative, positive = self.labels
-            return np.where(values >= self.threshold, positive, negative)
+            return np.asarray(decision.labels(values, self.threshold, self.labels))
         return values

@@ -37,7 +37,7 @@ from mlcycle.design.value import cost_model, predictions_per_period
 from mlcycle.develop import algorithms
 from mlcycle.develop.notes import recording
 from mlcycle.exceptions import DataError
-from mlcycle.metrics import catalogue
+from mlcycle.metrics import catalogue, decision
 from mlcycle.metrics.cost import CostModel
 
 State = Literal["complete", "pruned", "failed"]
@@ -209,9 +209,8 @@ def fit_folds(
 
 
 def predict(pipeline: Pipeline, rows: pd.DataFrame, task: str) -> np.ndarray:
-    if task == "classification":
-        return pipeline.predict_proba(rows)[:, 1]
-    return np.asarray(pipeline.predict(rows), dtype=float)
+    """A fitted trial's values for raw rows (see :func:`mlcycle.metrics.decision.values`)."""
+    return decision.values(pipeline, rows, task)
 
 
 def measure(predict_one: Callable[[pd.DataFrame], Any], rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> Latency:
@@ -233,13 +232,6 @@ def views(design: Design, folder: Path) -> dict[str, list[catalogue.Metric]]:
     return catalogue.measured(design, folder)
 
 
-def best_threshold(costs: CostModel, y_true: np.ndarray, probability: np.ndarray) -> float:
-    """The probability cut-off that earns the most money on these predictions."""
-    candidates = np.unique(np.concatenate([[0.5], np.quantile(probability, np.linspace(0, 1, 101))]))
-    gained = [costs.money_gained(y_true, (probability >= t).astype(float)).sum() for t in candidates]
-    return float(candidates[int(np.argmax(gained))])
-
-
 def score(
     bench: Workbench,
     spec: TrialSpec,
@@ -252,13 +244,13 @@ def score(
     classification = bench.design.task == "classification"
     if classification and threshold is None:
         y = np.concatenate([p.y_true for p in predictions])
-        threshold = best_threshold(bench.costs, y, np.concatenate([p.predicted for p in predictions]))
+        threshold = decision.best_threshold(bench.costs, y, np.concatenate([p.predicted for p in predictions]))
     per_fold, per_fold_baseline = [], []
     for p in predictions:
         keep = ~np.isnan(p.baseline)
         y, predicted, base = p.y_true[keep], p.predicted[keep], p.baseline[keep]
         if classification:
-            decided = (predicted >= threshold).astype(float)
+            decided = decision.decide(predicted, threshold)
             scored = catalogue.Scored(y, decided, bench.costs, y_score=predicted, baseline_pred=base)
         else:
             scored = catalogue.Scored(y, predicted, bench.costs, baseline_pred=base)

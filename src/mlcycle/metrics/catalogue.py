@@ -225,7 +225,24 @@ _BUILTIN = [
     Metric("f1", "data_scientist", CLASSIFICATION, "higher", _binary(skm.f1_score), "F1"),
     Metric("roc_auc", "data_scientist", CLASSIFICATION, "higher", _roc_auc, "ROC AUC"),
     Metric("log_loss", "data_scientist", CLASSIFICATION, "lower", _log_loss, "log loss"),
-    # domain expert — regression (forecast = what is ordered)
+    # domain expert — regression, any quantity (the default view: it reads the same for rentals, load, doses)
+    Metric(
+        "under_prediction_rate",
+        "domain_expert",
+        REGRESSION,
+        "lower",
+        lambda s: float(np.mean(s.y_true > s.y_pred)),
+        "share of predictions below what happened",
+    ),
+    Metric(
+        "within_10_percent",
+        "domain_expert",
+        REGRESSION,
+        "higher",
+        lambda s: float(np.mean(np.abs(s.y_pred - s.y_true) <= 0.1 * np.abs(s.y_true))),
+        "share of predictions within 10 % of what happened",
+    ),
+    # domain expert — regression as a forecast of demand (what is ordered): a retail design lists these
     Metric(
         "stockout_rate",
         "domain_expert",

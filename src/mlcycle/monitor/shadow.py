@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.metrics import catalogue
+from mlcycle.metrics import catalogue, decision
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.store import Store
 
@@ -102,8 +102,7 @@ def score(
     money = performance_mod.costs(ws)
     if design.task == "classification":
         y = rows["_actual"].to_numpy(dtype=float)  # 1.0 = the positive class (performance.labelled_predictions)
-        threshold = model.threshold if model.threshold is not None else 0.5
-        scored = catalogue.Scored(y, (values >= threshold).astype(float), money, y_score=values)
+        scored = catalogue.Scored(y, decision.decide(values, model.threshold), money, y_score=values)
     else:
         scored = catalogue.Scored(rows["_actual"].to_numpy(dtype=float), values, money)
     value = catalogue.CATALOGUE[metric](scored) if metric in catalogue.CATALOGUE else math.nan

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 from mlcycle.develop.trial import TrialResult, Workbench, predict
+from mlcycle.metrics import decision
 from mlcycle.report import html, plots
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def importance(ws: Workspace, best: TrialResult) -> list[tuple[str, float]]:
     def money(estimator: Any, X: pd.DataFrame, y_true: np.ndarray) -> float:
         """Minus money lost per period, deciding as the trial did (its threshold, for classifiers)."""
         values = predict(estimator, X, task)
-        decided = (values >= threshold).astype(float) if task == "classification" else values
+        decided = decision.decide(values, threshold) if task == "classification" else values
         return -costs.per_period(costs.money_lost(y_true, decided).mean())
 
     result = permutation_importance(pipeline[1:], built, y, scoring=money, n_repeats=3, random_state=0)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlcycle.deploy import series
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.scoring import score
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
-from mlcycle.store import FeedbackItem
 
 router = APIRouter()
 
@@ -101,42 +101,10 @@ async def explain(
 
 @router.post("/feedback", dependencies=[Depends(require("feedback"))])
 async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving)) -> Any:
-    design = serving.ws.spec
-    items, errors = [], []
-    for i, entry in enumerate(body.items):
-        extra = entry.model_extra or {}
-        if entry.request_id:
-            items.append(FeedbackItem(entry.actual, request_id=entry.request_id))
-            continue
-        keys = [*design.group_columns, *([design.time_column] if design.time_column else [])]
-        missing = [k for k in keys if k not in extra]
-        if missing or not keys:
-            errors.append(
-                {
-                    "row": i,
-                    "field": missing[0] if missing else "request_id",
-                    "message": f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}",
-                }
-            )
-            continue
-        try:
-            when = (
-                pd.Timestamp(extra[design.time_column]).floor(design.time_step).to_pydatetime()
-                if design.time_column
-                else None
-            )
-        except (ValueError, TypeError):
-            errors.append(
-                {
-                    "row": i,
-                    "field": design.time_column,
-                    "message": f"not a date: {extra.get(str(design.time_column))!r}",
-                }
-            )
-            continue
-        items.append(FeedbackItem(entry.actual, series_key=serving.series_key(extra), event_time=when))
-    if errors:
-        return JSONResponse({"detail": errors}, status_code=422)
+    entries = [(entry.actual, entry.request_id, entry.model_extra or {}) for entry in body.items]
+    items, problems = series.feedback_items(serving.ws.spec, entries)
+    if problems:
+        return JSONResponse({"detail": [dataclasses.asdict(p) for p in problems]}, status_code=422)
     unknown = serving.store.feedback.add(items)
     if unknown:
         return JSONResponse(

@@ -1,0 +1,97 @@
+"""Where a row belongs — its series and its time step — written once for predictions and for feedback.
+
+A prediction is logged with its series key and its time step; an actual sent back without
+the prediction's request id names the same series and time, and monitoring joins the two on
+them. So the service's predictions, feedback over HTTP and feedback from a file all use
+these functions: a key written one way and read another would leave actuals that never
+meet their predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from mlcycle.contract.spec import Design
+from mlcycle.store import FeedbackItem, series_key
+
+
+@dataclass(frozen=True)
+class KeyProblem:
+    """Why one feedback entry cannot be matched to a prediction: which entry, which field, what to send."""
+
+    row: int
+    field: str | None
+    message: str
+
+
+def key_columns(design: Design) -> list[str]:
+    """The columns that name a row without its request id: the group columns, then the time column."""
+    return [*design.group_columns, *([design.time_column] if design.time_column else [])]
+
+
+def series_of(design: Design, row: Mapping[str, Any]) -> str | None:
+    """The row's series identity; a use case with a time column and no group columns is one series (``[]``),
+    so its feedback by time finds its predictions and feeds its lags. None without either."""
+    if not design.group_columns and not design.time_column:
+        return None
+    return series_key(row[g] for g in design.group_columns)
+
+
+def steps(design: Design, values: Sequence[Any] | pd.Series) -> tuple[list[datetime | None], list[int]]:
+    """Each value floored to the design's time step (None where there is no value), and the positions of the
+    values that are not times at all."""
+    given = pd.Series(list(values), dtype=object)
+    parsed = pd.to_datetime(given, errors="coerce", format="mixed")
+    bad = [int(i) for i in given.index[parsed.isna() & given.notna()]]
+    floored = parsed.dt.floor(design.time_step)
+    return [None if pd.isna(t) else t.to_pydatetime() for t in floored], bad
+
+
+def step_of(design: Design, row: Mapping[str, Any]) -> datetime | None:
+    """The row's time step, or None without a time column or value (a prediction's rows were validated)."""
+    column = design.time_column
+    if not column or row.get(column) is None:
+        return None
+    return steps(design, [row[column]])[0][0]
+
+
+def feedback_items(
+    design: Design, entries: Sequence[tuple[Any, str | None, Mapping[str, Any]]]
+) -> tuple[list[FeedbackItem], list[KeyProblem]]:
+    """Feedback entries — (actual, request id or None, the other fields sent) — as items for the store, and a
+    problem for each entry that names neither a request id nor every key column."""
+    keys = key_columns(design)
+    made: list[tuple[int, FeedbackItem]] = []
+    problems: list[KeyProblem] = []
+    keyed: list[tuple[int, Any, Mapping[str, Any]]] = []
+    for i, (actual, request_id, fields) in enumerate(entries):
+        if request_id:
+            made.append((i, FeedbackItem(actual, request_id=str(request_id))))
+            continue
+        missing = [k for k in keys if k not in fields]
+        if missing or not keys:
+            field = missing[0] if missing else "request_id"
+            problems.append(
+                KeyProblem(i, field, f"give the prediction's request_id, or the keys {', '.join(keys) or '(none)'}")
+            )
+            continue
+        keyed.append((i, actual, fields))
+    column = design.time_column
+    when, bad = steps(design, [fields[column] for _, _, fields in keyed]) if column else ([None] * len(keyed), [])
+    unparsed = set(bad)
+    for position, (i, actual, fields) in enumerate(keyed):
+        if position in unparsed:
+            problems.append(KeyProblem(i, column, f"not a date: {fields[str(column)]!r}"))
+        elif column and when[position] is None:
+            problems.append(KeyProblem(i, column, "is empty: give the time the prediction was for"))
+        else:
+            made.append((i, FeedbackItem(actual, series_key=series_of(design, fields), event_time=when[position])))
+    return [item for _, item in sorted(made, key=lambda m: m[0])], sorted(problems, key=lambda p: p.row)
+
+
+__all__ = ["KeyProblem", "feedback_items", "key_columns", "series_of", "step_of", "steps"]
