@@ -97,7 +97,7 @@ def test_new_rows_use_the_kept_history_only() -> None:
         expected = _brute_force(train, row["item"], row["date"], lag=1) if row["date"] == first_day else np.nan
         assert online.iloc[j]["units_lag_1"] == pytest.approx(expected, nan_ok=True)
         assert online.iloc[j]["units_mean_7"] == pytest.approx(_brute_force(train, row["item"], row["date"], window=7))
-    kept = builder.history_.groupby("item")["_step"].agg(["min", "max"])
+    kept = builder.history_.frame.groupby("item")["_step"].agg(["min", "max"])
     assert ((kept["max"] - kept["min"]) <= pd.Timedelta(days=7)).all()  # only each series' tail is kept
 
 
@@ -107,8 +107,14 @@ def test_missing_history_is_reported_not_zeroed() -> None:
     far = pd.DataFrame({"date": [pd.Timestamp("2025-06-01")], "item": ["A"], "price": [2.0]})
     assert builder.missing_history(far).tolist() == [True]
     assert builder.transform(far)["units_lag_1"].isna().all()
-    builder.extend_history(pd.DataFrame({"date": [pd.Timestamp("2025-05-31")], "item": ["A"], "units": [42.0]}))
-    assert builder.transform(far)["units_lag_1"].tolist() == [42.0]
+    fitted = builder.history_
+    served = builder.extended_history(
+        None, pd.DataFrame({"date": [pd.Timestamp("2025-05-31")], "item": ["A"], "units": [42.0]})
+    )
+    assert builder.transform(far, served)["units_lag_1"].tolist() == [42.0]
+    assert builder.missing_history(far, history=served).tolist() == [False]
+    # the table is the caller's: the fitted model reads what it was trained on, unchanged
+    assert builder.history_ is fitted and builder.transform(far)["units_lag_1"].isna().all()
 
 
 def test_calendar_features_and_holidays() -> None:
@@ -174,3 +180,17 @@ def test_the_one_calendar_agrees_with_pandas_over_three_decades() -> None:
         1,
         0,
     ]
+
+
+def test_a_model_pickled_with_its_history_as_a_frame_still_reads_it() -> None:
+    """Models registered before the history was its own table kept a frame under ``history_``."""
+    import pickle
+
+    frame = _panel()
+    builder = _builder().fit(frame)
+    expected = builder.transform(frame.drop(columns=["units"]))
+    old = builder.__dict__.copy()
+    old["history_"], old["_cache"] = builder.history_.frame, None
+    revived = _builder().__class__.__new__(type(builder))
+    revived.__setstate__(pickle.loads(pickle.dumps(old)))
+    pd.testing.assert_frame_equal(revived.transform(frame.drop(columns=["units"])), expected)

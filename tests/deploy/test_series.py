@@ -42,7 +42,11 @@ def test_groups_without_a_time_column_and_ids_keep_their_order() -> None:
 
 def test_problems_name_the_entry_and_the_field() -> None:
     design = _design()
-    entries = [(1, None, {"item": "A"}), (2, None, {"item": "A", "date": "soon"}), (3, None, {"item": "A", "date": None})]
+    entries = [
+        (1, None, {"item": "A"}),
+        (2, None, {"item": "A", "date": "soon"}),
+        (3, None, {"item": "A", "date": None}),
+    ]
     items, problems = series.feedback_items(design, entries)
     assert [(p.row, p.field) for p in problems] == [(0, "date"), (1, "date"), (2, "date")]
     assert "request_id, or the keys item, date" in problems[0].message and "not a date: 'soon'" in problems[1].message

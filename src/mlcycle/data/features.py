@@ -14,8 +14,9 @@ series. Where the values come from:
 - at ``transform`` the rows may carry their own target column (known actuals, as in
   validation folds or replayed production data); those values join the history, each
   one usable only by rows of later steps;
-- online, the caller sends raw columns only (time, series keys, listed features) and the
-  service adds actuals to the history as feedback arrives (``extend_history``).
+- online, the caller sends raw columns only (time, series keys, listed features); the service
+  keeps a history of its own (a :class:`~mlcycle.data.history.LagHistory`, extended as
+  feedback arrives) and passes it to ``transform`` — the fitted transformer never changes.
 
 A row whose lag step is absent (the shop was closed, or the history does not reach that
 far) gets NaN, never a silent zero; the models handle missing values, and
@@ -32,6 +33,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlcycle.contract.spec import CALENDAR_FEATURES, TIME_UNITS, Design
+from mlcycle.data.history import LagHistory, combined, lag, offset, step_numbers, window_mean
 from mlcycle.exceptions import DataError
 
 
@@ -190,11 +192,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     # ── fit / transform ──────────────────────────────────────────────────────────────
     def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureBuilder:
         self.feature_names_out_ = list(self.get_feature_names_out())
-        self.history_ = self._tail(self._known(X, y)) if self.needs_history else None
-        self._cache: tuple[np.ndarray, np.ndarray, dict[Any, int], pd.DataFrame | None] | None = None
+        self.history_: LagHistory | None = (
+            self._table(self._known(X, y)).tail(self.lookback) if self.needs_history else None
+        )
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, X: pd.DataFrame, history: LagHistory | None = None) -> pd.DataFrame:
+        """The variant's features of raw rows; lags read ``history`` (default: the fitted one) and the rows' own
+        known targets, if they carry the target column."""
         missing = [c for c in self.raw_columns if c not in X.columns]
         if missing:
             raise DataError(
@@ -206,32 +211,35 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             out.update({name: calendar[name] for name in self._calendar})
         built = pd.DataFrame({name: out[name] for name in self.features}, index=X.index)
         if self.needs_history:
-            keys, values, cumulative, ids = self._table(X)
-            query = _combined(self._series_ids(X, ids, grow=False), _steps(X[self.time_column], self._unit))
+            table = self._history(history)
+            keys, values, cumulative, ids = table.searchable(self._known(X) if self.target in X.columns else None)
+            query = combined(_ids(table.groups, X, ids), step_numbers(X[self.time_column], self._unit))
             for name, column in self._derived(keys, values, cumulative, query).items():
                 built[name] = column
         return built
 
-    def derived_for(self, series: list[Any], times: np.ndarray) -> dict[str, np.ndarray]:
-        """Lags and window means for new rows from the kept history alone (the service's lean path).
+    def derived_for(
+        self, series: list[Any], times: np.ndarray, history: LagHistory | None = None
+    ) -> dict[str, np.ndarray]:
+        """Lags and window means for new rows from a history alone (the service's lean path).
 
         ``series`` holds each row's series key (a value, or a tuple for several group columns);
         ``times`` the row's time as any ``datetime64``. Same arrays, same searches as ``transform``.
         """
-        keys, values, cumulative, ids = self._table(None)
+        keys, values, cumulative, ids = self._history(history).searchable()
         series_ids = (
             np.fromiter((ids.get(k, -1) for k in series), dtype=np.int64, count=len(series))
             if self._groups
             else np.zeros(len(series), dtype=np.int64)
         )
-        query = _combined(series_ids, times.astype(f"datetime64[{self._unit}]").astype(np.int64) + _offset(self._unit))
+        query = combined(series_ids, times.astype(f"datetime64[{self._unit}]").astype(np.int64) + offset(self._unit))
         return self._derived(keys, values, cumulative, query)
 
     def _derived(
         self, keys: np.ndarray, values: np.ndarray, cumulative: np.ndarray, query: np.ndarray
     ) -> dict[str, np.ndarray]:
-        out = {lag_name(self.target, k): _lag(keys, values, query, k) for k in self._lags}
-        out.update({mean_name(self.target, k): _window_mean(keys, cumulative, query, k) for k in self._means})
+        out = {lag_name(self.target, k): lag(keys, values, query, k) for k in self._lags}
+        out.update({mean_name(self.target, k): window_mean(keys, cumulative, query, k) for k in self._means})
         return out
 
     def transform_in_sample(self, X: pd.DataFrame, y: Any) -> pd.DataFrame:
@@ -242,43 +250,31 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         """
         if not self.needs_history:
             return self.transform(X)
-        saved = self.history_
-        known = self._known(X, y).drop_duplicates(subset=[*self._groups, "_step"], keep="last")
-        try:
-            self.history_, self._cache = (
-                known.sort_values([*self._groups, "_step"]).reset_index(drop=True),
-                None,
-            )
-            return self.transform(X)
-        finally:
-            self.history_, self._cache = saved, None
+        return self.transform(X, history=self._table(self._known(X, y)))
 
-    def replace_history(self, actuals: pd.DataFrame) -> None:
-        """Make ``actuals`` (time, series keys, target) the whole history, not only its last ``lookback`` steps:
-        scoring a past period needs lags from all of it."""
-        if self.needs_history:
-            known = self._known(actuals).drop_duplicates(subset=[*self._groups, "_step"], keep="last")
-            self.history_ = known.sort_values([*self._groups, "_step"]).reset_index(drop=True)
-            self._cache = None
+    def history_from(self, actuals: pd.DataFrame) -> LagHistory | None:
+        """All of ``actuals`` (time, series keys, target) as a history, not only its last ``lookback`` steps:
+        scoring a past period needs lags from all of it. None when the variant reads no lags."""
+        return self._table(self._known(actuals)) if self.needs_history else None
 
-    def extend_history(self, actuals: pd.DataFrame) -> None:
-        """Add known actuals (time, series keys, target) to the history the model keeps."""
-        if self.needs_history:
-            self.history_ = self._tail(pd.concat([self.history_, self._known(actuals)], ignore_index=True))
-            self._cache = None
+    def extended_history(self, history: LagHistory | None, actuals: pd.DataFrame) -> LagHistory | None:
+        """``history`` (default: the fitted one) with known ``actuals`` added, kept to the last ``lookback`` steps.
+        A new table: the one given, and the model, stay as they were."""
+        if not self.needs_history:
+            return None
+        return self._history(history).extended(self._known(actuals)).tail(self.lookback)
 
-    def missing_history(self, X: pd.DataFrame, built: pd.DataFrame | None = None) -> np.ndarray:
+    def missing_history(
+        self, X: pd.DataFrame, built: pd.DataFrame | None = None, history: LagHistory | None = None
+    ) -> np.ndarray:
         """True for rows whose every lag and window lacks a value: the history does not cover them."""
         if not self.needs_history:
             return np.zeros(len(X), dtype=bool)
-        built = self.transform(X) if built is None else built
+        built = self.transform(X, history) if built is None else built
         derived = [c for c in built.columns if c not in self.features]
         return built[derived].isna().all(axis=1).to_numpy()
 
     # ── internals ────────────────────────────────────────────────────────────────────
-    # Lags and window means are read from one sorted array of (series id, day) keys: a lag is
-    # an exact search, a window mean a difference of cumulative sums between two searches.
-    # The same vectorised code serves a 12,000-row training set and a single online request.
     def _known(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:
         """Rows with a known target: (series keys, day, value)."""
         if y is not None:
@@ -298,93 +294,35 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         known["_y"] = values
         return known.dropna(subset=["_y", "_step"])
 
-    def _tail(self, known: pd.DataFrame) -> pd.DataFrame:
-        """One value per (series, step), the last ``lookback`` steps of each series only."""
-        known = known.drop_duplicates(subset=[*self._groups, "_step"], keep="last")
-        if known.empty:
-            return known.reset_index(drop=True)
-        last = known.groupby(self._groups)["_step"].transform("max") if self._groups else known["_step"].max()
-        keep = known["_step"] >= last - pd.Timedelta(self.lookback, unit=self._unit)
-        return known[keep].sort_values([*self._groups, "_step"]).reset_index(drop=True)
+    def _table(self, known: pd.DataFrame) -> LagHistory:
+        return LagHistory(known, self._groups, self._unit)
 
-    def _series_ids(self, frame: pd.DataFrame, ids: dict[Any, int], *, grow: bool) -> np.ndarray:
-        if not self._groups:
-            return np.zeros(len(frame), dtype=np.int64)
-        columns = [frame[g].tolist() for g in self._groups]
-        keys = zip(*columns) if len(columns) > 1 else columns[0]
-        if grow:
-            return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(frame))
-        return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
+    def _history(self, history: LagHistory | None) -> LagHistory:
+        """The history to read: the one given, else the fitted one."""
+        if history is not None:
+            return history
+        if self.history_ is None:
+            return LagHistory.empty(self._groups, self._unit)
+        return self.history_
 
-    def _table(self, X: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
-        """Sorted keys, values and cumulative sums of the history, plus the rows' own known actuals."""
-        history = self.history_
-        cache = getattr(self, "_cache", None)
-        if cache is None or cache[3] is not history:  # built from this very history, or rebuilt (thread-safe)
-            ids: dict[Any, int] = {}
-            table = (
-                history if history is not None else self._known(pd.DataFrame(columns=[*self._groups, self.time_column]))
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Models registered before the history was its own table kept it as a frame; read those too."""
+        state.pop("_cache", None)
+        kept = state.get("history_")
+        if isinstance(kept, pd.DataFrame):
+            state["history_"] = LagHistory(
+                kept, list(state.get("group_columns") or []), TIME_UNITS[state.get("time_unit", "day")]
             )
-            keys = _combined(self._series_ids(table, ids, grow=True), _steps(table["_step"], self._unit))
-            cache = (keys, table["_y"].to_numpy(dtype=float), ids, history)
-            self._cache = cache
-        keys, values, ids, _ = cache
-        if X is not None and self.target in X.columns:
-            ids = dict(ids)
-            known = self._known(X)
-            keys = np.concatenate(
-                [keys, _combined(self._series_ids(known, ids, grow=True), _steps(known["_step"], self._unit))]
-            )
-            values = np.concatenate([values, known["_y"].to_numpy(dtype=float)])
-        order = np.argsort(keys, kind="stable")
-        keys, values = keys[order], values[order]
-        last = np.r_[keys[1:] != keys[:-1], True] if len(keys) else np.zeros(0, dtype=bool)
-        keys, values = keys[last], values[last]  # a later actual for the same (series, day) wins
-        cumulative = np.r_[0.0, np.cumsum(values)]
-        return keys, values, cumulative, ids
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_cache"] = None  # derived from history_; rebuilt on first use
-        return state
+        self.__dict__.update(state)
 
 
-_SERIES_STRIDE = 10**12  # steps per series id in the combined key: more than any date range, in hours too
-_DAY_OFFSET = 5_000_000  # keeps days before 1970 positive (about 13,000 years)
-
-
-def _offset(unit: str) -> int:
-    return _DAY_OFFSET * (24 if unit == "h" else 1)
-
-
-def _steps(times: pd.Series, unit: str) -> np.ndarray:
-    """Whole time steps (days or hours) since a fixed origin, for the combined (series, step) key."""
-    steps = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype(f"datetime64[{unit}]").astype(np.int64)
-    return steps + _offset(unit)
-
-
-def _combined(series_ids: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    return np.where(series_ids < 0, -1, series_ids * _SERIES_STRIDE + steps)
-
-
-def _lag(keys: np.ndarray, values: np.ndarray, query: np.ndarray, steps: int) -> np.ndarray:
-    wanted = query - steps
-    pos = np.searchsorted(keys, wanted)
-    found = (pos < len(keys)) & (query >= 0)
-    found[found] = keys[pos[found]] == wanted[found]
-    out = np.full(len(query), np.nan)
-    out[found] = values[pos[found]]
-    return out
-
-
-def _window_mean(keys: np.ndarray, cumulative: np.ndarray, query: np.ndarray, steps: int) -> np.ndarray:
-    """Mean of the values on steps [t − steps, t − 1] of the row's series: strictly before t."""
-    lo = np.searchsorted(keys, query - steps, side="left")
-    hi = np.searchsorted(keys, query, side="left")
-    count = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (cumulative[hi] - cumulative[lo]) / count
-    return np.where((count > 0) & (query >= 0), mean, np.nan)
+def _ids(groups: list[str], frame: pd.DataFrame, ids: dict[Any, int]) -> np.ndarray:
+    """Each row's series id among ``ids`` (-1 for a series with no history)."""
+    if not groups:
+        return np.zeros(len(frame), dtype=np.int64)
+    columns = [frame[g].tolist() for g in groups]
+    keys = zip(*columns) if len(columns) > 1 else columns[0]
+    return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
 
 
 def builder_for(design: Design, variant: str, frame_columns: list[str] | None = None) -> FeatureBuilder:

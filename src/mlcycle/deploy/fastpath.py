@@ -22,6 +22,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from mlcycle.contract.spec import CALENDAR_FEATURES
 from mlcycle.data.features import FeatureBuilder, calendar_values
+from mlcycle.data.history import LagHistory
 from mlcycle.metrics import decision
 
 TOLERANCE = 1e-6
@@ -81,7 +82,9 @@ class FastPath:
         return steps
 
     # ── predicting ───────────────────────────────────────────────────────────────────
-    def columns(self, records: list[dict[str, Any]]) -> tuple[dict[str, Any], np.ndarray]:
+    def columns(
+        self, records: list[dict[str, Any]], history: LagHistory | None = None
+    ) -> tuple[dict[str, Any], np.ndarray]:
         """The variant's features as arrays, and for each row whether its lags had no history at all."""
         builder = self.builder
         n = len(records)
@@ -102,7 +105,7 @@ class FastPath:
                 if groups
                 else [None] * n
             )
-            derived = builder.derived_for(series, times)  # type: ignore[arg-type]
+            derived = builder.derived_for(series, times, history)  # type: ignore[arg-type]
             out.update(derived)
             missing = np.all(np.isnan(np.column_stack(list(derived.values()))), axis=1)
         return out, missing
@@ -141,9 +144,12 @@ class FastPath:
                 parts.append((full - mean) / scale)
         return np.hstack(parts)
 
-    def predict(self, records: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        """(values, rows missing all history): forecasts, or probabilities of the positive class."""
-        columns, missing = self.columns(records)
+    def predict(
+        self, records: list[dict[str, Any]], history: LagHistory | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(values, rows missing all history): forecasts, or probabilities of the positive class; lags read
+        ``history`` (the service's), else the model's own."""
+        columns, missing = self.columns(records, history)
         X = self.matrix(columns, len(records))
         if self.booster is not None:  # LightGBM's booster gives the probability itself for a binary objective
             return np.asarray(self.booster.predict(X), dtype=float), missing

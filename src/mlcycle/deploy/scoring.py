@@ -62,12 +62,12 @@ def score(
         raise RequestRejected(422, errors)
     if lean:
         assert loaded.fast is not None
-        values, lacking_rows = loaded.fast.predict(rows)
+        values, lacking_rows = loaded.fast.predict(rows, loaded.history)
         if lacking_rows.any():
             frame, _ = validate_records(loaded.schema, rows, model.input_columns)
             raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
     else:
-        built = model.features.transform(frame)  # once: history check, prediction and explanation share it
+        built = model.features.transform(frame, loaded.history)  # once: history check, prediction, explanation
         if model.features.needs_history:
             lacking = np.flatnonzero(model.features.missing_history(frame, built))
             if len(lacking):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import actual_numbers
+from mlcycle.data.history import LagHistory
 from mlcycle.data.schema import Schema
 from mlcycle.deploy.fastpath import FastPath
 from mlcycle.develop import registry
@@ -34,11 +35,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Loaded:
+    """A champion as one worker serves it. ``history`` is the lag table this worker owns: the model's own,
+    extended with the actuals that came back since; swapped whole (never changed in place) as more arrive."""
+
     model: MlcycleModel
     version: str
     schema: Schema
     loaded_at: float
     fast: FastPath | None = None  # the verified lean path, or None to use the Pipeline
+    history: LagHistory | None = None
 
 
 class Serving:
@@ -78,9 +83,10 @@ class Serving:
                 raise ModelError("no finite prediction on the input example")
         except Exception as exc:
             raise ModelError(f"version {version} failed its smoke prediction on the input example: {exc}") from None
-        self._replay_feedback(model)
         fast = FastPath.compile(model, _typed(example, model.input_columns))
-        return Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast)
+        loaded = Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast, model.features.history_)
+        self._replay_feedback(loaded, fresh=True)
+        return loaded
 
     def load_champion(self) -> Loaded:
         version = registry.alias_version(self.tracker, self.ws.name, registry.CHAMPION)
@@ -141,19 +147,18 @@ class Serving:
         return self.store.predictions.prune(cutoff, keep_versions=keep)
 
     # ── history for lag features ─────────────────────────────────────────────────────
-    def _replay_feedback(self, model: MlcycleModel) -> None:
-        """Extend the model's history with actuals in the store it has not seen."""
-        builder = model.features
+    def _replay_feedback(self, loaded: Loaded, *, fresh: bool = False) -> None:
+        """Give ``loaded`` a history with the actuals in the store it has not seen (all of them when ``fresh``)."""
+        builder = loaded.model.features
         if not builder.needs_history:
             return
         with self._history:
-            fresh = model is not getattr(self.current, "model", None)
             frame = self.store.feedback.since(0 if fresh else self._feedback_seen)
             if frame.empty:
                 return
             actuals = self._actuals_from_feedback(frame)
             if not actuals.empty:
-                builder.extend_history(actuals)
+                loaded.history = builder.extended_history(loaded.history, actuals)
             self._feedback_seen = int(frame["id"].max())
 
     def _actuals_from_feedback(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +186,7 @@ class Serving:
 
     def refresh_history(self) -> None:
         if self.current is not None:
-            self._replay_feedback(self.current.model)
+            self._replay_feedback(self.current)
 
 
 def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

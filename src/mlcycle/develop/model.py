@@ -18,6 +18,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 from sklearn.pipeline import Pipeline
 
+from mlcycle.data.history import LagHistory
 from mlcycle.exceptions import DataError
 from mlcycle.explain import Explainer
 from mlcycle.metrics import decision
@@ -74,9 +75,12 @@ class MlcycleModel(PythonModel):
             )
         return frame
 
-    def predict_value(self, model_input: Any) -> np.ndarray:
-        """Regression: the forecast. Classification: the probability of the positive class."""
-        return self.predict_built(self.features.transform(self._frame(model_input)))
+    def predict_value(self, model_input: Any, history: LagHistory | None = None) -> np.ndarray:
+        """Regression: the forecast. Classification: the probability of the positive class.
+
+        Lag features read ``history`` when given (the service's, or every actual known now), else what the
+        model kept from training."""
+        return self.predict_built(self.features.transform(self._frame(model_input), history))
 
     def predict_built(self, built: pd.DataFrame) -> np.ndarray:
         """The same, from features already built (the service builds them once per request)."""

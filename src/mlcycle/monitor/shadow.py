@@ -10,7 +10,6 @@ only backwards, so no row sees its own actual.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,10 +80,10 @@ def predict(
 ) -> np.ndarray:
     """What ``model`` would have answered for ``rows``, with lags from every actual known now
     (``known``: those actuals, when the caller has read them already)."""
-    model = copy.deepcopy(model)  # its history changes here; the caller's copy stays as it was
+    history = None
     if model.features.needs_history:
-        model.features.replace_history(performance_mod.known_actuals(ws, store) if known is None else known)
-    return np.asarray(model.predict_value(rows[model.input_columns]), dtype=float)
+        history = model.features.history_from(performance_mod.known_actuals(ws, store) if known is None else known)
+    return np.asarray(model.predict_value(rows[model.input_columns], history), dtype=float)
 
 
 def score(
