@@ -147,3 +147,36 @@ def test_openapi_is_published(served: Any) -> None:
         "/admin/reload",
     ):
         assert path in paths
+
+
+def test_an_explanation_in_progress_does_not_hold_up_the_service(served: Any) -> None:
+    """Explaining runs in a worker thread: while one is under way, health and lean predictions are answered."""
+    import threading
+
+    uc, client = served
+    model = client.app.state.serving.current.model  # type: ignore[attr-defined]
+    entered, released = threading.Event(), threading.Event()
+    real = model.explainer.explain
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        released.wait(20)
+        return real(*args, **kwargs)
+
+    model.explainer.explain = slow
+    try:
+        answers: list[int] = []
+        worker = threading.Thread(
+            target=lambda: answers.append(client.post("/explain", json={"records": sales_rows(uc, 1)}).status_code)
+        )
+        worker.start()
+        assert entered.wait(20)
+        assert client.get("/health").status_code == 200 and not released.is_set()
+        assert client.post("/predict", json={"records": sales_rows(uc, 2)}).status_code == 200
+        assert not released.is_set() and not answers  # both answered while the explanation still waited
+        released.set()
+        worker.join(30)
+        assert answers == [200]
+    finally:
+        released.set()
+        model.explainer.explain = real

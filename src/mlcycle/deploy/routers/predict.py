@@ -13,7 +13,7 @@ from mlcycle.deploy import series
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.scoring import score
+from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
 
@@ -67,7 +67,7 @@ async def predict(
     metrics: ServiceMetrics = Depends(get_metrics),
 ) -> Any:
     try:
-        result = score(serving, body.records, explain=body.explain)
+        result = await ascore(serving, body.records, explain=body.explain)
     except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)  # logged before the response is sent
@@ -87,7 +87,7 @@ async def explain(
     body: ExplainRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log)
 ) -> Any:
     try:
-        result = score(serving, body.records, explain=True)
+        result = await ascore(serving, body.records, explain=True)
     except RequestRejected as error:
         return rejected(error)
     await log.awrite(result.records)

@@ -24,7 +24,7 @@ from mlcycle._version import __version__
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.scoring import score
+from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
 
@@ -106,7 +106,7 @@ async def invocations(
     body = await request.body()
     try:
         rows = mlflow_rows(body, request.headers.get("content-type", "application/json"))
-        result = score(serving, rows)
+        result = await ascore(serving, rows)
     except RequestRejected as error:
         if error.status == 400:
             return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
@@ -263,7 +263,7 @@ async def infer(
         header, columns = _parse_infer(body, request.headers.get("inference-header-content-length"))
         names = [t["name"] for t in header["inputs"]]
         rows = [dict(zip(names, values)) for values in zip(*columns)]
-        result = score(serving, rows)
+        result = await ascore(serving, rows)
     except RequestRejected as error:
         return _oip_error(_first(error), 400 if error.status in (400, 422) else error.status)
     await log.awrite(result.records)
