@@ -41,3 +41,40 @@ def test_schema_round_trips_through_json(tmp_path: Path) -> None:
     assert again.columns["item"].nullable and again.columns["item"].categories == ["A", "B"]
     assert again.columns["price"].nullable and again.columns["price"].max == 3.0
     assert again.columns["flag"].type == "boolean"
+
+
+def test_a_table_is_refused_exactly_as_its_rows_would_be() -> None:
+    """Batch scoring validates a table column by column; every refusal, and the typed frame, must be what the
+    service gives the same rows sent as JSON records."""
+    import numpy as np
+
+    from mlcycle.data.schema import validate_frame, validate_records
+    from mlcycle.deploy.scoring import json_rows
+
+    design = spec.parse(minimal_design())
+    trained = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "item": ["A", "B", "85123"],
+            "price": [2.0, 2.5, np.nan],
+            "promo": [True, False, True],
+            "units": [1, 2, 3],
+        }
+    )
+    schema = infer(design, trained)
+    columns = ["date", "item", "price", "promo"]
+    hostile = pd.DataFrame(
+        {
+            "date": ["2024-02-01", "soon", None, "2024-02-04", 20240205, "2024-02-06"],
+            "item": ["A", "Z", "B", None, 85123, 3.5],
+            "price": [1.0, "cheap", np.inf, None, True, 2],
+            "promo": [True, "yes", False, None, 1, False],
+        }
+    )
+    for table in (hostile, hostile.drop(columns=["promo"]), hostile.iloc[[0, 5]], trained[columns]):
+        by_frame, frame_errors = validate_frame(schema, table, columns)
+        by_records, record_errors = validate_records(schema, json_rows(table), columns)
+        assert frame_errors == record_errors
+        if not frame_errors:
+            pd.testing.assert_frame_equal(by_frame, by_records)
+    assert {e["field"] for e in validate_frame(schema, hostile, columns)[1]} == set(columns)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import CALENDAR_FEATURES, Design
@@ -165,15 +166,81 @@ def validate_records(
                 errors.append({"row": i, "field": name, "message": problem})
     if errors or not build:
         return pd.DataFrame(), errors
-    frame = pd.DataFrame.from_records(records, columns=wanted)
+    return _typed(schema, pd.DataFrame.from_records(records, columns=wanted), wanted), errors
+
+
+def validate_frame(
+    schema: Schema, frame: pd.DataFrame, columns: list[str] | None = None
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """:func:`validate_records` for a table (batch scoring): the same problems with the same messages, found
+    column by column — each distinct value is checked once — instead of record by record."""
+    wanted = columns if columns is not None else schema.input_columns
+    found: list[tuple[int, int, str, str]] = []  # (row, column's place, field, message): the records' order
+    for place, name in enumerate(wanted):
+        spec = schema.columns[name]
+        if name not in frame.columns:
+            message = f"missing; the model needs {', '.join(wanted)}"
+            found += [(i, place, name, message) for i in range(len(frame))]
+            continue
+        for i, message in _column_problems(frame[name], spec):
+            found.append((i, place, name, message))
+    if found:
+        return pd.DataFrame(), [{"row": i, "field": f, "message": m} for i, _, f, m in sorted(found)]
+    return _typed(schema, frame[wanted].reset_index(drop=True), wanted), []
+
+
+def _column_problems(column: pd.Series, spec: ColumnSchema) -> list[tuple[int, str]]:
+    """(row position, message) for each value of ``column`` that ``_check_value`` refuses."""
+    positions = np.arange(len(column))
+    null = column.isna().to_numpy()
+    out = []
+    if not spec.nullable:
+        out += [
+            (int(i), "must not be null: the model was trained without missing values here") for i in positions[null]
+        ]
+    present = column[~null]
+    if present.empty:
+        return out
+    if spec.type == "datetime" and pd.api.types.is_datetime64_any_dtype(present):
+        return out  # dates already: what the records path sends as ISO text
+    if (
+        spec.type in _NUMBER_TYPES
+        and pd.api.types.is_numeric_dtype(present)
+        and not pd.api.types.is_bool_dtype(present)
+    ):
+        finite = np.isfinite(present.to_numpy(dtype=float))
+        return out + [(int(i), "must be a finite number") for i in positions[~null][~finite]]
+    messages: dict[tuple[type, Any], str | None] = {}  # by type too: True == 1 == 1.0, yet only 1.0 is a number
+    for i, value in zip(positions[~null], present.tolist()):
+        key = (type(value), value)
+        if key not in messages:
+            messages[key] = _check_value(_as_sent(value), spec)
+        if messages[key] is not None:
+            out.append((int(i), str(messages[key])))
+    return out
+
+
+def _as_sent(value: Any) -> Any:
+    """A table's value as a JSON request would carry it: plain Python, times as ISO text."""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    return value.item() if hasattr(value, "item") else value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _typed(schema: Schema, frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    """The checked columns in the types the model was trained on."""
     for name in wanted:
         if schema.columns[name].type == "datetime":
             frame[name] = pd.to_datetime(frame[name])
         elif schema.columns[name].type in _NUMBER_TYPES:
             frame[name] = pd.to_numeric(frame[name])
         elif schema.columns[name].type == "string":  # 85123 and "85123" are the same stock code
-            frame[name] = frame[name].map(lambda v: None if v is None else str(v)).astype("str")
-    return frame, errors
+            frame[name] = frame[name].map(_text).astype("str")
+    return frame
 
 
 def _category_set(spec: ColumnSchema) -> frozenset[str]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
-from mlcycle.deploy.scoring import score
+from mlcycle.deploy.scoring import score_frame
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
 from mlcycle.store import open_store
@@ -54,17 +54,6 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False)
 
 
-def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in out.astype(object).to_dict("records")
-    ]
-
-
 def run(
     ws: Workspace,
     input_path: Path,
@@ -90,14 +79,14 @@ def run(
     try:
         for start in range(0, len(frame), chunk):
             part = frame.iloc[start : start + chunk].reset_index(drop=True)
-            rows = _json_rows(part)
             bad: dict[int, str] = {}
             for _ in range(2):  # validate, drop the bad rows, score the rest
-                keep = [i for i in range(len(rows)) if i not in bad]
+                keep = [i for i in range(len(part)) if i not in bad]
                 if not keep:
                     break
                 try:
-                    result = score(serving, [rows[i] for i in keep], explain=explain, source="batch", max_rows=chunk)
+                    table = part.iloc[keep].reset_index(drop=True)
+                    result = score_frame(serving, table, explain=explain, source="batch", max_rows=chunk)
                 except RequestRejected as error:
                     if error.status != 422 or any(d.get("row") is None for d in error.detail):
                         raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None

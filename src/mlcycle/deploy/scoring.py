@@ -9,6 +9,7 @@ row and field; nothing here answers 500 for bad input.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcycle.data.schema import validate_records
+from mlcycle.data.schema import validate_frame, validate_records
 from mlcycle.deploy import series
 from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
@@ -50,6 +51,19 @@ async def ascore(serving: Serving, rows: list[dict[str, Any]], *, explain: bool 
     return await asyncio.to_thread(score, serving, rows, explain=explain)
 
 
+def _loaded(serving: Serving, n: int, max_rows: int | None) -> Loaded:
+    """The model to score ``n`` rows with, or the refusal: none loaded (503), too many rows (413), none (422)."""
+    loaded = serving.current
+    if loaded is None:
+        raise RequestRejected(503, serving.last_error or "no model is loaded yet")
+    limit = max_rows if max_rows is not None else serving.ws.spec.deployment.max_batch_rows
+    if n > limit:
+        raise RequestRejected(413, f"{n} rows is more than deployment.max_batch_rows = {limit}; send smaller batches")
+    if not n:
+        raise RequestRejected(422, "no rows to score: send at least one record")
+    return loaded
+
+
 def score(
     serving: Serving,
     rows: list[dict[str, Any]],
@@ -58,22 +72,15 @@ def score(
     source: str = "online",
     max_rows: int | None = None,
 ) -> Result:
+    """Score request rows: the verified lean path when it can, else the Pipeline; refusals as RequestRejected."""
     started = time.perf_counter()
-    loaded = serving.current
-    if loaded is None:
-        raise RequestRejected(503, serving.last_error or "no model is loaded yet")
-    limit = max_rows if max_rows is not None else serving.ws.spec.deployment.max_batch_rows
-    if len(rows) > limit:
-        raise RequestRejected(
-            413, f"{len(rows)} rows is more than deployment.max_batch_rows = {limit}; send smaller batches"
-        )
-    if not rows:
-        raise RequestRejected(422, "no rows to score: send at least one record")
+    loaded = _loaded(serving, len(rows), max_rows)
     model = loaded.model
     lean = loaded.fast is not None and not explain
     frame, errors = validate_records(loaded.schema, rows, model.input_columns, build=not lean)
     if errors:
         raise RequestRejected(422, errors)
+    built = None
     if lean:
         assert loaded.fast is not None
         values, lacking_rows = loaded.fast.predict(rows, loaded.history)
@@ -81,37 +88,94 @@ def score(
             frame, _ = validate_records(loaded.schema, rows, model.input_columns)
             raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
     else:
-        built = model.features.transform(frame, loaded.history)  # once: history check, prediction, explanation
-        if model.features.needs_history:
-            lacking = np.flatnonzero(model.features.missing_history(frame, built))
-            if len(lacking):
-                raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
-        values = model.predict_built(built)
+        built, values = _pipeline(serving, loaded, frame)
+    return _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+
+
+def score_frame(
+    serving: Serving,
+    table: pd.DataFrame,
+    *,
+    explain: bool = False,
+    source: str = "batch",
+    max_rows: int | None = None,
+) -> Result:
+    """Score the rows of a table (batch): validated column by column and built as one frame; a record per row
+    is made only for the audit log. Refusals name the row's position in ``table``, as :func:`score` does."""
+    started = time.perf_counter()
+    loaded = _loaded(serving, len(table), max_rows)
+    frame, errors = validate_frame(loaded.schema, table, loaded.model.input_columns)
+    if errors:
+        raise RequestRejected(422, errors)
+    built, values = _pipeline(serving, loaded, frame)
+    rows = json_rows(table[[c for c in loaded.model.input_columns if c in table.columns]])
+    return _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as a JSON request would send them (times as ISO text, missing values as None)."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in out.astype(object).to_dict("records")
+    ]
+
+
+def _pipeline(serving: Serving, loaded: Loaded, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features built once (the history check, the prediction and the explanation share them), and values."""
+    model = loaded.model
+    built = model.features.transform(frame, loaded.history)
+    if model.features.needs_history:
+        lacking = np.flatnonzero(model.features.missing_history(frame, built))
+        if len(lacking):
+            raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in lacking])
+    return built, model.predict_built(built)
+
+
+def _result(
+    serving: Serving,
+    loaded: Loaded,
+    rows: list[dict[str, Any]],
+    frame: pd.DataFrame,
+    built: pd.DataFrame | None,
+    values: np.ndarray,
+    *,
+    explain: bool,
+    source: str,
+    started: float,
+) -> Result:
+    """Decisions, explanations and one audit record per row."""
+    model = loaded.model
     if model.task == "classification":
         outputs: list[Any] = decision.labels(values, model.threshold, model.labels)
     else:
         outputs = [float(v) for v in values]
-    explanations = explain_rows(serving, loaded, frame, built, values, outputs) if explain else None
+    explanations = None
+    if explain:
+        assert built is not None  # explaining always takes the Pipeline path
+        explanations = explain_rows(serving, loaded, frame, built, values, outputs)
     elapsed = (time.perf_counter() - started) * 1000 / len(rows)
+    design = serving.ws.spec
     ids = [uuid.uuid4().hex for _ in rows]
-    records = []
-    for i, row in enumerate(rows):
-        kept = {c: row.get(c) for c in model.input_columns}
-        records.append(
-            PredictionRecord(
-                request_id=ids[i],
-                model_name=serving.ws.name,
-                model_version=loaded.version,
-                inputs=kept,
-                output=float(values[i]),
-                output_label=None if model.task == "regression" else str(outputs[i]),
-                explanation=explanations[i] if explanations else None,
-                latency_ms=elapsed,
-                source=source,
-                series_key=series.series_of(serving.ws.spec, row),
-                event_time=series.step_of(serving.ws.spec, row),
-            )
+    records = [
+        PredictionRecord(
+            request_id=ids[i],
+            model_name=design.name,
+            model_version=loaded.version,
+            inputs={c: row.get(c) for c in model.input_columns},
+            output=float(values[i]),
+            output_label=None if model.task == "regression" else str(outputs[i]),
+            explanation=explanations[i] if explanations else None,
+            latency_ms=elapsed,
+            source=source,
+            series_key=series.series_of(design, row),
+            event_time=series.step_of(design, row),
         )
+        for i, row in enumerate(rows)
+    ]
     return Result(outputs, values, ids, records, loaded.version, explanations, frame)
 
 
