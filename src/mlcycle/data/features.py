@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlcycle.contract.spec import CALENDAR_FEATURES, TIME_UNITS, Design
 from mlcycle.data.history import LagHistory, combined, lag, offset, step_numbers, window_mean
-from mlcycle.exceptions import DataError
+from mlcycle.exceptions import DataError, UsageError
 
 
 def lag_name(target: str, steps: int) -> str:
@@ -98,7 +98,7 @@ def calendar_values(name: str, times: np.ndarray, holidays_country: str | None =
         )
         return (np.isin(d, known) & ~missing).astype(float)
     else:
-        raise KeyError(f"no calendar feature {name!r}")
+        raise UsageError(f"no calendar feature {name!r}; the calendar features are {', '.join(CALENDAR_FEATURES)}")
     out[missing] = np.nan
     return out
 
