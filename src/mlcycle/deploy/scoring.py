@@ -222,7 +222,7 @@ def explain_rows(
 def _no_history(serving: Serving, frame: pd.DataFrame, i: int) -> dict[str, Any]:
     design = serving.ws.spec
     keys = ", ".join(f"{g} {frame.iloc[i][g]}" for g in design.group_columns)
-    at = pd.Timestamp(frame.iloc[i][design.time_column]).floor(design.time_step)
+    at = pd.Timestamp(series.step_of(design, frame.iloc[i].to_dict()))
     when = at.date() if design.time_unit == "day" else f"{at:%Y-%m-%d %H:%M}"
     steps = serving.current.model.features.lookback if serving.current else 0
     return {
