@@ -44,12 +44,19 @@ def series_of(design: Design, row: Mapping[str, Any]) -> str | None:
 
 def steps(design: Design, values: Sequence[Any] | pd.Series) -> tuple[list[datetime | None], list[int]]:
     """Each value floored to the design's time step (None where there is no value), and the positions of the
-    values that are not times at all."""
-    given = pd.Series(list(values), dtype=object)
-    parsed = pd.to_datetime(given, errors="coerce", format="mixed")
-    bad = [int(i) for i in given.index[parsed.isna() & given.notna()]]
-    floored = parsed.dt.floor(design.time_step)
-    return [None if pd.isna(t) else t.to_pydatetime() for t in floored], bad
+    values that are not times at all. Value by value, as ``pd.Timestamp`` reads it: a request scores its rows in
+    tens of microseconds each, where building a Series per row would cost ten times more."""
+    out: list[datetime | None] = []
+    bad: list[int] = []
+    for i, value in enumerate(values):
+        try:
+            moment = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            bad.append(i)
+            out.append(None)
+            continue
+        out.append(None if pd.isna(moment) else moment.floor(design.time_step).to_pydatetime())
+    return out, bad
 
 
 def step_of(design: Design, row: Mapping[str, Any]) -> datetime | None:
