@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlcycle.contract.spec import CALENDAR_FEATURES, TIME_UNITS, Design
-from mlcycle.data.history import LagHistory, combined, lag, offset, step_numbers, window_mean
+from mlcycle.data.history import LagHistory, combined, lag, offset, series_ids, step_numbers, window_mean
 from mlcycle.exceptions import DataError, UsageError
 
 
@@ -213,7 +213,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         if self.needs_history:
             table = self._history(history)
             keys, values, cumulative, ids = table.searchable(self._known(X) if self.target in X.columns else None)
-            query = combined(_ids(table.groups, X, ids), step_numbers(X[self.time_column], self._unit))
+            query = combined(series_ids(table.groups, X, ids), step_numbers(X[self.time_column], self._unit))
             for name, column in self._derived(keys, values, cumulative, query).items():
                 built[name] = column
         return built
@@ -314,15 +314,6 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 kept, list(state.get("group_columns") or []), TIME_UNITS[state.get("time_unit", "day")]
             )
         self.__dict__.update(state)
-
-
-def _ids(groups: list[str], frame: pd.DataFrame, ids: dict[Any, int]) -> np.ndarray:
-    """Each row's series id among ``ids`` (-1 for a series with no history)."""
-    if not groups:
-        return np.zeros(len(frame), dtype=np.int64)
-    columns = [frame[g].tolist() for g in groups]
-    keys = zip(*columns) if len(columns) > 1 else columns[0]
-    return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
 
 
 def builder_for(design: Design, variant: str, frame_columns: list[str] | None = None) -> FeatureBuilder:

@@ -36,6 +36,18 @@ def step_numbers(times: pd.Series, unit: str) -> np.ndarray:
     return steps + offset(unit)
 
 
+def series_ids(groups: list[str], frame: pd.DataFrame, ids: dict[Any, int], *, grow: bool = False) -> np.ndarray:
+    """Each row's series id in ``ids`` (its group values, a tuple for several columns): -1 for a series not in
+    ``ids``, or with ``grow`` a new id added to it. A table without group columns is one series, id 0."""
+    if not groups:
+        return np.zeros(len(frame), dtype=np.int64)
+    columns = [frame[g].tolist() for g in groups]
+    keys = zip(*columns) if len(columns) > 1 else columns[0]
+    if grow:
+        return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(frame))
+    return np.fromiter((ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
+
+
 def combined(series_ids: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """One sortable key per (series, step); -1 for a series the table has never seen."""
     return np.where(series_ids < 0, -1, series_ids * SERIES_STRIDE + steps)
@@ -57,7 +69,9 @@ class LagHistory:
             .reset_index(drop=True)
         )
         self.ids: dict[Any, int] = {}
-        self.keys = combined(self.series_ids(self.frame, grow=True), step_numbers(self.frame["_step"], unit))
+        self.keys = combined(
+            series_ids(self.groups, self.frame, self.ids, grow=True), step_numbers(self.frame["_step"], unit)
+        )
         self.values = self.frame["_y"].to_numpy(dtype=float)  # keys are sorted: ids follow the sorted groups
         self.cumulative = np.r_[0.0, np.cumsum(self.values)]
 
@@ -71,9 +85,6 @@ class LagHistory:
             }
         )
         return cls(frame, groups, unit)
-
-    def __len__(self) -> int:
-        return len(self.frame)
 
     def tail(self, lookback: int) -> LagHistory:
         """Only the last ``lookback`` steps of each series: all a forecast from now on can read."""
@@ -90,28 +101,13 @@ class LagHistory:
             return self
         return LagHistory(pd.concat([self.frame, known], ignore_index=True), self.groups, self.unit)
 
-    def series_ids(self, frame: pd.DataFrame, *, grow: bool = False) -> np.ndarray:
-        """Each row's series id in this table (-1 for a series it has not seen; with ``grow``, new ids)."""
-        if not self.groups:
-            return np.zeros(len(frame), dtype=np.int64)
-        columns = [frame[g].tolist() for g in self.groups]
-        keys = zip(*columns) if len(columns) > 1 else columns[0]
-        if grow:
-            return np.fromiter((self.ids.setdefault(k, len(self.ids)) for k in keys), dtype=np.int64, count=len(frame))
-        return np.fromiter((self.ids.get(k, -1) for k in keys), dtype=np.int64, count=len(frame))
-
     def searchable(self, own: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[Any, int]]:
         """Sorted keys, values, cumulative sums and series ids — with ``own``, the rows' own known actuals
         (validation folds, replayed data) joined for this one search, the table itself unchanged."""
         if own is None or own.empty:
             return self.keys, self.values, self.cumulative, self.ids
         ids = dict(self.ids)
-        if self.groups:
-            columns = [own[g].tolist() for g in self.groups]
-            names = zip(*columns) if len(columns) > 1 else columns[0]
-            extra = np.fromiter((ids.setdefault(k, len(ids)) for k in names), dtype=np.int64, count=len(own))
-        else:
-            extra = np.zeros(len(own), dtype=np.int64)
+        extra = series_ids(self.groups, own, ids, grow=True)
         keys = np.concatenate([self.keys, combined(extra, step_numbers(own["_step"], self.unit))])
         values = np.concatenate([self.values, own["_y"].to_numpy(dtype=float)])
         order = np.argsort(keys, kind="stable")
@@ -142,4 +138,4 @@ def window_mean(keys: np.ndarray, cumulative: np.ndarray, query: np.ndarray, ste
     return np.where((count > 0) & (query >= 0), mean, np.nan)
 
 
-__all__ = ["LagHistory", "combined", "lag", "offset", "step_numbers", "window_mean"]
+__all__ = ["LagHistory", "combined", "lag", "offset", "series_ids", "step_numbers", "window_mean"]
