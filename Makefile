@@ -32,7 +32,13 @@ lint: install-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
+
+test: lint /usr/bin/chromium
 	$(BIN)/python -m pytest
 
 clean:

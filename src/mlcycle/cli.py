@@ -230,7 +230,7 @@ def audit_command(
 @keys_app.command("create")
 @user_errors
 def keys_create(
-    scope: Annotated[str, typer.Option(help="predict, feedback or admin.")],
+    scope: Annotated[str, typer.Option(help="view (the dashboard), predict, feedback or admin.")],
     note: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
     use_case: UseCaseOption = Path("."),
 ) -> None:

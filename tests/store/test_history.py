@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+import pytest
+
+from mlcycle.exceptions import StoreError
 from mlcycle.store import Store, StoredWindow
 
 
@@ -62,3 +65,22 @@ def test_one_open_episode_per_rule_and_subject(store: Store) -> None:
     episodes = store.history.alerts()
     assert [(a.subject, a.closed_at) for a in episodes] == [("price", datetime(2026, 1, 3)), ("units", None)]
     assert episodes[0].value == 0.3 and episodes[0].message == "price drifted"
+
+
+def test_actions_are_recorded_before_they_run_and_closed_after(store: Store) -> None:
+    first = store.history.start_action("key k1 (ops)", "rollback", {"reason": "bad week"})
+    second = store.history.start_action("local user ann", "retrain", {"trials": 5})
+    assert [(a.actor, a.action, a.outcome) for a in store.history.actions()] == [
+        ("key k1 (ops)", "rollback", "started"),
+        ("local user ann", "retrain", "started"),
+    ]
+    store.history.end_action(first, "done", {"from": "2", "to": "1"})
+    store.history.end_action(second, "failed", {"error": "no data"})
+    done, failed = store.history.actions()
+    assert done.outcome == "done" and done.detail == {"reason": "bad week", "from": "2", "to": "1"}
+    assert done.ended_at is not None and failed.detail["error"] == "no data"
+    assert [a.id for a in store.history.actions(last=1)] == [second]
+    with pytest.raises(StoreError, match="no action 999"):
+        store.history.end_action(999, "done", {})
+    with pytest.raises(StoreError, match="'done' or 'failed'"):
+        store.history.end_action(first, "maybe", {})

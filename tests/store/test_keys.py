@@ -19,5 +19,14 @@ def test_keys_have_scopes_and_can_be_revoked(store: Store) -> None:
     assert store.keys.scope_of(secret) is None and not store.keys.any_active()
     with pytest.raises(StoreError, match="no active key"):
         store.keys.revoke(key_id)
-    with pytest.raises(StoreError, match="scope must be one of predict, feedback, admin"):
+    with pytest.raises(StoreError, match="scope must be one of view, predict, feedback, admin"):
         store.keys.create("root")
+
+
+def test_a_secret_names_its_key_for_the_audit_trail(store: Store) -> None:
+    viewer_id, viewer = store.keys.create("view", note="finance team")
+    found = store.keys.find(viewer)
+    assert found is not None and (found.id, found.scope, found.note) == (viewer_id, "view", "finance team")
+    assert store.keys.find("not-a-key") is None
+    store.keys.revoke(viewer_id)
+    assert store.keys.find(viewer) is None

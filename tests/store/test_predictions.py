@@ -30,6 +30,18 @@ def test_a_batch_is_written_and_read_back(store: Store) -> None:
     ]
 
 
+def test_recent_pages_newest_first_and_filters(store: Store) -> None:
+    store.predictions.log([record(i) for i in range(30)])
+    store.predictions.log([record(i, version="2") for i in range(30, 35)])
+    page = store.predictions.recent(limit=10)
+    assert [p.request_id for p in page[:3]] == ["req-00034", "req-00033", "req-00032"] and len(page) == 10
+    assert [p.request_id for p in store.predictions.recent(limit=2, offset=5)] == ["req-00029", "req-00028"]
+    assert {p.model_version for p in store.predictions.recent(limit=100, model_version="2")} == {"2"}
+    assert len(store.predictions.recent(limit=100, model_version="1")) == 30
+    assert store.predictions.recent(limit=5, source="batch") == []
+    assert store.predictions.recent(limit=10, offset=100) == []
+
+
 def test_records_are_frozen(store: Store) -> None:
     store.predictions.log([record(1)])
     one = store.predictions.get("req-00001")

@@ -1,4 +1,4 @@
-"""API keys and scopes: predict, feedback, admin.
+"""API keys and scopes: view (the dashboard), predict, feedback, admin.
 
 With no key configured the service is open but binds to 127.0.0.1 only (``serve`` enforces
 it). Once any key exists, every endpoint but the health checks needs one — ``Authorization:

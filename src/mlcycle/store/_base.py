@@ -63,6 +63,7 @@ from mlcycle.store.records import (
     IssuedKey,
     LoggedPrediction,
     PredictionRef,
+    StoredAction,
     StoredPrediction,
     StoredReview,
     StoredWindow,
@@ -85,6 +86,13 @@ class PredictionLog(abc.ABC):
     @abc.abstractmethod
     def get(self, request_id: str) -> StoredPrediction | None:
         """The prediction logged under ``request_id``, or None."""
+
+    @abc.abstractmethod
+    def recent(
+        self, limit: int = 50, offset: int = 0, *, model_version: str | None = None, source: str | None = None
+    ) -> list[StoredPrediction]:
+        """A page of predictions, newest first (by when they were made): what the dashboard's decisions table
+        shows. Filters by model version and source (``online`` / ``batch``) when given."""
 
     @abc.abstractmethod
     def count(self, model_version: str | None = None) -> int:
@@ -165,7 +173,7 @@ class KeyRing(abc.ABC):
 
     @abc.abstractmethod
     def create(self, scope: str, note: str | None = None) -> IssuedKey:
-        """A new key of ``scope`` (predict, feedback or admin). Raises :class:`StoreError` for another scope."""
+        """A new key of ``scope`` (view, predict, feedback or admin). Raises :class:`StoreError` for another scope."""
 
     @abc.abstractmethod
     def all(self) -> list[ApiKey]:
@@ -178,6 +186,10 @@ class KeyRing(abc.ABC):
     @abc.abstractmethod
     def scope_of(self, secret: str) -> str | None:
         """The scope of an active key, or None for an unknown or revoked one."""
+
+    @abc.abstractmethod
+    def find(self, secret: str) -> ApiKey | None:
+        """The active key a secret belongs to (to name who acted), or None for an unknown or revoked one."""
 
     @abc.abstractmethod
     def any_active(self, scope: str | None = None) -> bool:
@@ -241,6 +253,20 @@ class MonitoringHistory(abc.ABC):
     @abc.abstractmethod
     def record_action(self, review_id: int, action: str, detail: dict[str, Any]) -> None:
         """Note on a review what was done about it (the audit link review → retrain → promotion)."""
+
+    @abc.abstractmethod
+    def start_action(self, actor: str, action: str, detail: dict[str, Any]) -> int:
+        """Record that ``actor`` started ``action`` (retrain, rollback, retire, promote) with its arguments,
+        before it runs — so an action that crashes midway is still on the record. Returns its id."""
+
+    @abc.abstractmethod
+    def end_action(self, action_id: int, outcome: str, detail: dict[str, Any]) -> None:
+        """Record how an action ended: ``outcome`` ``done`` or ``failed``, ``detail`` merged into its own (the
+        result or the error). Raises :class:`StoreError` for an unknown id or another outcome."""
+
+    @abc.abstractmethod
+    def actions(self, *, last: int | None = None) -> list[StoredAction]:
+        """The actions taken, oldest first (only the ``last`` ones when given)."""
 
     @abc.abstractmethod
     def set_status(self, key: str, value: dict[str, Any] | None) -> None:

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
-SCOPES = ("predict", "feedback", "admin")
+# view: read the dashboard; predict / feedback: the service's two write routes; admin: everything.
+SCOPES = ("view", "predict", "feedback", "admin")
 
 
 def utcnow() -> datetime:
@@ -166,6 +167,21 @@ class StoredReview:
     action_detail: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class StoredAction:
+    """One action somebody took on the use case (from the dashboard or a command): who, what, and how it
+    ended — the audit trail of retrain, rollback, retire and promote. ``outcome`` is ``started``,
+    ``done`` or ``failed``; ``detail`` holds the action's arguments and, once ended, its result or error."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    detail: dict[str, Any]
+    ended_at: datetime | None = None
+
+
 __all__ = [
     "SCOPES",
     "AlertEpisode",
@@ -174,6 +190,7 @@ __all__ = [
     "IssuedKey",
     "LoggedPrediction",
     "PredictionRef",
+    "StoredAction",
     "StoredPrediction",
     "StoredReview",
     "StoredWindow",

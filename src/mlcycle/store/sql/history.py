@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from mlcycle.store._base import MonitoringHistory
-from mlcycle.store.records import AlertEpisode, StoredReview, StoredWindow, utcnow
+from mlcycle.exceptions import StoreError
+from mlcycle.store.records import AlertEpisode, StoredAction, StoredReview, StoredWindow, utcnow
 from mlcycle.store.sql.encoding import dumps, loads
-from mlcycle.store.sql.tables import alerts, reviews, status, windows
+from mlcycle.store.sql.tables import actions, alerts, reviews, status, windows
 
 _WINDOW_COLUMNS = [f.name for f in dataclasses.fields(StoredWindow) if f.name not in ("id", "details")]
 
@@ -129,6 +130,39 @@ class SqlMonitoringHistory(MonitoringHistory):
                 .where(reviews.c.id == review_id)
                 .values(action=action, action_at=utcnow(), action_detail=dumps(detail))
             )
+
+    # ── who did what ─────────────────────────────────────────────────────────────────
+    def start_action(self, actor: str, action: str, detail: dict[str, Any]) -> int:
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                actions.insert().values(at=utcnow(), actor=actor, action=action, outcome="started", detail=dumps(detail))
+            )
+            return int(done.inserted_primary_key[0])
+
+    def end_action(self, action_id: int, outcome: str, detail: dict[str, Any]) -> None:
+        if outcome not in ("done", "failed"):
+            raise StoreError(f"an action ends 'done' or 'failed', not {outcome!r}")
+        with self.engine.begin() as connection:
+            row = connection.execute(sa.select(actions.c.detail).where(actions.c.id == action_id)).first()
+            if row is None:
+                raise StoreError(f"no action {action_id} is recorded; start it with start_action first")
+            merged = {**(loads(row[0]) or {}), **detail}
+            connection.execute(
+                actions.update()
+                .where(actions.c.id == action_id)
+                .values(outcome=outcome, detail=dumps(merged), ended_at=utcnow())
+            )
+
+    def actions(self, *, last: int | None = None) -> list[StoredAction]:
+        query = sa.select(actions).order_by(actions.c.id.desc())
+        if last is not None:
+            query = query.limit(last)
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(query).mappings())
+        return [
+            StoredAction(r["id"], r["at"], r["actor"], r["action"], r["outcome"], loads(r["detail"]) or {}, r["ended_at"])
+            for r in reversed(rows)
+        ]
 
     # ── use-case status ──────────────────────────────────────────────────────────────
     def set_status(self, key: str, value: dict[str, Any] | None) -> None:

@@ -49,6 +49,12 @@ class SqlKeyRing(KeyRing):
             query = sa.select(api_keys.c.scope).where(api_keys.c.hash == _hash(secret), api_keys.c.revoked_at.is_(None))
             return connection.execute(query).scalar_one_or_none()
 
+    def find(self, secret: str) -> ApiKey | None:
+        with self.engine.connect() as connection:
+            query = sa.select(api_keys).where(api_keys.c.hash == _hash(secret), api_keys.c.revoked_at.is_(None))
+            r = connection.execute(query).mappings().first()
+        return None if r is None else ApiKey(r["id"], r["scope"], r["note"], r["created_at"], r["revoked_at"])
+
     def any_active(self, scope: str | None = None) -> bool:
         query = sa.select(sa.func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
         if scope is not None:

@@ -71,22 +71,18 @@ class SqlPredictionLog(PredictionLog):
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return StoredPrediction(
-            request_id=row["request_id"],
-            created_at=row["created_at"],
-            model_name=row["model_name"],
-            model_version=row["model_version"],
-            source=row["source"],
-            series_key=row["series_key"],
-            event_time=row["event_time"],
-            inputs=json.loads(row["inputs"]),
-            output=row["output"],
-            output_label=row["output_label"],
-            explanation=loads(row["explanation"]),
-            latency_ms=row["latency_ms"],
-        )
+        return None if row is None else _stored(row)
+
+    def recent(
+        self, limit: int = 50, offset: int = 0, *, model_version: str | None = None, source: str | None = None
+    ) -> list[StoredPrediction]:
+        query = sa.select(predictions).order_by(predictions.c.id.desc()).limit(max(0, limit)).offset(max(0, offset))
+        if model_version is not None:
+            query = query.where(predictions.c.model_version == model_version)
+        if source is not None:
+            query = query.where(predictions.c.source == source)
+        with self.engine.connect() as connection:
+            return [_stored(row) for row in connection.execute(query).mappings()]
 
     def count(self, model_version: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(predictions)
@@ -203,3 +199,20 @@ def known_ids(connection: sa.Connection, ids: list[str]) -> set[str]:
         query = sa.select(predictions.c.request_id).where(predictions.c.request_id.in_(ids[start : start + IN_CHUNK]))
         found |= {r[0] for r in connection.execute(query)}
     return found
+
+
+def _stored(row: sa.RowMapping) -> StoredPrediction:
+    return StoredPrediction(
+        request_id=row["request_id"],
+        created_at=row["created_at"],
+        model_name=row["model_name"],
+        model_version=row["model_version"],
+        source=row["source"],
+        series_key=row["series_key"],
+        event_time=row["event_time"],
+        inputs=json.loads(row["inputs"]),
+        output=row["output"],
+        output_label=row["output_label"],
+        explanation=loads(row["explanation"]),
+        latency_ms=row["latency_ms"],
+    )

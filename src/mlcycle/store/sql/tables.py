@@ -7,7 +7,7 @@ number or text) so monitoring reads millions of values per column without parsin
 hashes of keys. ``windows`` holds one monitoring result per window (recomputing a window
 replaces it), ``reviews`` each verdict and what was done about it, ``request_errors`` the
 scoring requests that failed (for the error-rate rule), ``status`` use-case-wide state such
-as "retired".
+as "retired", ``actions`` who started which retrain, rollback, retire or promote and how it ended.
 """
 
 from __future__ import annotations
@@ -141,4 +141,16 @@ status = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=False), nullable=False),
+)
+
+actions = sa.Table(
+    "mlcycle_actions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),  # the key's id and note, or "local user <name>"
+    sa.Column("action", sa.String(32), nullable=False),  # retrain | rollback | retire | promote
+    sa.Column("outcome", sa.String(16), nullable=False),  # started | done | failed
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: the arguments, then the result or the error
+    sa.Column("ended_at", sa.DateTime(timezone=False), nullable=True),
 )
