@@ -1,0 +1,235 @@
+"""The leaderboard read straight from MLflow's SQL tracking store: one query per page.
+
+MLflow's ``search_runs`` builds a full run entity (every metric, param and tag) for each run
+it returns, and its UI asks for runs in bulk and sorts them in the browser. Here the database
+does the work: the filters and the sort become joins on MLflow's own tables (``runs``,
+``latest_metrics``, ``params``, ``tags``, keyed by ``(key, run_uuid)``), the page is a
+``LIMIT``/``OFFSET`` on run ids, and only that page's values are read. These four tables are
+MLflow's stable schema (its Alembic migrations manage them); a test runs every query against
+MLflow's own ``search_runs`` on the same store, so a change in MLflow shows up there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlcycle.ui.leaderboard._base import Leaderboard, Page, Points, Query, Trial
+
+runs = sa.table(
+    "runs",
+    sa.column("run_uuid"),
+    sa.column("experiment_id"),
+    sa.column("lifecycle_stage"),
+    sa.column("start_time"),
+)
+experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"), sa.column("lifecycle_stage"))
+latest_metrics = sa.table("latest_metrics", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
+params = sa.table("params", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
+tags = sa.table("tags", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
+
+KIND, STATE, FEASIBLE, NUMBER = "mlcycle.kind", "mlcycle.state", "mlcycle.feasible", "mlcycle.trial"
+
+_engines: dict[str, sa.Engine] = {}
+_lock = threading.Lock()
+
+
+def engine_for(uri: str) -> sa.Engine:
+    """One engine per tracking address for the process (MLflow writes ``postgresql://``; we drive psycopg 3)."""
+    url = uri.replace("postgresql://", "postgresql+psycopg://", 1) if uri.startswith("postgresql://") else uri
+    with _lock:
+        if url not in _engines:
+            _engines[url] = sa.create_engine(url)
+        return _engines[url]
+
+
+class SqlLeaderboard(Leaderboard):
+    """Trials of the experiment named ``experiment`` in the SQL tracking store at ``uri``."""
+
+    def __init__(self, uri: str, experiment: str) -> None:
+        self.engine = engine_for(uri)
+        self.experiment = experiment
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.select(experiments.c.experiment_id).where(
+                    experiments.c.name == experiment, experiments.c.lifecycle_stage == "active"
+                )
+            ).scalar_one_or_none()
+        # An experiment not created yet simply has no trials: the page says what to run.
+        self.experiment_id = found
+
+    # ── the filtered set of trials, as a FROM clause and a WHERE ──────────────────────
+    def _trials(self, query: Query | None) -> tuple[Any, list[Any]]:
+        kind = tags.alias("kind")
+        source: Any = runs.join(
+            kind, sa.and_(kind.c.run_uuid == runs.c.run_uuid, kind.c.key == KIND, kind.c.value == "trial")
+        )
+        where: list[Any] = [runs.c.experiment_id == self.experiment_id, runs.c.lifecycle_stage == "active"]
+        if query is None:
+            return source, where
+        for table, key, value in (
+            (params, "algorithm", query.algorithm),
+            (params, "variant", query.variant),
+            (tags, STATE, query.state),
+            (tags, FEASIBLE, None if query.gate is None else str(query.gate == "feasible").lower()),
+        ):
+            if value is not None:
+                alias = table.alias(f"f_{key.replace('.', '_')}")
+                source = source.join(
+                    alias, sa.and_(alias.c.run_uuid == runs.c.run_uuid, alias.c.key == key, alias.c.value == value)
+                )
+        return source, where
+
+    def page(self, query: Query) -> Page:
+        if self.experiment_id is None:
+            return Page([], 0, query)
+        source, where = self._trials(query)
+        kind, _, name = query.sort.partition(":")
+        if kind == "trial":
+            order = [runs.c.start_time.desc() if query.descending else runs.c.start_time]
+        else:
+            table = latest_metrics if kind == "metric" else params
+            by = table.alias("by")
+            source = source.outerjoin(by, sa.and_(by.c.run_uuid == runs.c.run_uuid, by.c.key == name))
+            order = [by.c.value.is_(None), by.c.value.desc() if query.descending else by.c.value]
+        ids_query = (
+            sa.select(runs.c.run_uuid)
+            .select_from(source)
+            .where(*where)
+            .order_by(*order, runs.c.run_uuid)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        counted, count_where = self._trials(query)
+        count_query = sa.select(sa.func.count()).select_from(counted).where(*count_where)
+        with self.engine.connect() as connection:
+            ids = list(connection.execute(ids_query).scalars())
+            total = int(connection.execute(count_query).scalar_one())
+            trials = self._read(connection, ids)
+        return Page(trials, total, query)
+
+    def trials(self, run_ids: list[str]) -> list[Trial]:
+        if not run_ids:
+            return []
+        with self.engine.connect() as connection:
+            return self._read(connection, run_ids, only_trials=True)
+
+    def _read(self, connection: sa.Connection, ids: Sequence[str], *, only_trials: bool = False) -> list[Trial]:
+        """Every metric, param and the mlcycle tags of these runs: three indexed reads, whatever the page size."""
+        if not ids:
+            return []
+        wanted = list(ids)
+        metric_rows = connection.execute(
+            sa.select(latest_metrics.c.run_uuid, latest_metrics.c.key, latest_metrics.c.value).where(
+                latest_metrics.c.run_uuid.in_(wanted)
+            )
+        )
+        param_rows = connection.execute(
+            sa.select(params.c.run_uuid, params.c.key, params.c.value).where(params.c.run_uuid.in_(wanted))
+        )
+        tag_rows = connection.execute(
+            sa.select(tags.c.run_uuid, tags.c.key, tags.c.value).where(
+                tags.c.run_uuid.in_(wanted), tags.c.key.in_([KIND, STATE, FEASIBLE, NUMBER])
+            )
+        )
+        metrics: dict[str, dict[str, float]] = {i: {} for i in wanted}
+        values: dict[str, dict[str, str]] = {i: {} for i in wanted}
+        marks: dict[str, dict[str, str]] = {i: {} for i in wanted}
+        for run, key, value in metric_rows:
+            metrics[run][key] = float(value)
+        for run, key, value in param_rows:
+            values[run][key] = value
+        for run, key, value in tag_rows:
+            marks[run][key] = value
+        return [
+            _trial(run, values[run], metrics[run], marks[run])
+            for run in wanted
+            if not only_trials or marks[run].get(KIND) == "trial"
+        ]
+
+    def points(self, x: str, y: str, query: Query | None = None) -> Points:
+        found = Points(x, y, [], [], [], [], [])
+        if self.experiment_id is None:
+            return found
+        source, where = self._trials(query)
+        mx, my, algorithm, number = (
+            latest_metrics.alias("mx"),
+            latest_metrics.alias("my"),
+            params.alias("alg"),
+            tags.alias("num"),
+        )
+        source = (
+            source.join(mx, sa.and_(mx.c.run_uuid == runs.c.run_uuid, mx.c.key == x))
+            .join(my, sa.and_(my.c.run_uuid == runs.c.run_uuid, my.c.key == y))
+            .outerjoin(algorithm, sa.and_(algorithm.c.run_uuid == runs.c.run_uuid, algorithm.c.key == "algorithm"))
+            .outerjoin(number, sa.and_(number.c.run_uuid == runs.c.run_uuid, number.c.key == NUMBER))
+        )
+        select = (
+            sa.select(runs.c.run_uuid, number.c.value, algorithm.c.value, mx.c.value, my.c.value)
+            .select_from(source)
+            .where(*where)
+            .order_by(runs.c.start_time)
+        )
+        with self.engine.connect() as connection:
+            for run, num, alg, vx, vy in connection.execute(select):
+                found.run_ids.append(run)
+                found.numbers.append(_int(num))
+                found.algorithms.append(alg or "")
+                found.xs.append(float(vx))
+                found.ys.append(float(vy))
+        return found
+
+    def choices(self) -> tuple[list[str], list[str]]:
+        if self.experiment_id is None:
+            return [], []
+        source, where = self._trials(None)
+        chosen = params.alias("chosen")
+        select = (
+            sa.select(chosen.c.key, chosen.c.value)
+            .select_from(source.join(chosen, chosen.c.run_uuid == runs.c.run_uuid))
+            .where(*where, chosen.c.key.in_(["algorithm", "variant"]))
+            .distinct()
+        )
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(select))
+        return sorted(v for k, v in rows if k == "algorithm"), sorted(v for k, v in rows if k == "variant")
+
+    def baseline(self) -> dict[str, float]:
+        if self.experiment_id is None:
+            return {}
+        source, where = self._trials(None)
+        with self.engine.connect() as connection:
+            latest = connection.execute(
+                sa.select(runs.c.run_uuid).select_from(source).where(*where).order_by(runs.c.start_time.desc()).limit(1)
+            ).scalar_one_or_none()
+            if latest is None:
+                return {}
+            rows = connection.execute(
+                sa.select(latest_metrics.c.key, latest_metrics.c.value).where(
+                    latest_metrics.c.run_uuid == latest, latest_metrics.c.key.like("baseline\\_%", escape="\\")
+                )
+            )
+            return {key.removeprefix("baseline_"): float(value) for key, value in rows}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def _trial(run_id: str, params: dict[str, str], metrics: dict[str, float], marks: dict[str, str]) -> Trial:
+    feasible = marks.get(FEASIBLE)
+    return Trial(
+        run_id=run_id,
+        number=_int(marks.get(NUMBER)),
+        state=marks.get(STATE),
+        feasible=None if feasible is None else feasible == "true",
+        params=params,
+        metrics=metrics,
+    )
+
