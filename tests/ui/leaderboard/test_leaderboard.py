@@ -23,8 +23,11 @@ def _mlflow_order(uri: str, order_by: str, filter_string: str = "") -> list[str]
     return [r.info.run_id for r in found]
 
 
-def test_the_backend_is_chosen_by_the_address(tracked: tuple[str, list[str]], tmp_path: Path) -> None:
+def test_the_backend_is_chosen_by_the_address(
+    tracked: tuple[str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     uri, _ = tracked
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     assert isinstance(open_leaderboard(uri, "shop"), SqlLeaderboard)
     assert isinstance(open_leaderboard(tmp_path.as_uri(), "shop"), ClientLeaderboard)  # MLflow's file store
 
