@@ -161,3 +161,19 @@ def promoted_example(searched_example: tuple[mlcycle.UseCase, object]) -> tuple[
     """The searched example with its best trial promoted through the gate."""
     uc, _ = searched_example
     return uc, uc.promote()
+
+
+@pytest.fixture(scope="session")
+def demoed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The whole loop on the example — `mlcycle demo DIR --trials 6` — run once per session: (folder, output).
+
+    Shared by the CLI's demo test and the dashboard's tests, which read it after the demo (the
+    dashboard's rollback test runs last among them)."""
+    from typer.testing import CliRunner
+
+    from mlcycle.main import app
+
+    folder = tmp_path_factory.mktemp("demoed") / "demo"
+    result = CliRunner().invoke(app, ["demo", str(folder), "--trials", "6"])
+    assert result.exit_code == 0, result.output
+    return folder, result.output

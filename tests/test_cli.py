@@ -94,19 +94,18 @@ def test_data_error_exits_2(make_use_case: Any) -> None:
     assert "target: target column 'sold' is not in the data" in result.stderr
 
 
-def test_demo_runs_design_and_development(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    result = invoke("demo", str(folder), "--trials", "3")
-    assert result.exit_code == 0, result.output
-    assert "Act 1 — design" in result.output and "verdict            GO" in result.output
-    assert "Act 2 — development" in result.output and "Promotion gate" in result.output
+def test_demo_runs_design_and_development(demoed: tuple[Path, str]) -> None:
+    folder, output = demoed
+    assert "Act 1 — design" in output and "verdict            GO" in output
+    assert "Act 2 — development" in output and "Promotion gate" in output
     assert (folder / ".mlcycle/reports/design.html").is_file()
     assert (folder / ".mlcycle/reports/experiment.html").is_file()
-    if "registered store-sales version 1" in result.output:  # then the loop runs to its end
-        assert "Act 3 — deployment" in result.output and "Act 4 — monitoring" in result.output
-        assert "review             " in result.output and (folder / ".mlcycle/reports/monitoring.html").is_file()
+    if "registered store-sales version 1" in output:  # then the loop runs to its end
+        assert "Act 3 — deployment" in output and "Act 4 — monitoring" in output
+        assert "review             " in output and (folder / ".mlcycle/reports/monitoring.html").is_file()
+        assert f"mlcycle ui --use-case {folder}" in output  # the demo ends by naming the dashboard
     else:
-        assert "skipped: no champion was registered" in result.output
+        assert "skipped: no champion was registered" in output
     rerun = invoke("demo", str(folder), "--trials", "2")  # reuses the use case already there
     assert rerun.exit_code == 0 and "reusing use case store-sales" in rerun.output
 

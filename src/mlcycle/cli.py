@@ -174,6 +174,30 @@ def serve_command(
     server.serve(uc.workspace, host=host, port=port, workers=workers, console=err)
 
 
+@app.command("ui")
+@user_errors
+def ui_command(
+    use_case: Annotated[
+        Path | None, typer.Option("--use-case", "-u", help="One use-case folder (default: the current one).")
+    ] = None,
+    root: Annotated[
+        Path | None, typer.Option(help="A folder of use cases: the portfolio view over all of them.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind; 127.0.0.1 unless API keys exist.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the dashboard in a browser.")] = False,
+) -> None:
+    """The dashboard: one use case, or every use case under --root (overview, design, experiments, models,
+    monitoring, decisions, review and actions)."""
+    from mlcycle.ui import server
+
+    if use_case is not None and root is not None:
+        raise typer.BadParameter("give --use-case or --root, not both")
+    server.serve(
+        None if root else (use_case or Path(".")), root, host=host, port=port, open_browser=open_browser, console=err
+    )
+
+
 @app.command("predict")
 @user_errors
 def predict_command(

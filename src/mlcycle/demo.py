@@ -79,6 +79,7 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
         *_deployment_lines(replayed),
         *_loop_lines(v, loop),
         f"took               {time.perf_counter() - started:.1f} s",
+        f"dashboard          mlcycle ui --use-case {uc.folder}",
     ]
     console.print(Panel("\n".join(lines), title=f"mlcycle demo — {uc.name}", expand=False))
 

@@ -23,9 +23,16 @@ def demo_command(
     trials: Annotated[
         int | None, typer.Option(help="Trials for the search (default: the design's, ~2 minutes).")
     ] = None,
+    open_dashboard: Annotated[
+        bool, typer.Option("--open", help="Then start the dashboard on the use case and open it in a browser.")
+    ] = False,
 ) -> None:
     """The whole loop on the bundled retail example. Exits 0 when it ran, whatever it found."""
     demo.run(folder, out, trials=trials)
+    if open_dashboard:
+        from mlcycle.ui import server
+
+        server.serve(folder, None, open_browser=True, console=out)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mlcycle.store._base import MonitoringHistory
 from mlcycle.exceptions import StoreError
+from mlcycle.store._base import MonitoringHistory
 from mlcycle.store.records import AlertEpisode, StoredAction, StoredReview, StoredWindow, utcnow
 from mlcycle.store.sql.encoding import dumps, loads
 from mlcycle.store.sql.tables import actions, alerts, reviews, status, windows
@@ -135,8 +135,11 @@ class SqlMonitoringHistory(MonitoringHistory):
     def start_action(self, actor: str, action: str, detail: dict[str, Any]) -> int:
         with self.engine.begin() as connection:
             done = connection.execute(
-                actions.insert().values(at=utcnow(), actor=actor, action=action, outcome="started", detail=dumps(detail))
+                actions.insert().values(
+                    at=utcnow(), actor=actor, action=action, outcome="started", detail=dumps(detail)
+                )
             )
+            assert done.inserted_primary_key is not None
             return int(done.inserted_primary_key[0])
 
     def end_action(self, action_id: int, outcome: str, detail: dict[str, Any]) -> None:
@@ -160,7 +163,9 @@ class SqlMonitoringHistory(MonitoringHistory):
         with self.engine.connect() as connection:
             rows = list(connection.execute(query).mappings())
         return [
-            StoredAction(r["id"], r["at"], r["actor"], r["action"], r["outcome"], loads(r["detail"]) or {}, r["ended_at"])
+            StoredAction(
+                r["id"], r["at"], r["actor"], r["action"], r["outcome"], loads(r["detail"]) or {}, r["ended_at"]
+            )
             for r in reversed(rows)
         ]
 

@@ -43,7 +43,7 @@ class ClientLeaderboard(Leaderboard):
         kind, _, name = query.sort.partition(":")
         direction = "DESC" if query.descending else "ASC"
         order = [f"attributes.start_time {direction}"] if kind == "trial" else [f"{kind}s.`{name}` {direction}"]
-        found = self._search(query, order + ["attributes.run_id ASC"])
+        found = self._search(query, [*order, "attributes.run_id ASC"])
         total = len(found)
         if kind != "trial":  # MLflow puts runs without the value first when ascending; the contract wants them last
             has = [r for r in found if name in getattr(r.data, f"{kind}s")]

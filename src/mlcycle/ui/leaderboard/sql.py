@@ -88,6 +88,7 @@ class SqlLeaderboard(Leaderboard):
             return Page([], 0, query)
         source, where = self._trials(query)
         kind, _, name = query.sort.partition(":")
+        order: list[Any]
         if kind == "trial":
             order = [runs.c.start_time.desc() if query.descending else runs.c.start_time]
         else:
@@ -232,4 +233,3 @@ def _trial(run_id: str, params: dict[str, str], metrics: dict[str, float], marks
         params=params,
         metrics=metrics,
     )
-
