@@ -200,5 +200,5 @@ def test_the_app_needs_one_use_case_or_a_root(fresh_dir: Path, tmp_path: Path) -
         create_app()
     with pytest.raises(UseCaseError, match="one use case"):
         create_app(fresh_dir, root=tmp_path)
-    with pytest.raises(UseCaseError, match="no mlcycle.yaml"):
+    with pytest.raises(UseCaseError, match=r"no mlcycle\.yaml"):
         create_app(root=tmp_path)
