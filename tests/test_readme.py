@@ -37,6 +37,9 @@ def test_every_readme_command_and_python_block_runs(tmp_path: Path, monkeypatch:
         if command.startswith("mlcycle serve"):
             _serve_for_real(shlex.split(command))
             continue
+        if command.startswith("mlcycle ui"):
+            _dashboard_for_real(shlex.split(command))
+            continue
         result = runner.invoke(app, shlex.split(command)[1:], catch_exceptions=False)
         assert result.exit_code == 0, f"{command}\n{result.output}\n{result.stderr}"
     for block in _blocks("python"):
@@ -52,3 +55,18 @@ def _serve_for_real(args: list[str]) -> None:
         status, body = post(port, "/predict", {"records": [{"date": "2011-09-01", "item": "85123A", "price": 2.55}]})
         assert status == 200 and body["predictions"], body
     assert free_port() > 0
+
+
+def _dashboard_for_real(args: list[str]) -> None:
+    """`ui` runs until stopped too: start it as shown (on a free port), load its overview, stop it."""
+    import sys
+    import urllib.request
+
+    from tests.servers import free_port, process_serving
+
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "mlcycle"), *args[1:], "--port", str(port)]
+    with process_serving(command, port):
+        folder = Path(args[args.index("--use-case") + 1]).resolve()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/uc/{folder.name}/", timeout=30) as answer:
+            assert answer.status == 200 and "Is it still worth it?" in answer.read().decode()
