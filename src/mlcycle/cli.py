@@ -166,12 +166,14 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to bind; 127.0.0.1 unless API keys exist.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes (they share the store and follow the alias).")] = 1,
+    ui: Annotated[bool, typer.Option("--ui", help="Also serve the dashboard at /ui, behind the same keys.")] = False,
 ) -> None:
     """The prediction microservice on the champion (FastAPI + uvicorn)."""
     from mlcycle.deploy import server
 
     uc = UseCase.load(use_case)
-    server.serve(uc.workspace, host=host, port=port, workers=workers, console=err)
+    factory = "mlcycle.ui.server:service_with_dashboard" if ui else "mlcycle.deploy.server:app_from_environment"
+    server.serve(uc.workspace, host=host, port=port, workers=workers, console=err, factory=factory)
 
 
 @app.command("ui")

@@ -202,3 +202,19 @@ def test_the_app_needs_one_use_case_or_a_root(fresh_dir: Path, tmp_path: Path) -
         create_app(fresh_dir, root=tmp_path)
     with pytest.raises(UseCaseError, match=r"no mlcycle\.yaml"):
         create_app(root=tmp_path)
+
+
+def test_the_service_carries_the_dashboard_at_ui(demoed: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlcycle.ui.server import service_with_dashboard
+
+    folder, _ = demoed
+    monkeypatch.setenv("MLCYCLE_USE_CASE", str(folder))
+    with TestClient(service_with_dashboard()) as client:  # the service's lifespan opens its log
+        assert client.get("/ui/", follow_redirects=False).headers["location"] == f"/ui/uc/{folder.name}/"
+        page = client.get(f"/ui/uc/{folder.name}/experiments").text
+        assert f'href="/ui/uc/{folder.name}/models"' in page and 'src="/ui/static-lib/plotly.min.js"' in page
+        assert not re.search(r'(?:href|src|action)="/(?!ui/)', page)  # every link stays inside the mount
+        assert client.get("/ui/static-lib/plotly.min.js").status_code == 200
+        records = [{"date": "2011-12-01", "item": "85123A", "price": 2.55}]
+        answer = client.post("/predict", json={"records": records})
+        assert answer.status_code == 200 and answer.json()["predictions"]  # the service goes on serving beside it

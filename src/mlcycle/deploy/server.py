@@ -32,7 +32,10 @@ def serve(
     port: int = 8080,
     workers: int = 1,
     console: Console | None = None,
+    factory: str = "mlcycle.deploy.server:app_from_environment",
 ) -> None:
+    """Serve the champion under uvicorn. ``factory`` names the app each worker builds (``module:function``):
+    layers above the service wrap it — ``mlcycle serve --ui`` mounts the dashboard at ``/ui``."""
     import uvicorn
 
     store = open_store(ws.state_dir)  # migrate once, before the workers
@@ -53,7 +56,7 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
     say(f"serving {ws.name} on http://{host}:{port} with {workers} worker(s)")
     uvicorn.run(
-        "mlcycle.deploy.server:app_from_environment",
+        factory,
         factory=True,
         host=host,
         port=port,

@@ -76,6 +76,7 @@ class Dashboard:
     def render(self, request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
         role = access.role_of(request)
         context.setdefault("site", None)
+        context.setdefault("base", base_of(request))
         context.setdefault("page", None)
         text = self.env.get_template(template).render(
             request=request,
@@ -144,7 +145,7 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
         if not board.portfolio:
-            return RedirectResponse(f"/uc/{next(iter(board.sites))}/", status_code=303)
+            return RedirectResponse(f"{base_of(request)}/uc/{next(iter(board.sites))}/", status_code=303)
         rows = []
         for site in board.sites.values():
             try:
@@ -156,8 +157,8 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
         return board.render(request, "portfolio.html.j2", rows=rows)
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/") -> Response:
-        return board.render(request, "login.html.j2", message="", next=_local(next))
+    def login_form(request: Request, next: str = "") -> Response:
+        return board.render(request, "login.html.j2", message="", next=_local(next or f"{base_of(request)}/"))
 
     @app.post("/login")
     def login(request: Request, key: str = Form(""), next: str = Form("/"), csrf: str = Form("")) -> Response:
@@ -173,7 +174,7 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")) -> Response:
         access.check_form(request, csrf)
-        response = RedirectResponse("/login", status_code=303)
+        response = RedirectResponse(f"{base_of(request)}/login", status_code=303)
         response.delete_cookie(KEY_COOKIE)
         return response
 
@@ -388,7 +389,7 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
             return {"promoted": result.promoted, "version": result.gate.version if result.gate is not None else None}
 
         job = board.jobs.submit(slug, site.store, viewer.actor, action, detail, work)
-        return RedirectResponse(f"/uc/{slug}/review?job={job.id}", status_code=303)
+        return RedirectResponse(f"{base_of(request)}/uc/{slug}/review?job={job.id}", status_code=303)
 
     @app.get("/api/uc/{slug}/jobs/{job_id}")
     def job_state(request: Request, slug: str, job_id: int) -> JSONResponse:
@@ -406,6 +407,11 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
         return {"status": "ok"}
 
     return app
+
+
+def base_of(request: Request) -> str:
+    """Where the dashboard is mounted: "" on its own, "/ui" inside the prediction service."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 def _local(target: str) -> str:

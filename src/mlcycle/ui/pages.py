@@ -267,7 +267,10 @@ def model_card(site: Site, version: ModelVersion) -> dict[str, Any]:
 def monitoring(site: Site) -> dict[str, Any]:
     windows = site.store.history.windows()
     labels, rows = heat_map(windows)
+    rule = site.use_case.spec.monitoring.performance
+    limit = None if rule is None else (rule.alert_above if rule.alert_above is not None else rule.alert_below)
     return {
+        "limit": limit,
         "windows": windows,
         "labels": labels,
         "drift_rows": rows,

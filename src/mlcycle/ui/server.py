@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import webbrowser
 from pathlib import Path
 
+from fastapi import FastAPI
 from rich.console import Console
 
 from mlcycle.ui import pages
@@ -39,3 +41,13 @@ def serve(
     if open_browser:
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def service_with_dashboard() -> FastAPI:
+    """The prediction service with the dashboard mounted at ``/ui`` (what each worker of ``mlcycle serve --ui``
+    builds). The dashboard checks the same keys, in the same store, as the service."""
+    from mlcycle.deploy.server import app_from_environment
+
+    service = app_from_environment()
+    service.mount("/ui", create_app(Path(os.environ["MLCYCLE_USE_CASE"])))
+    return service
