@@ -30,9 +30,11 @@ def _percent(value: Any, digits: int = 1) -> str:
     return f"{value:.{digits}%}"
 
 
-def environment(*, html: bool) -> jinja2.Environment:
+def environment(*, html: bool, templates: str = "report/templates") -> jinja2.Environment:
+    """Jinja2 over mlcycle's ``templates`` folder with the number, money and percent filters (the dashboard
+    uses its own folder, ``ui/templates``, with the same filters)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mlcycle", "report/templates"),
+        loader=jinja2.PackageLoader("mlcycle", templates),
         autoescape=html,
         trim_blocks=True,
         lstrip_blocks=True,

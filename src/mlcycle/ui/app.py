@@ -21,7 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from mlcycle._version import __version__
 from mlcycle.exceptions import MlcycleError, RequestRejected, UseCaseError
-from mlcycle.report.html import _money, _number, _percent
+from mlcycle.report import html
 from mlcycle.ui import access, pages
 from mlcycle.ui.access import CSRF_COOKIE, KEY_COOKIE, ROLE_COOKIE, ROLES
 from mlcycle.ui.jobs import Jobs
@@ -39,14 +39,8 @@ def plotly_js() -> Path:
 
 
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mlcycle", "ui/templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(number=_number, money=_money, percent=_percent, tojson_attr=_json_attr)
+    env = html.environment(html=True, templates="ui/templates")
+    env.filters.update(tojson_attr=_json_attr)
     env.globals.update(roles=ROLES, version=__version__)
     return env
 
