@@ -76,7 +76,7 @@ def test_the_leaderboard_is_mlflows_trials_paged_sorted_and_filtered(
     page = demo_client.get(f"/uc/{folder.name}/experiments?size=25").text
     assert f"{len(complete)} trials match the filters (complete trials only" in page and "today's process" in page
     everything = demo_client.get(f"/uc/{folder.name}/experiments?state=any").text
-    assert f"{len(runs)} trials ·" in everything and len(runs) > len(complete)
+    assert f"{len(runs)} trials ·" in everything
     best = complete.sort_values("metrics.net_value", ascending=False, na_position="last").iloc[0]
     first_row = page.split('name="run" value="')[1].split('"')[0]
     assert first_row == best["run_id"]  # the default view: best net value first

@@ -26,7 +26,7 @@ from mlcycle.exceptions import UsageError
 
 STATES = ("complete", "pruned", "failed")
 GATES = ("feasible", "infeasible")
-PAGE_SIZES = (25, 50, 100, 200)
+PAGE_SIZES = (10, 25, 50, 100, 200)
 
 
 @dataclass(frozen=True)
