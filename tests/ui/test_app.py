@@ -86,6 +86,10 @@ def test_the_leaderboard_is_mlflows_trials_paged_sorted_and_filtered(
     only = runs[runs["params.algorithm"] == "lightgbm"]
     filtered = demo_client.get(f"/uc/{folder.name}/experiments?algorithm=lightgbm&state=any").text
     assert f"{len(only)} trials match the filters" in filtered
+    parent = runs["tags.mlflow.parentRunId"].iloc[-1]  # the demo's first search; its retrain is another
+    one_search = demo_client.get(f"/uc/{folder.name}/experiments?state=any&search={parent}").text
+    assert f"{(runs['tags.mlflow.parentRunId'] == parent).sum()} trials match the filters" in one_search
+    assert '<label>search <select name="search">' in page  # the demo searched twice: the filter is offered
 
 
 def test_compare_shows_each_trial_side_by_side(demoed: tuple[Path, str], demo_client: TestClient) -> None:

@@ -201,6 +201,7 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
         variant: str | None = None,
         gate: str | None = None,
         state: str | None = None,
+        search: str | None = None,
         page: int = 1,
         size: int = 50,
     ) -> Response:
@@ -213,12 +214,14 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
             variant=variant or None,
             gate=gate or None,
             state=None if state == "any" else (state or "complete"),  # the best trials are judged on every fold
+            search=search or None,
             offset=(max(1, page) - 1) * size,
             limit=size if size in PAGE_SIZES else 50,
         )
         board_ = site.leaderboard()
         found = board_.page(query)
         algorithms, variants = board_.choices()
+        searches = {run: _search_label(i, name) for i, (run, name) in enumerate(board_.searches(), start=1)}
         d = site.use_case.spec
         return board.render(
             request,
@@ -232,6 +235,7 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
             baseline=board_.baseline(),
             algorithms=algorithms,
             variants=variants,
+            searches=searches,
             gates=GATES,
             states=STATES,
             sizes=PAGE_SIZES,
@@ -401,6 +405,14 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
         return {"status": "ok"}
 
     return app
+
+
+def _search_label(number: int, name: str) -> str:
+    """``search-20261201-223712`` → ``1 · 2026-12-01 22:37``: trial numbers restart in each search."""
+    stamp = name.removeprefix("search-")
+    if len(stamp) == 15 and stamp[8] == "-" and stamp.replace("-", "").isdigit():
+        return f"{number} · {stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
+    return f"{number} · {name}"
 
 
 def base_of(request: Request) -> str:

@@ -13,7 +13,8 @@ from mlcycle.ui.leaderboard.client import ClientLeaderboard
 
 
 def log_trials(uri: str, experiment: str, count: int, seed: int = 0) -> list[str]:
-    """``count`` trials with mlcycle's tags, params and metrics; every 7th was pruned (no metrics)."""
+    """``count`` trials with mlcycle's tags, params and metrics in two searches (the first 30, then the rest, as
+    a retrain would add); every 7th was pruned (no metrics)."""
     import time
 
     from mlflow.entities import Metric, Param, RunTag
@@ -24,7 +25,11 @@ def log_trials(uri: str, experiment: str, count: int, seed: int = 0) -> list[str
     experiment_id = found.experiment_id if found else client.create_experiment(experiment)
     rng = np.random.default_rng(seed)
     ids = []
+    search = client.create_run(experiment_id, run_name="search-a", tags={"mlcycle.kind": "search"}).info.run_id
     for number in range(count):
+        if number == 30:
+            search = client.create_run(experiment_id, run_name="search-b", tags={"mlcycle.kind": "search"}).info.run_id
+            client.log_batch(search, metrics=[Metric("mae", 0.1, 0, 0)])  # a search is not a trial: never listed
         run = client.create_run(experiment_id, run_name=f"trial-{number:03d}", tags={"mlcycle.kind": "trial"})
         pruned = number % 7 == 6
         now = int(time.time() * 1000)
@@ -51,11 +56,10 @@ def log_trials(uri: str, experiment: str, count: int, seed: int = 0) -> list[str
                 RunTag("mlcycle.state", "pruned" if pruned else "complete"),
                 RunTag("mlcycle.trial", str(number)),
                 RunTag("mlcycle.feasible", str(mae < 6).lower()),
+                RunTag("mlflow.parentRunId", search),
             ],
         )
         ids.append(run.info.run_id)
-    search = client.create_run(experiment_id, run_name="search", tags={"mlcycle.kind": "search"})
-    client.log_batch(search.info.run_id, metrics=[Metric("mae", 0.1, 0, 0)])  # not a trial: never listed
     return ids
 
 

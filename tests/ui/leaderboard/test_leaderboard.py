@@ -92,6 +92,16 @@ def test_compare_points_choices_and_baseline(board: Leaderboard, tracked: tuple[
     assert board.baseline() == {"mae": 7.5, "net_value": 0.0}
 
 
+def test_searches_are_listed_and_filter_the_trials(board: Leaderboard, tracked: tuple[str, list[str]]) -> None:
+    _, ids = tracked
+    searches = board.searches()
+    assert [name for _, name in searches] == ["search-a", "search-b"]
+    second = board.page(Query(search=searches[1][0], limit=200))
+    assert second.total == 15 and {t.run_id for t in second.trials} == set(ids[30:])
+    assert all(t.search == searches[1][0] for t in second.trials)
+    assert board.trials([ids[0]])[0].search == searches[0][0]
+
+
 def test_an_experiment_not_created_yet_is_empty(make_board: Callable[[Path], Leaderboard], tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 
@@ -99,6 +109,7 @@ def test_an_experiment_not_created_yet_is_empty(make_board: Callable[[Path], Lea
     board = make_board(tmp_path)
     assert isinstance(board, SqlLeaderboard)
     assert board.page(Query()).total == 0 and board.choices() == ([], []) and board.baseline() == {}
+    assert board.searches() == []
     assert board.points("mae", "net_value").xs == []
 
 

@@ -9,9 +9,10 @@ What every backend promises:
 
 - **Order** — by the sort column, missing values last whatever the direction, ties broken by
   the run id so pages never overlap or skip a trial.
-- **Filters** — algorithm, data variant, gate status (``feasible`` / ``infeasible``: the
-  search's constraints, i.e. the design's requirements, were met or not) and trial state
-  (``complete``, ``pruned``, ``failed``) combine with AND; ``total`` counts the filtered trials.
+- **Filters** — the search (its MLflow parent run), algorithm, data variant, gate status
+  (``feasible`` / ``infeasible``: the search's constraints, i.e. the design's requirements, were
+  met or not) and trial state (``complete``, ``pruned``, ``failed``) combine with AND; ``total``
+  counts the filtered trials.
 - **Reads only** — nothing is written; the trials are the ones MLflow tracked (``mlcycle.kind =
   trial``), read where MLflow keeps them, never from a copy.
 """
@@ -40,6 +41,7 @@ class Query:
     variant: str | None = None
     gate: str | None = None
     state: str | None = None
+    search: str | None = None  # the run id of one search (the trials' MLflow parent run)
     offset: int = 0
     limit: int = 50
 
@@ -68,6 +70,7 @@ class Trial:
     feasible: bool | None
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    search: str | None = None  # the run id of the search it belongs to (trial numbers restart in each search)
 
     @property
     def algorithm(self) -> str:
@@ -124,6 +127,10 @@ class Leaderboard(abc.ABC):
     @abc.abstractmethod
     def choices(self) -> tuple[list[str], list[str]]:
         """The algorithms and data variants the trials used, for the filters."""
+
+    @abc.abstractmethod
+    def searches(self) -> list[tuple[str, str]]:
+        """The experiment's searches as (run id, run name), oldest first — a retrain is a search of its own."""
 
     @abc.abstractmethod
     def baseline(self) -> dict[str, float]:

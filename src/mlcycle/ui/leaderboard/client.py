@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlcycle.ui.leaderboard._base import Leaderboard, Page, Points, Query, Trial
-from mlcycle.ui.leaderboard.sql import FEASIBLE, KIND, NUMBER, STATE, _trial
+from mlcycle.ui.leaderboard.sql import FEASIBLE, KIND, NUMBER, PARENT, STATE, _trial
 
 MAX_RESULTS = 50_000  # MLflow's own cap on one search
 
@@ -20,16 +20,19 @@ class ClientLeaderboard(Leaderboard):
         found = self.client.get_experiment_by_name(experiment)
         self.experiment_id = None if found is None else found.experiment_id
 
-    def _search(self, query: Query | None, order_by: list[str] | None = None, limit: int = MAX_RESULTS) -> list[Any]:
+    def _search(
+        self, query: Query | None, order_by: list[str] | None = None, limit: int = MAX_RESULTS, kind: str = "trial"
+    ) -> list[Any]:
         if self.experiment_id is None:
             return []
-        filters = [f"tags.`{KIND}` = 'trial'"]
+        filters = [f"tags.`{KIND}` = '{kind}'"]
         if query is not None:
             for clause, value in (
                 ("params.algorithm", query.algorithm),
                 ("params.variant", query.variant),
                 (f"tags.`{STATE}`", query.state),
                 (f"tags.`{FEASIBLE}`", None if query.gate is None else str(query.gate == "feasible").lower()),
+                (f"tags.`{PARENT}`", query.search),
             ):
                 if value is not None:
                     filters.append(f"{clause} = '{value.replace(chr(39), '')}'")
@@ -76,6 +79,10 @@ class ClientLeaderboard(Leaderboard):
             sorted({r.data.params.get("variant", "") for r in found} - {""}),
         )
 
+    def searches(self) -> list[tuple[str, str]]:
+        found = self._search(None, ["attributes.start_time ASC", "attributes.run_id ASC"], kind="search")
+        return [(r.info.run_id, r.info.run_name or r.info.run_id[:8]) for r in found]
+
     def baseline(self) -> dict[str, float]:
         latest = self._search(None, ["attributes.start_time DESC"], limit=1)
         if not latest:
@@ -85,5 +92,5 @@ class ClientLeaderboard(Leaderboard):
 
 
 def _from_run(run: Any) -> Trial:
-    marks = {k: v for k, v in run.data.tags.items() if k in (KIND, STATE, FEASIBLE, NUMBER)}
+    marks = {k: v for k, v in run.data.tags.items() if k in (KIND, STATE, FEASIBLE, NUMBER, PARENT)}
     return _trial(run.info.run_id, dict(run.data.params), {k: float(v) for k, v in run.data.metrics.items()}, marks)

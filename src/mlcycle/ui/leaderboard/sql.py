@@ -25,6 +25,7 @@ runs = sa.table(
     sa.column("experiment_id"),
     sa.column("lifecycle_stage"),
     sa.column("start_time"),
+    sa.column("name"),
 )
 experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"), sa.column("lifecycle_stage"))
 latest_metrics = sa.table("latest_metrics", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
@@ -32,6 +33,7 @@ params = sa.table("params", sa.column("run_uuid"), sa.column("key"), sa.column("
 tags = sa.table("tags", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
 
 KIND, STATE, FEASIBLE, NUMBER = "mlcycle.kind", "mlcycle.state", "mlcycle.feasible", "mlcycle.trial"
+PARENT = "mlflow.parentRunId"
 
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
@@ -75,6 +77,7 @@ class SqlLeaderboard(Leaderboard):
             (params, "variant", query.variant),
             (tags, STATE, query.state),
             (tags, FEASIBLE, None if query.gate is None else str(query.gate == "feasible").lower()),
+            (tags, PARENT, query.search),
         ):
             if value is not None:
                 alias = table.alias(f"f_{key.replace('.', '_')}")
@@ -133,7 +136,7 @@ class SqlLeaderboard(Leaderboard):
         )
         tag_rows = connection.execute(
             sa.select(tags.c.run_uuid, tags.c.key, tags.c.value).where(
-                tags.c.run_uuid.in_(wanted), tags.c.key.in_([KIND, STATE, FEASIBLE, NUMBER])
+                tags.c.run_uuid.in_(wanted), tags.c.key.in_([KIND, STATE, FEASIBLE, NUMBER, PARENT])
             )
         )
         metrics: dict[str, dict[str, float]] = {i: {} for i in wanted}
@@ -198,6 +201,23 @@ class SqlLeaderboard(Leaderboard):
             rows = list(connection.execute(select))
         return sorted(v for k, v in rows if k == "algorithm"), sorted(v for k, v in rows if k == "variant")
 
+    def searches(self) -> list[tuple[str, str]]:
+        if self.experiment_id is None:
+            return []
+        kind = tags.alias("kind")
+        select = (
+            sa.select(runs.c.run_uuid, runs.c.name)
+            .select_from(
+                runs.join(
+                    kind, sa.and_(kind.c.run_uuid == runs.c.run_uuid, kind.c.key == KIND, kind.c.value == "search")
+                )
+            )
+            .where(runs.c.experiment_id == self.experiment_id, runs.c.lifecycle_stage == "active")
+            .order_by(runs.c.start_time, runs.c.run_uuid)
+        )
+        with self.engine.connect() as connection:
+            return [(run, name or run[:8]) for run, name in connection.execute(select)]
+
     def baseline(self) -> dict[str, float]:
         if self.experiment_id is None:
             return {}
@@ -232,4 +252,5 @@ def _trial(run_id: str, params: dict[str, str], metrics: dict[str, float], marks
         feasible=None if feasible is None else feasible == "true",
         params=params,
         metrics=metrics,
+        search=marks.get(PARENT),
     )
