@@ -44,6 +44,7 @@ class Site:
     _store: Store | None = None
     _access: Access | None = None
     _card: tuple[tuple[float, ...], DesignCard, list[DataIssue]] | None = None
+    _leaderboard: tuple[str, Leaderboard] | None = None
     _profiles: dict[str, Profile | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,8 +74,11 @@ class Site:
         return Tracker(uc.state_dir, uc.name)
 
     def leaderboard(self) -> Leaderboard:
+        """One leaderboard per experiment for the app's life: it remembers what changes only with new runs."""
         uc = self.use_case
-        return open_leaderboard(tracking_uri(uc.state_dir), uc.name)
+        if self._leaderboard is None or self._leaderboard[0] != uc.name:
+            self._leaderboard = (uc.name, open_leaderboard(tracking_uri(uc.state_dir), uc.name))
+        return self._leaderboard[1]
 
     def design_card(self) -> tuple[DesignCard, list[DataIssue]]:
         """The design card and the data check, computed again only when the design or the data changes."""

@@ -126,3 +126,21 @@ def test_an_experiment_not_created_yet_is_empty(make_board: Callable[[Path], Lea
 def test_a_bad_query_is_named(bad: dict[str, object], named: str) -> None:
     with pytest.raises(UsageError, match=named):
         Query(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", [SqlLeaderboard, ClientLeaderboard])
+def test_a_board_opened_before_the_search_sees_every_new_trial(backend: type[Leaderboard], tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from tests.ui.leaderboard.conftest import log_trials
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).search_experiments()  # the store exists, the experiment not yet
+    board = backend(uri, "later")  # type: ignore[call-arg]
+    assert board.page(Query()).total == 0 and board.choices() == ([], []) and board.searches() == []
+    log_trials(uri, "later", 4)
+    assert board.page(Query()).total == 4 and board.choices()[0] == ["lightgbm", "random_forest", "ridge"]
+    assert board.baseline() == {"mae": 7.5, "net_value": 0.0} and len(board.searches()) == 1
+    log_trials(uri, "later", 2, seed=1)  # a second search: what the board remembered is read again
+    assert board.page(Query()).total == 6 and board.page(Query(algorithm="ridge")).total == 2
+    assert len(board.searches()) == 2

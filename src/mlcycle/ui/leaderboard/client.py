@@ -17,12 +17,15 @@ class ClientLeaderboard(Leaderboard):
         from mlflow.tracking import MlflowClient
 
         self.client = MlflowClient(tracking_uri=uri)
-        found = self.client.get_experiment_by_name(experiment)
-        self.experiment_id = None if found is None else found.experiment_id
+        self.experiment = experiment
+        self.experiment_id: str | None = None
 
     def _search(
         self, query: Query | None, order_by: list[str] | None = None, limit: int = MAX_RESULTS, kind: str = "trial"
     ) -> list[Any]:
+        if self.experiment_id is None:  # looked for on each call until it exists (nothing searched yet)
+            found = self.client.get_experiment_by_name(self.experiment)
+            self.experiment_id = None if found is None else found.experiment_id
         if self.experiment_id is None:
             return []
         filters = [f"tags.`{KIND}` = '{kind}'"]

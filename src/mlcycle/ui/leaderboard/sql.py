@@ -12,8 +12,8 @@ MLflow's own ``search_runs`` on the same store, so a change in MLflow shows up t
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -25,6 +25,7 @@ runs = sa.table(
     sa.column("experiment_id"),
     sa.column("lifecycle_stage"),
     sa.column("start_time"),
+    sa.column("end_time"),
     sa.column("name"),
 )
 experiments = sa.table("experiments", sa.column("experiment_id"), sa.column("name"), sa.column("lifecycle_stage"))
@@ -35,6 +36,7 @@ tags = sa.table("tags", sa.column("run_uuid"), sa.column("key"), sa.column("valu
 KIND, STATE, FEASIBLE, NUMBER = "mlcycle.kind", "mlcycle.state", "mlcycle.feasible", "mlcycle.trial"
 PARENT = "mlflow.parentRunId"
 
+T = TypeVar("T")
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
 
@@ -54,14 +56,37 @@ class SqlLeaderboard(Leaderboard):
     def __init__(self, uri: str, experiment: str) -> None:
         self.engine = engine_for(uri)
         self.experiment = experiment
+        self.experiment_id: int | None = None
+        self._resolve()
+        self._memo: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
+
+    def _resolve(self) -> int | None:
+        """The experiment's id; while it does not exist yet (nothing searched), it is looked for again on each
+        call, so a dashboard started before the first search shows its trials once there are some."""
+        if self.experiment_id is None:
+            with self.engine.connect() as connection:
+                self.experiment_id = connection.execute(
+                    sa.select(experiments.c.experiment_id).where(
+                        experiments.c.name == self.experiment, experiments.c.lifecycle_stage == "active"
+                    )
+                ).scalar_one_or_none()
+        return self.experiment_id
+
+    def _remembered(self, key: Hashable, compute: Callable[[sa.Connection], T]) -> T:
+        """``compute``'s answer, computed again only when the experiment changed — a run was added, ended or
+        deleted — since it was last asked (one scan of the experiment's runs instead of a join over every
+        trial). A trial's params, metrics and tags are logged before its run ends, so nothing is missed."""
+        stamp_query = sa.select(sa.func.count(), sa.func.max(runs.c.start_time), sa.func.max(runs.c.end_time)).where(
+            runs.c.experiment_id == self.experiment_id, runs.c.lifecycle_stage == "active"
+        )
         with self.engine.connect() as connection:
-            found = connection.execute(
-                sa.select(experiments.c.experiment_id).where(
-                    experiments.c.name == experiment, experiments.c.lifecycle_stage == "active"
-                )
-            ).scalar_one_or_none()
-        # An experiment not created yet simply has no trials: the page says what to run.
-        self.experiment_id = found
+            stamp = tuple(connection.execute(stamp_query).one())
+            known = self._memo.get(key)
+            if known is not None and known[0] == stamp:
+                return known[1]
+            value = compute(connection)
+        self._memo[key] = (stamp, value)
+        return value
 
     # ── the filtered set of trials, as a FROM clause and a WHERE ──────────────────────
     def _trials(self, query: Query | None) -> tuple[Any, list[Any]]:
@@ -87,7 +112,7 @@ class SqlLeaderboard(Leaderboard):
         return source, where
 
     def page(self, query: Query) -> Page:
-        if self.experiment_id is None:
+        if self._resolve() is None:
             return Page([], 0, query)
         source, where = self._trials(query)
         kind, _, name = query.sort.partition(":")
@@ -109,9 +134,10 @@ class SqlLeaderboard(Leaderboard):
         )
         counted, count_where = self._trials(query)
         count_query = sa.select(sa.func.count()).select_from(counted).where(*count_where)
+        filters = (query.algorithm, query.variant, query.gate, query.state, query.search)
+        total = self._remembered(("count", filters), lambda c: int(c.execute(count_query).scalar_one()))
         with self.engine.connect() as connection:
             ids = list(connection.execute(ids_query).scalars())
-            total = int(connection.execute(count_query).scalar_one())
             trials = self._read(connection, ids)
         return Page(trials, total, query)
 
@@ -156,7 +182,7 @@ class SqlLeaderboard(Leaderboard):
 
     def points(self, x: str, y: str, query: Query | None = None) -> Points:
         found = Points(x, y, [], [], [], [], [])
-        if self.experiment_id is None:
+        if self._resolve() is None:
             return found
         source, where = self._trials(query)
         mx, my, algorithm, number = (
@@ -187,7 +213,7 @@ class SqlLeaderboard(Leaderboard):
         return found
 
     def choices(self) -> tuple[list[str], list[str]]:
-        if self.experiment_id is None:
+        if self._resolve() is None:
             return [], []
         source, where = self._trials(None)
         chosen = params.alias("chosen")
@@ -197,12 +223,11 @@ class SqlLeaderboard(Leaderboard):
             .where(*where, chosen.c.key.in_(["algorithm", "variant"]))
             .distinct()
         )
-        with self.engine.connect() as connection:
-            rows = list(connection.execute(select))
+        rows = self._remembered("choices", lambda connection: list(connection.execute(select)))
         return sorted(v for k, v in rows if k == "algorithm"), sorted(v for k, v in rows if k == "variant")
 
     def searches(self) -> list[tuple[str, str]]:
-        if self.experiment_id is None:
+        if self._resolve() is None:
             return []
         kind = tags.alias("kind")
         select = (
@@ -215,14 +240,16 @@ class SqlLeaderboard(Leaderboard):
             .where(runs.c.experiment_id == self.experiment_id, runs.c.lifecycle_stage == "active")
             .order_by(runs.c.start_time, runs.c.run_uuid)
         )
-        with self.engine.connect() as connection:
-            return [(run, name or run[:8]) for run, name in connection.execute(select)]
+        return self._remembered(
+            "searches", lambda connection: [(run, name or run[:8]) for run, name in connection.execute(select)]
+        )
 
     def baseline(self) -> dict[str, float]:
-        if self.experiment_id is None:
+        if self._resolve() is None:
             return {}
         source, where = self._trials(None)
-        with self.engine.connect() as connection:
+
+        def read(connection: sa.Connection) -> dict[str, float]:
             latest = connection.execute(
                 sa.select(runs.c.run_uuid).select_from(source).where(*where).order_by(runs.c.start_time.desc()).limit(1)
             ).scalar_one_or_none()
@@ -234,6 +261,8 @@ class SqlLeaderboard(Leaderboard):
                 )
             )
             return {key.removeprefix("baseline_"): float(value) for key, value in rows}
+
+        return self._remembered("baseline", read)
 
 
 def _int(value: str | None) -> int | None:
