@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -222,3 +224,43 @@ def test_the_service_carries_the_dashboard_at_ui(demoed: tuple[Path, str], monke
         records = [{"date": "2011-12-01", "item": "85123A", "price": 2.55}]
         answer = client.post("/predict", json={"records": records})
         assert answer.status_code == 200 and answer.json()["predictions"]  # the service goes on serving beside it
+
+
+def test_a_long_history_shows_its_latest_year_in_the_tables(fresh_dir: Path, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    from mlcycle.store import StoredWindow
+
+    folder = tmp_path / "long"
+    shutil.copytree(fresh_dir, folder, ignore=shutil.ignore_patterns(".mlcycle"))
+    store = open_store(mlcycle.UseCase.load(folder).state_dir)
+    for i in range(60):
+        start = datetime(2020, 1, 6) + timedelta(days=7 * i)
+        drift = [{"column": "price", "statistic": "wasserstein", "value": 0.01 * i, "threshold": 0.1, "level": "ok"}]
+        values = dict(metric="mae", metric_value=1.0, baseline_metric_value=1.0, realised_value=100.0 + i)
+        store.history.save_window(
+            StoredWindow(
+                start,
+                start + timedelta(days=7),
+                datetime(2026, 1, 1),
+                "1",
+                10,
+                10,
+                **values,  # type: ignore[arg-type]
+                estimated_value=90.0,
+                validated_value=95.0,
+                latency_p95_ms=1.0,
+                error_rate=0.0,
+                drifted=0,
+                details={"drift": drift},
+            )
+        )
+    client = TestClient(create_app(folder))
+    page = client.get("/uc/long/monitoring").text
+    assert "the latest 52 of 60 windows" in page and 'href="?every=1"' in page
+    heat = page.split('id="drift"')[1].split("</table>")[0]
+    assert heat.count("/monitoring/drift?window=") == 52 and "06 Jan" not in heat  # the oldest weeks left out
+    money = re.search(r'id="chart-money" data-chart="([^"]+)"', page)
+    assert money is not None and len(json.loads(html.unescape(money.group(1)))["data"][0]["y"]) == 60  # all 60
+    every = client.get("/uc/long/monitoring?every=1").text
+    assert every.split('id="drift"')[1].split("</table>")[0].count("/monitoring/drift?window=") == 60

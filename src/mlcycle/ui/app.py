@@ -284,11 +284,10 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
         )
 
     @app.get("/uc/{slug}/monitoring", response_class=HTMLResponse)
-    def monitoring(request: Request, slug: str) -> Response:
+    def monitoring(request: Request, slug: str, every: int = 0) -> Response:
         site, viewer = viewed(request, slug)
-        return board.render(
-            request, "monitoring.html.j2", site=site, viewer=viewer, page="monitoring", **pages.monitoring(site)
-        )
+        found = pages.monitoring(site, every=bool(every))
+        return board.render(request, "monitoring.html.j2", site=site, viewer=viewer, page="monitoring", **found)
 
     @app.get("/uc/{slug}/monitoring/drift", response_class=HTMLResponse)
     def drift(request: Request, slug: str, window: int, column: str) -> Response:

@@ -268,14 +268,22 @@ def model_card(site: Site, version: ModelVersion) -> dict[str, Any]:
 
 
 # ── monitoring ───────────────────────────────────────────────────────────────────────
-def monitoring(site: Site) -> dict[str, Any]:
+TABLE_WINDOWS = 52  # a year of weekly windows in the tables by default; the charts always draw every window
+
+
+def monitoring(site: Site, *, every: bool = False) -> dict[str, Any]:
+    """Every window for the charts; the latest ``TABLE_WINDOWS`` in the window table and the drift heat map
+    unless ``every`` (a heat map 500 windows wide is read by nobody, and costs half a second to draw)."""
     windows = site.store.history.windows()
-    labels, rows = heat_map(windows)
+    shown = windows if every else windows[-TABLE_WINDOWS:]
+    labels, rows = heat_map(shown)
     rule = site.use_case.spec.monitoring.performance
     limit = None if rule is None else (rule.alert_above if rule.alert_above is not None else rule.alert_below)
     return {
         "limit": limit,
         "windows": windows,
+        "shown": shown,
+        "hidden": len(windows) - len(shown),
         "labels": labels,
         "drift_rows": rows,
         "alerts": site.store.history.alerts(),
