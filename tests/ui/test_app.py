@@ -79,11 +79,12 @@ def test_the_leaderboard_is_mlflows_trials_paged_sorted_and_filtered(
     assert f"{len(complete)} trials match the filters (complete trials only" in page and "today's process" in page
     everything = demo_client.get(f"/uc/{folder.name}/experiments?state=any").text
     assert f"{len(runs)} trials ·" in everything
-    best = complete.sort_values("metrics.net_value", ascending=False, na_position="last").iloc[0]
+    # ties (Optuna may propose the same params twice) are broken by run id, as the leaderboard's contract says
+    best = complete.sort_values(["metrics.net_value", "run_id"], ascending=[False, True], na_position="last").iloc[0]
     first_row = page.split('name="run" value="')[1].split('"')[0]
     assert first_row == best["run_id"]  # the default view: best net value first
     by_mae = demo_client.get(f"/uc/{folder.name}/experiments?sort=metric:mae&desc=0&state=any").text
-    lowest = runs.sort_values("metrics.mae", na_position="last").iloc[0]["run_id"]
+    lowest = runs.sort_values(["metrics.mae", "run_id"], na_position="last").iloc[0]["run_id"]
     assert by_mae.split('name="run" value="')[1].split('"')[0] == lowest
     only = runs[runs["params.algorithm"] == "lightgbm"]
     filtered = demo_client.get(f"/uc/{folder.name}/experiments?algorithm=lightgbm&state=any").text
