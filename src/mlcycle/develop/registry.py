@@ -48,9 +48,13 @@ def register(
 
 def gate_figures(tracker: Tracker, name: str, version: str) -> dict[str, float]:
     """The figures the gate measured for a version (validated money, latency…), from its tag."""
+    return figures_of(tracker.client.get_model_version(name, version).tags)
+
+
+def figures_of(tags: Mapping[str, str]) -> dict[str, float]:
+    """The gate's figures in a model version's tags (empty for a version registered without the gate)."""
     import json
 
-    tags = tracker.client.get_model_version(name, version).tags
     return dict(json.loads(tags.get(f"{TAG}gate", "{}")).get("figures", {}))
 
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import getpass
 import hmac
-import secrets
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from mlcycle.exceptions import RequestRejected
-from mlcycle.store import Store
+from mlcycle.store import ApiKey, Store
 
 KEY_COOKIE = "mlcycle_key"
 CSRF_COOKIE = "mlcycle_csrf"
@@ -55,6 +54,7 @@ class Access:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._any: tuple[bool, float] | None = None
+        self._keys: dict[str, tuple[ApiKey | None, float]] = {}
 
     def open(self) -> bool:
         """True when the use case has no active key: anyone who reaches 127.0.0.1 may look and act."""
@@ -68,11 +68,19 @@ class Access:
         if self.open():
             return Viewer(f"local user {getpass.getuser()}", admin=True, signed_in=False)
         secret = secret_of(request)
-        key = self.store.keys.find(secret) if secret else None
+        key = self._find(secret) if secret else None
         if key is None:
             raise RequestRejected(401, "sign in with an API key (any scope may view; actions need admin)")
         actor = f"key {key.id}" + (f" ({key.note})" if key.note else "")
         return Viewer(actor, admin=key.scope == "admin", signed_in=True)
+
+    def _find(self, secret: str) -> ApiKey | None:
+        now = time.monotonic()
+        known = self._keys.get(secret)
+        if known is None or now - known[1] > CACHE_SECONDS:
+            known = (self.store.keys.find(secret), now)
+            self._keys[secret] = known
+        return known[0]
 
     def admin(self, request: Request) -> Viewer:
         viewer = self.viewer(request)
@@ -84,6 +92,7 @@ class Access:
 
     def forget(self) -> None:
         self._any = None
+        self._keys.clear()
 
 
 def csrf_token(request: Request) -> str:
@@ -99,10 +108,6 @@ def check_form(request: Request, token: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not token or not hmac.compare_digest(cookie, token):
         raise RequestRejected(403, "the form's token is missing or stale: reload the page and try again")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def role_of(request: Request) -> str:

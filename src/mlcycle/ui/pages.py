@@ -45,6 +45,7 @@ class Site:
     _access: Access | None = None
     _card: tuple[tuple[float, ...], DesignCard, list[DataIssue]] | None = None
     _leaderboard: tuple[str, Leaderboard] | None = None
+    _tracker: tuple[str, Tracker] | None = None
     _profiles: dict[str, Profile | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,8 +71,11 @@ class Site:
 
     @property
     def tracker(self) -> Tracker:
+        """One MLflow client per experiment for the app's life (a page reads the registry several times)."""
         uc = self.use_case
-        return Tracker(uc.state_dir, uc.name)
+        if self._tracker is None or self._tracker[0] != uc.name:
+            self._tracker = (uc.name, Tracker(uc.state_dir, uc.name))
+        return self._tracker[1]
 
     def leaderboard(self) -> Leaderboard:
         """One leaderboard per experiment for the app's life: it remembers what changes only with new runs."""
@@ -146,16 +150,19 @@ def health(store: Store, hours: float = 1.0) -> dict[str, Any]:
     }
 
 
+def _champion(site: Site, champion: str | None) -> tuple[datetime | None, float | None]:
+    """Since when the champion serves and its validated net value, from one read of its registry version."""
+    if champion is None:
+        return None, None
+    version = site.tracker.client.get_model_version(site.use_case.name, champion)
+    since = _when(version.last_updated_timestamp or version.creation_timestamp)
+    return since, registry.figures_of(version.tags).get("net_value")
+
+
 def overview(site: Site) -> dict[str, Any]:
-    uc = site.use_case
-    status = uc.status()
+    status = site.use_case.status()
     windows = site.store.history.windows()
-    champion_since = None
-    validated = None
-    if status.champion is not None:
-        version = site.tracker.client.get_model_version(uc.name, status.champion)
-        champion_since = _when(version.last_updated_timestamp or version.creation_timestamp)
-        validated = registry.gate_figures(site.tracker, uc.name, status.champion).get("net_value")
+    champion_since, validated = _champion(site, status.champion)
     realised = [w.realised_value for w in windows]
     known = [v for v in realised if v is not None]
     return {
@@ -177,13 +184,10 @@ def portfolio_row(site: Site) -> dict[str, Any]:
     """One use case's line in the portfolio: verdict, champion, the three money figures, alerts, last review."""
     status = site.use_case.status()
     windows = site.store.history.windows(last=1)
-    validated = None
-    if status.champion is not None:
-        validated = registry.gate_figures(site.tracker, site.use_case.name, status.champion).get("net_value")
     return {
         "status": status,
         "estimate": (status.design or {}).get("estimated_added_value_per_period"),
-        "validated": validated,
+        "validated": _champion(site, status.champion)[1],
         "realised": windows[0].realised_value if windows else None,
     }
 

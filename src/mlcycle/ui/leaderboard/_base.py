@@ -25,6 +25,9 @@ from dataclasses import dataclass, field, replace
 
 from mlcycle.exceptions import UsageError
 
+# The tags mlcycle's tracker writes on each trial run (develop/tracking.py), and MLflow's own parent link.
+KIND, STATE, FEASIBLE, NUMBER = "mlcycle.kind", "mlcycle.state", "mlcycle.feasible", "mlcycle.trial"
+PARENT = "mlflow.parentRunId"
 STATES = ("complete", "pruned", "failed")
 GATES = ("feasible", "infeasible")
 PAGE_SIZES = (10, 25, 50, 100, 200)
@@ -135,3 +138,25 @@ class Leaderboard(abc.ABC):
     @abc.abstractmethod
     def baseline(self) -> dict[str, float]:
         """Today's process on the same folds (the ``baseline_<metric>`` figures of the latest trial), by metric."""
+
+
+def number_of(value: str | None) -> int | None:
+    """A trial's number from its tag (None when missing or not a number)."""
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def trial_from(run_id: str, params: dict[str, str], metrics: dict[str, float], marks: dict[str, str]) -> Trial:
+    """A trial from what MLflow keeps of its run; ``marks`` are its mlcycle tags (and its parent run)."""
+    feasible = marks.get(FEASIBLE)
+    return Trial(
+        run_id=run_id,
+        number=number_of(marks.get(NUMBER)),
+        state=marks.get(STATE),
+        feasible=None if feasible is None else feasible == "true",
+        params=params,
+        metrics=metrics,
+        search=marks.get(PARENT),
+    )

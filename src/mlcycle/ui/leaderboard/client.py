@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlcycle.ui.leaderboard._base import Leaderboard, Page, Points, Query, Trial
-from mlcycle.ui.leaderboard.sql import FEASIBLE, KIND, NUMBER, PARENT, STATE, _trial
+from mlcycle.ui.leaderboard._base import (
+    FEASIBLE,
+    KIND,
+    NUMBER,
+    PARENT,
+    STATE,
+    Leaderboard,
+    Page,
+    Points,
+    Query,
+    Trial,
+    trial_from,
+)
 
 MAX_RESULTS = 50_000  # MLflow's own cap on one search
 
@@ -96,4 +107,4 @@ class ClientLeaderboard(Leaderboard):
 
 def _from_run(run: Any) -> Trial:
     marks = {k: v for k, v in run.data.tags.items() if k in (KIND, STATE, FEASIBLE, NUMBER, PARENT)}
-    return _trial(run.info.run_id, dict(run.data.params), {k: float(v) for k, v in run.data.metrics.items()}, marks)
+    return trial_from(run.info.run_id, dict(run.data.params), {k: float(v) for k, v in run.data.metrics.items()}, marks)

@@ -17,7 +17,20 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from mlcycle.ui.leaderboard._base import Leaderboard, Page, Points, Query, Trial
+from mlcycle.ui.leaderboard._base import (
+    FEASIBLE,
+    KIND,
+    NUMBER,
+    PARENT,
+    STATE,
+    Leaderboard,
+    Page,
+    Points,
+    Query,
+    Trial,
+    number_of,
+    trial_from,
+)
 
 runs = sa.table(
     "runs",
@@ -33,8 +46,6 @@ latest_metrics = sa.table("latest_metrics", sa.column("run_uuid"), sa.column("ke
 params = sa.table("params", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
 tags = sa.table("tags", sa.column("run_uuid"), sa.column("key"), sa.column("value"))
 
-KIND, STATE, FEASIBLE, NUMBER = "mlcycle.kind", "mlcycle.state", "mlcycle.feasible", "mlcycle.trial"
-PARENT = "mlflow.parentRunId"
 
 T = TypeVar("T")
 _engines: dict[str, sa.Engine] = {}
@@ -114,7 +125,8 @@ class SqlLeaderboard(Leaderboard):
     def page(self, query: Query) -> Page:
         if self._resolve() is None:
             return Page([], 0, query)
-        source, where = self._trials(query)
+        filtered, where = self._trials(query)
+        source = filtered
         kind, _, name = query.sort.partition(":")
         order: list[Any]
         if kind == "trial":
@@ -132,8 +144,7 @@ class SqlLeaderboard(Leaderboard):
             .limit(query.limit)
             .offset(query.offset)
         )
-        counted, count_where = self._trials(query)
-        count_query = sa.select(sa.func.count()).select_from(counted).where(*count_where)
+        count_query = sa.select(sa.func.count()).select_from(filtered).where(*where)
         filters = (query.algorithm, query.variant, query.gate, query.state, query.search)
         total = self._remembered(("count", filters), lambda c: int(c.execute(count_query).scalar_one()))
         with self.engine.connect() as connection:
@@ -175,7 +186,7 @@ class SqlLeaderboard(Leaderboard):
         for run, key, value in tag_rows:
             marks[run][key] = value
         return [
-            _trial(run, values[run], metrics[run], marks[run])
+            trial_from(run, values[run], metrics[run], marks[run])
             for run in wanted
             if not only_trials or marks[run].get(KIND) == "trial"
         ]
@@ -206,7 +217,7 @@ class SqlLeaderboard(Leaderboard):
         with self.engine.connect() as connection:
             for run, num, alg, vx, vy in connection.execute(select):
                 found.run_ids.append(run)
-                found.numbers.append(_int(num))
+                found.numbers.append(number_of(num))
                 found.algorithms.append(alg or "")
                 found.xs.append(float(vx))
                 found.ys.append(float(vy))
@@ -263,23 +274,3 @@ class SqlLeaderboard(Leaderboard):
             return {key.removeprefix("baseline_"): float(value) for key, value in rows}
 
         return self._remembered("baseline", read)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return None if value is None else int(value)
-    except ValueError:
-        return None
-
-
-def _trial(run_id: str, params: dict[str, str], metrics: dict[str, float], marks: dict[str, str]) -> Trial:
-    feasible = marks.get(FEASIBLE)
-    return Trial(
-        run_id=run_id,
-        number=_int(marks.get(NUMBER)),
-        state=marks.get(STATE),
-        feasible=None if feasible is None else feasible == "true",
-        params=params,
-        metrics=metrics,
-        search=marks.get(PARENT),
-    )
