@@ -185,12 +185,35 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
         )
         scored = pd.read_csv(loop.folder / "scored.csv")
         assert len(scored) == len(latest), out
+    _dashboard(loop.folder, ids[0])
     if case.extra.get("retrain"):
         out = loop.run("retrain", "--trials", "2", exit_code={0, 1})
         assert "retrained on" in out, out
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────
+def _dashboard(folder: Path, request_id: str) -> None:
+    """Every page of `mlcycle ui` on this use case after its loop, a drift click-through and one decision."""
+    from fastapi.testclient import TestClient
+
+    from mlcycle.ui import create_app
+
+    client = TestClient(create_app(folder))
+    base = f"/uc/{folder.name}"
+    for page in ("/", "/design", "/experiments", "/experiments?state=any", "/models", "/monitoring", "/review"):
+        answer = client.get(base + page)
+        assert answer.status_code == 200, f"{page}: {answer.status_code}\n{answer.text[-3000:]}"
+    assert "No registered version yet" not in client.get(f"{base}/models").text
+    cell = re.search(
+        r'href="([^"]+/monitoring/drift\?window=\d+&amp;column=[^"]+)"', client.get(f"{base}/monitoring").text
+    )
+    assert cell is not None, "the monitoring page has no drift cell to click"
+    detail = client.get(cell.group(1).replace("&amp;", "&"))
+    assert detail.status_code == 200 and "Drift of " in detail.text, detail.text[-3000:]
+    decision = client.get(f"{base}/decisions", params={"request_id": request_id}).text
+    assert f"Prediction {request_id}" in decision, decision[-3000:]
+
+
 def _labels(uc: mlcycle.UseCase) -> set[Any]:
     if uc.spec.task != "classification":
         return set()
