@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -50,9 +54,11 @@ def process_serving(
 
 
 @contextlib.contextmanager
-def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """`mlcycle serve` on a free port."""
-    port = free_port()
+def running(
+    folder: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`mlcycle serve` on a free port (or ``port``), with ``env`` added to this process's environment."""
+    port = port or free_port()
     command = [
         str(Path(sys.executable).parent / "mlcycle"),
         "serve",
@@ -63,7 +69,7 @@ def running(folder: Path, workers: int = 1) -> Iterator[tuple[int, subprocess.Po
         "--workers",
         str(workers),
     ]
-    with process_serving(command, port) as process:
+    with process_serving(command, port, env={**os.environ, **env} if env else None) as process:
         yield port, process
 
 
@@ -78,3 +84,72 @@ def post(port: int, path: str, body: Any) -> tuple[int, Any]:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def children(pid: int) -> set[int]:
+    """The process ids of ``pid``'s children (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (``initdb`` + ``pg_ctl`` on a temporary folder and port), so a test
+    may stop it and start it again — never the machine's shared server."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.url = f"postgresql+psycopg://mlcycle@127.0.0.1:{port}/postgres"
+        self._bin = Path(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")[-1]).parent
+
+    def _run(self, *command: str) -> None:
+        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run(
+            str(self._bin / "initdb"), "-D", str(self.folder / "data"), "-A", "trust", "-U", "mlcycle", "--no-sync"
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        data = str(self.folder / "data")
+        self._run(str(self._bin / "pg_ctl"), "-D", data, "-o", options, "-l", str(self.folder / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run(str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    if not glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
+        import pytest
+
+        pytest.skip("PostgreSQL's server programs are not installed")
+    folder = Path(tempfile.mkdtemp(prefix="mlcycle-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    server = PrivatePostgres(folder, free_port())
+    server.init()
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -57,7 +57,7 @@ CASES = [
     ("unknown top-level key", "/predict", {"records": [GOOD], "explian": True}, None, 422, "explian"),
     ("no records", "/predict", {"records": []}, None, 422, "at least one record"),
     ("second row bad", "/predict", {"records": [GOOD, {**GOOD, "price": "x"}]}, None, 422, '"row":1'),
-    ("not JSON", "/predict", "{not json", {"Content-Type": "application/json"}, 422, "JSON"),
+    ("not JSON", "/predict", "{not json", {"Content-Type": "application/json"}, 400, "not valid JSON"),
     (
         "invocations without a format",
         "/invocations",

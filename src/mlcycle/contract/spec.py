@@ -333,11 +333,19 @@ class Deployment(_Strict):
     mode: Literal["online", "batch"] = Field("online", description="online: a microservice; batch: a scoring job.")
     max_batch_rows: int = Field(10_000, ge=1, description="Rows per request above which the service answers 413.")
     max_body_mb: float = Field(10, gt=0, description="Request body size above which the service answers 413.")
+    max_body_seconds: float = Field(
+        30, gt=0, description="A request body must arrive whole within this; a slower one is answered 408."
+    )
     log_retention_days: int = Field(
         365,
         ge=1,
         description="Prediction log rows older than this are deleted "
         "(audit rows kept while their model version is registered).",
+    )
+    out_of_range: Literal["flag", "refuse"] = Field(
+        "flag",
+        description="A number outside the range the model was trained on (the schema's min and max): flag — "
+        "predict, and say so in the response's `warnings` and the audit log; refuse — answer 422 naming the field.",
     )
     order_proposal: OrderProposal | None = Field(
         None,

@@ -10,7 +10,9 @@ design (target, time, group, feature, unused).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +129,17 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-__all__ = ["CALENDAR_FEATURES", "ColumnSchema", "Schema", "feature_columns", "infer"]
+__all__ = [
+    "CALENDAR_FEATURES",
+    "ColumnSchema",
+    "Schema",
+    "feature_columns",
+    "frame_out_of_range",
+    "infer",
+    "out_of_range",
+    "validate_frame",
+    "validate_records",
+]
 
 
 # ── request validation ───────────────────────────────────────────────────────────────
@@ -164,6 +176,8 @@ def validate_records(
             problem = _check_value(record[name], spec)
             if problem:
                 errors.append({"row": i, "field": name, "message": problem})
+            elif spec.type == "datetime" and isinstance(record[name], str):
+                record[name] = plain_time(record[name])  # the lean path and the Pipeline then read it alike
     if errors or not build:
         return pd.DataFrame(), errors
     return _typed(schema, pd.DataFrame.from_records(records, columns=wanted), wanted), errors
@@ -187,6 +201,54 @@ def validate_frame(
     if found:
         return pd.DataFrame(), [{"row": i, "field": f, "message": m} for i, _, f, m in sorted(found)]
     return _typed(schema, frame[wanted].reset_index(drop=True), wanted), []
+
+
+def out_of_range(schema: Schema, records: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """Numbers of checked records that lie outside the range the model was trained on: {row, field, message}.
+
+    Only numeric features (the time and the series keys move on by nature); the schema's min and max are
+    the training data's. The service flags these or refuses them, as ``deployment.out_of_range`` says.
+    """
+    found = []
+    for name in _ranged(schema, columns):
+        spec = schema.columns[name]
+        for i, record in enumerate(records):
+            value = record.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                message = _range_message(value, spec)
+                if message:
+                    found.append({"row": i, "field": name, "message": message})
+    return sorted(found, key=lambda p: (p["row"], columns.index(p["field"])))
+
+
+def frame_out_of_range(schema: Schema, frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """:func:`out_of_range` for a typed table (batch scoring), column by column."""
+    found = []
+    for name in _ranged(schema, columns):
+        spec = schema.columns[name]
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        outside = np.flatnonzero((values < spec.min) | (values > spec.max))
+        found += [{"row": int(i), "field": name, "message": _range_message(values[i], spec)} for i in outside]
+    return sorted(found, key=lambda p: (p["row"], columns.index(p["field"])))
+
+
+def _ranged(schema: Schema, columns: list[str]) -> list[str]:
+    return [
+        c
+        for c in columns
+        if schema.columns[c].role == "feature"
+        and schema.columns[c].type in _NUMBER_TYPES
+        and schema.columns[c].min is not None
+        and schema.columns[c].max is not None
+    ]
+
+
+def _range_message(value: float, spec: ColumnSchema) -> str | None:
+    if value < spec.min:
+        return f"{value:g} is below the smallest value the model was trained on ({spec.min:g})"
+    if value > spec.max:
+        return f"{value:g} is above the largest value the model was trained on ({spec.max:g})"
+    return None
 
 
 def _column_problems(column: pd.Series, spec: ColumnSchema) -> list[tuple[int, str]]:
@@ -235,7 +297,10 @@ def _typed(schema: Schema, frame: pd.DataFrame, wanted: list[str]) -> pd.DataFra
     """The checked columns in the types the model was trained on."""
     for name in wanted:
         if schema.columns[name].type == "datetime":
-            frame[name] = pd.to_datetime(frame[name])
+            column = frame[name]
+            if not pd.api.types.is_datetime64_any_dtype(column):
+                column = column.map(lambda v: plain_time(v) if isinstance(v, str) else v)
+            frame[name] = pd.to_datetime(column, format="ISO8601")
         elif schema.columns[name].type in _NUMBER_TYPES:
             frame[name] = pd.to_numeric(frame[name])
         elif schema.columns[name].type == "string":  # 85123 and "85123" are the same stock code
@@ -252,29 +317,59 @@ def _category_set(spec: ColumnSchema) -> frozenset[str]:
     return cached
 
 
+# The times pandas holds at nanosecond resolution: what every feature built from a time can take.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?")
+
+
+def iso_moment(value: str) -> datetime:
+    """An ISO 8601 text as a naive time; one with an offset ("Z", "+02:00") is taken to UTC first.
+    Raises ValueError for anything else (pandas would guess at "01/02/2011"; a request must not)."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def plain_time(value: str) -> str:
+    """``value`` as every reader of times here reads it alike (numpy, pandas): a time with an offset, a week
+    date or a basic-format date becomes plain ISO text in UTC; plain ISO text is returned as it is."""
+    return value if _PLAIN_ISO.fullmatch(value) else iso_moment(value).isoformat()
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as a message quotes it: its repr, cut short (a request may send a megabyte in one field)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_value(value: Any, spec: ColumnSchema) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None if spec.nullable else "must not be null: the model was trained without missing values here"
     if spec.type in _NUMBER_TYPES:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"must be a number. Got {value!r}"
+            return f"must be a number. Got {_shown(value)}"
         if value in (float("inf"), float("-inf")):
             return "must be a finite number"
         return None
     if spec.type == "boolean":
-        return None if isinstance(value, bool) else f"must be true or false. Got {value!r}"
+        return None if isinstance(value, bool) else f"must be true or false. Got {_shown(value)}"
     if spec.type == "datetime":
         if not isinstance(value, str):
-            return f'must be a date or time as text, e.g. "2011-09-01". Got {value!r}'
+            return f'must be a date or time as text (ISO 8601), e.g. "2011-09-01". Got {_shown(value)}'
         try:
-            pd.Timestamp(value)
-        except (ValueError, TypeError):
-            return f'must be a date or time such as "2011-09-01". Got {value!r}'
+            moment = iso_moment(value)
+        except ValueError:
+            return (
+                f'must be a date or time in ISO 8601, such as "2011-09-01" or "2011-09-01T09:30Z". Got {_shown(value)}'
+            )
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            return f"must be a time between the years {FIRST_YEAR} and {LAST_YEAR}. Got {_shown(value)}"
         return None
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
     if text is None:
-        return f"must be text. Got {value!r}"
+        return f"must be text. Got {_shown(value)}"
     if spec.categories is not None and text not in _category_set(spec):
         shown = ", ".join(str(c) for c in spec.categories[:12]) + (" …" if len(spec.categories) > 12 else "")
-        return f"{text!r} is not a value the model knows; known: {shown}"
+        return f"{_shown(text)} is not a value the model knows; known: {shown}"
     return None

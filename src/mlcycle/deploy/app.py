@@ -22,7 +22,9 @@ from fastapi.responses import JSONResponse
 
 from mlcycle._version import __version__
 from mlcycle.deploy.auth import Auth
+from mlcycle.deploy.bodies import BodyGuard
 from mlcycle.deploy.metrics import ServiceMetrics
+from mlcycle.deploy.openapi import describe
 from mlcycle.deploy.predictlog import PredictionLog
 from mlcycle.deploy.routers import admin, predict, protocols
 from mlcycle.deploy.serving import Serving
@@ -51,9 +53,10 @@ def create_app(
         except ModelError as refused:
             serving.last_error = str(refused)  # /health says 503 with the reason; the poller keeps trying
         await asyncio.to_thread(serving.prune)  # retention, once per start (and daily by the poller)
-        log = PredictionLog(store)
+        log = PredictionLog(store, required=ws.spec.requirements.compliance.audit_log, on_unlogged=metrics.unlogged.inc)
         app.state.log = log
-        poller = asyncio.create_task(_poll(serving, metrics, poll_seconds))
+        metrics.store_up.set(1)
+        poller = asyncio.create_task(_poll(serving, log, metrics, poll_seconds))
         try:
             yield
         finally:
@@ -66,7 +69,13 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description=ws.spec.description or "Predictions for one use case, logged for audit.",
+        # The description is served by routers/admin.py behind a key (it lists the model's categories); no
+        # /docs page: FastAPI's loads Swagger UI from a CDN, and the service makes no request outside.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
+    app.openapi = lambda: describe(app, serving)  # type: ignore[method-assign]
     app.state.serving = serving
     app.state.store = store
     app.state.metrics = metrics
@@ -75,7 +84,11 @@ def create_app(
     app.include_router(protocols.router)
     app.include_router(admin.router)
 
-    app.add_middleware(_Measure, metrics=metrics, max_body=max_body, limit_mb=ws.spec.deployment.max_body_mb)
+    deployment = ws.spec.deployment
+    app.add_middleware(
+        BodyGuard, max_body=max_body, limit_mb=deployment.max_body_mb, seconds=deployment.max_body_seconds
+    )
+    app.add_middleware(_Measure, metrics=metrics)  # outermost: counts the guard's refusals too
 
     @app.exception_handler(RequestRejected)
     async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
@@ -116,38 +129,19 @@ NOT_FAILURES = frozenset(
 
 
 class _Measure:
-    """Pure ASGI middleware: refuses oversized bodies (413) and records request count and latency.
+    """Pure ASGI middleware: records request count and latency by route and status.
 
     (Starlette's BaseHTTPMiddleware would cost about a millisecond a request; this costs microseconds.)
     """
 
-    def __init__(self, app: Any, metrics: ServiceMetrics, max_body: int, limit_mb: float) -> None:
+    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body = max_body
-        self.limit_mb = limit_mb
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                response = JSONResponse(
-                    {
-                        "detail": [
-                            {
-                                "row": None,
-                                "field": None,
-                                "message": f"the body is {int(value) / 1e6:.1f} MB; deployment.max_body_mb is "
-                                f"{self.limit_mb:g}",
-                            }
-                        ]
-                    },
-                    status_code=413,
-                )
-                await response(scope, receive, send)
-                return
         started = time.perf_counter()
         status = 500
 
@@ -179,12 +173,18 @@ PRUNE_EVERY_SECONDS = 24 * 3600
 DRIFT_EVERY_SECONDS = 60
 
 
-async def _poll(serving: Serving, metrics: ServiceMetrics, seconds: float) -> None:
-    """Follow the champion alias and other workers' feedback, off the event loop; prune daily; drift gauges."""
+async def _poll(serving: Serving, log: PredictionLog, metrics: ServiceMetrics, seconds: float) -> None:
+    """Follow the champion alias and other workers' feedback, off the event loop; prune daily; drift gauges;
+    while the store refuses writes, probe it, so the service knows when it may answer again."""
     pruned = time.monotonic()
     drift_read = -float("inf")
     while True:
         await asyncio.sleep(seconds)
+        if not log.state.ok:
+            await asyncio.to_thread(log.probe)
+        metrics.store_up.set(1 if log.state.ok else 0)
+        if not log.state.ok:
+            continue  # nothing else the poller does can work without the store
         if time.monotonic() - pruned > PRUNE_EVERY_SECONDS:
             pruned = time.monotonic()
             await asyncio.to_thread(serving.prune)

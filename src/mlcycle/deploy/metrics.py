@@ -51,6 +51,17 @@ class ServiceMetrics:
             registry=registry,
             multiprocess_mode="liveall",
         )
+        self.unlogged = Counter(
+            "mlcycle_unlogged_predictions",
+            "Predictions answered although the store could not log them (only when compliance.audit_log is off)",
+            registry=registry,
+        )
+        self.store_up = Gauge(
+            "mlcycle_store_up",
+            "1 when the last write to the monitoring store succeeded, 0 while it fails",
+            registry=registry,
+            multiprocess_mode="min",
+        )
         self.drift = Gauge(
             "mlcycle_drift",
             "Drift statistic per column in the latest monitored window (`mlcycle monitor`)",

@@ -9,16 +9,18 @@ row and field; nothing here answers 500 for bad input.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlcycle.data.schema import validate_frame, validate_records
+from mlcycle.data.schema import frame_out_of_range, out_of_range, validate_frame, validate_records
 from mlcycle.deploy import series
 from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
@@ -36,6 +38,7 @@ class Result:
     version: str
     explanations: list[dict[str, Any]] | None = None
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # {row, field, message}: flagged, not refused
 
 
 INLINE_ROWS = 64  # the lean path scores this many rows in well under a millisecond: not worth a thread hop
@@ -80,16 +83,19 @@ def score(
     frame, errors = validate_records(loaded.schema, rows, model.input_columns, build=not lean)
     if errors:
         raise RequestRejected(422, errors)
+    warnings = _in_range(serving, out_of_range(loaded.schema, rows, model.input_columns))
     built = None
-    if lean:
-        assert loaded.fast is not None
-        values, lacking_rows = loaded.fast.predict(rows, loaded.history)
-        if lacking_rows.any():
-            frame, _ = validate_records(loaded.schema, rows, model.input_columns)
-            raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
-    else:
-        built, values = _pipeline(serving, loaded, frame)
-    return _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+    with _unscorable(warnings):
+        if lean:
+            assert loaded.fast is not None
+            values, lacking_rows = loaded.fast.predict(rows, loaded.history)
+            if lacking_rows.any():
+                frame, _ = validate_records(loaded.schema, rows, model.input_columns)
+                raise RequestRejected(422, [_no_history(serving, frame, int(i)) for i in np.flatnonzero(lacking_rows)])
+        else:
+            built, values = _pipeline(serving, loaded, frame)
+    result = _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+    return _flagged(result, warnings)
 
 
 def score_frame(
@@ -107,9 +113,45 @@ def score_frame(
     frame, errors = validate_frame(loaded.schema, table, loaded.model.input_columns)
     if errors:
         raise RequestRejected(422, errors)
-    built, values = _pipeline(serving, loaded, frame)
+    warnings = _in_range(serving, frame_out_of_range(loaded.schema, frame, loaded.model.input_columns))
+    with _unscorable(warnings):
+        built, values = _pipeline(serving, loaded, frame)
     rows = json_rows(table[[c for c in loaded.model.input_columns if c in table.columns]])
-    return _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+    result = _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
+    return _flagged(result, warnings)
+
+
+def _in_range(serving: Serving, warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The out-of-range inputs to flag; raises the 422 instead when the design says ``out_of_range: refuse``."""
+    if warnings and serving.ws.spec.deployment.out_of_range == "refuse":
+        refused = [{**w, "message": f"{w['message']}; deployment.out_of_range is refuse"} for w in warnings]
+        raise RequestRejected(422, refused)
+    return warnings
+
+
+@contextlib.contextmanager
+def _unscorable(warnings: list[dict[str, Any]]) -> Iterator[None]:
+    """An estimator that cannot take a value far out of range (1e308 overflows a tree's float32) is a 422 naming
+    the values, never a 500. Without such values a failure is ours, and goes up as it is."""
+    try:
+        yield
+    except (ValueError, OverflowError, FloatingPointError):
+        if not warnings:
+            raise
+        unscorable = [{**w, "message": f"{w['message']}: the model cannot score it"} for w in warnings]
+        raise RequestRejected(422, unscorable) from None
+
+
+def _flagged(result: Result, warnings: list[dict[str, Any]]) -> Result:
+    """The result with each row's warnings in its audit record too."""
+    if warnings:
+        by_row: dict[int, list[dict[str, Any]]] = {}
+        for w in warnings:
+            by_row.setdefault(w["row"], []).append({"field": w["field"], "message": w["message"]})
+        for i, record in enumerate(result.records):
+            record.warnings = by_row.get(i)
+        result.warnings = warnings
+    return result
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

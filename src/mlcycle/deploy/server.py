@@ -7,8 +7,11 @@ prometheus-client's multiprocess mode aggregates ``/metrics`` over the workers.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
+import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +55,7 @@ def serve(
         say("no API key is configured: the service is open, on 127.0.0.1 only.")
     os.environ["MLCYCLE_USE_CASE"] = str(ws.folder)
     os.environ["MLCYCLE_MIGRATED"] = "1"
+    os.environ["MLCYCLE_SERVE_PARENT"] = str(os.getpid())
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
     say(f"serving {ws.name} on http://{host}:{port} with {workers} worker(s)")
@@ -92,5 +96,26 @@ def app_from_environment() -> FastAPI:
     from mlcycle.data.workspace import Workspace
     from mlcycle.deploy.app import create_app
 
+    follow_parent(os.environ.get("MLCYCLE_SERVE_PARENT"))
     ws = Workspace.load(os.environ["MLCYCLE_USE_CASE"])
     return create_app(ws, migrate=os.environ.get("MLCYCLE_MIGRATED") != "1")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def follow_parent(parent: str | None) -> None:
+    """A worker of ``serve --workers N`` ends when its parent does, as uvicorn's workers otherwise do not: killed
+    with SIGKILL, the parent cannot stop them, and the orphans keep the port so a new ``mlcycle serve`` fails
+    with "address already in use". Linux sends the worker SIGTERM when the parent dies (``PR_SET_PDEATHSIG``),
+    and uvicorn then drains its requests and commits its log before it exits. The parent's id is checked after
+    asking, in case it died before the worker could."""
+    if parent is None or os.getpid() == int(parent) or not sys.platform.startswith("linux"):
+        return  # one worker runs in the parent itself: nothing to follow
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # no prctl here: orphans are still possible, as before
+    if os.getppid() != int(parent):
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -67,6 +67,7 @@ from mlcycle.store.records import (
     StoredPrediction,
     StoredReview,
     StoredWindow,
+    utcnow,
 )
 
 TimeBasis = Literal["created", "event"]
@@ -298,6 +299,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Let go of open connections (the store stays usable: the next call opens new ones)."""
+
+    def probe(self) -> None:
+        """Commit one small write — the ``heartbeat`` status row — to learn whether the store takes writes now.
+
+        Raises what the backend raised when it does not (a full disk, a read-only file, a stopped
+        server). The service calls it while its prediction log finds the store down, so it knows when
+        to answer again; a read would not do, since a read-only store still reads.
+        """
+        self.history.set_status("heartbeat", {"at": utcnow().isoformat()})
 
 
 __all__ = ["FeedbackLog", "KeyRing", "MonitoringHistory", "PredictionLog", "Store", "TimeBasis"]

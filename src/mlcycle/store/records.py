@@ -54,6 +54,7 @@ class LoggedPrediction(Protocol):
     series_key: str | None
     event_time: datetime | None
     created_at: datetime
+    warnings: list[dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class StoredPrediction:
     output_label: str | None
     explanation: dict[str, Any] | None
     latency_ms: float | None
+    warnings: list[dict[str, Any]] | None = None  # e.g. an input outside the range trained on
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import getpass
 import hmac
+import math
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
 
+from mlcycle.deploy.auth import FailureLimiter
 from mlcycle.exceptions import RequestRejected
 from mlcycle.store import ApiKey, Store
 
@@ -54,7 +56,8 @@ class Access:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._any: tuple[bool, float] | None = None
-        self._keys: dict[str, tuple[ApiKey | None, float]] = {}
+        self._keys: dict[str, tuple[ApiKey, float]] = {}  # valid keys only: a wrong one is never kept
+        self.limiter = FailureLimiter()
 
     def open(self) -> bool:
         """True when the use case has no active key: anyone who reaches 127.0.0.1 may look and act."""
@@ -67,9 +70,20 @@ class Access:
         """Who is asking; raises 401 (no or unknown key) — the page then offers the sign-in form."""
         if self.open():
             return Viewer(f"local user {getpass.getuser()}", admin=True, signed_in=False)
+        client = request.client.host if request.client else "unknown"
+        wait = self.limiter.blocked_for(client)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RequestRejected(
+                429,
+                f"too many failed sign-ins from this client; retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
         secret = secret_of(request)
         key = self._find(secret) if secret else None
         if key is None:
+            if secret:  # a page opened before signing in is not a failure; a wrong key is
+                self.limiter.fail(client)
             raise RequestRejected(401, "sign in with an API key (any scope may view; actions need admin)")
         actor = f"key {key.id}" + (f" ({key.note})" if key.note else "")
         return Viewer(actor, admin=key.scope == "admin", signed_in=True)
@@ -77,10 +91,14 @@ class Access:
     def _find(self, secret: str) -> ApiKey | None:
         now = time.monotonic()
         known = self._keys.get(secret)
-        if known is None or now - known[1] > CACHE_SECONDS:
-            known = (self.store.keys.find(secret), now)
-            self._keys[secret] = known
-        return known[0]
+        if known is not None and now - known[1] <= CACHE_SECONDS:
+            return known[0]
+        key = self.store.keys.find(secret)
+        if key is None:
+            self._keys.pop(secret, None)
+        else:
+            self._keys[secret] = (key, now)
+        return key
 
     def admin(self, request: Request) -> Viewer:
         viewer = self.viewer(request)

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from mlcycle.deploy import series
+from mlcycle.deploy.bodies import GuardedRoute
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
-from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.predictlog import RETRY_AFTER_SECONDS, PredictionLog
+from mlcycle.deploy.schemas import FieldProblem, responses
 from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    records: list[dict[str, Any]] = Field(description="Rows of column: value; the model's input columns at least.")
-    explain: bool = Field(False, description="Add per-feature contributions and a plain-language sentence per row.")
+    # minItems is declared, not enforced here: scoring refuses an empty list itself, saying so in plain words.
+    records: list[dict[str, Any]] = Field(
+        description="Rows of column: value; the model's input columns at least.", json_schema_extra={"minItems": 1}
+    )
+    explain: StrictBool = Field(
+        False, description="Add per-feature contributions and a plain-language sentence per row."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -32,11 +40,16 @@ class PredictResponse(BaseModel):
     predictions: list[Any]
     request_ids: list[str]
     explanations: list[dict[str, Any]] | None = None
+    warnings: list[FieldProblem] | None = Field(
+        None, description="Inputs outside the range the model was trained on (deployment.out_of_range: flag)."
+    )
 
 
 class ExplainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any]] = Field(
+        description="Rows of column: value, as for /predict.", json_schema_extra={"minItems": 1}
+    )
 
 
 class FeedbackEntry(BaseModel):
@@ -47,7 +60,7 @@ class FeedbackEntry(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    items: list[FeedbackEntry]
+    items: list[FeedbackEntry] = Field(description="Actuals; an empty list stores nothing and says so.")
 
 
 def rejected(error: RequestRejected) -> JSONResponse:
@@ -59,6 +72,7 @@ def rejected(error: RequestRejected) -> JSONResponse:
     response_model=PredictResponse,
     response_model_exclude_none=True,
     dependencies=[Depends(require("predict")), Depends(in_service)],
+    responses=responses(400, 408, 410, 413, 415, 422, 503),
 )
 async def predict(
     body: PredictRequest,
@@ -79,10 +93,15 @@ async def predict(
         "predictions": result.outputs,
         "request_ids": result.request_ids,
         "explanations": result.explanations,
+        "warnings": result.warnings or None,
     }
 
 
-@router.post("/explain", dependencies=[Depends(require("predict")), Depends(in_service)])
+@router.post(
+    "/explain",
+    dependencies=[Depends(require("predict")), Depends(in_service)],
+    responses=responses(400, 408, 410, 413, 415, 422, 503),
+)
 async def explain(
     body: ExplainRequest, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log)
 ) -> Any:
@@ -99,13 +118,23 @@ async def explain(
     }
 
 
-@router.post("/feedback", dependencies=[Depends(require("feedback"))])
+@router.post(
+    "/feedback", dependencies=[Depends(require("feedback"))], responses=responses(400, 404, 408, 413, 415, 422, 503)
+)
 async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving)) -> Any:
     entries = [(entry.actual, entry.request_id, entry.model_extra or {}) for entry in body.items]
     items, problems = series.feedback_items(serving.ws.spec, entries)
     if problems:
         return JSONResponse({"detail": [dataclasses.asdict(p) for p in problems]}, status_code=422)
-    unknown = serving.store.feedback.add(items)
+    try:
+        unknown = await asyncio.to_thread(serving.store.feedback.add, items)
+    except Exception as exc:  # whatever the driver raised: nothing was stored, and the client is told so
+        raise RequestRejected(
+            503,
+            f"the feedback could not be stored ({type(exc).__name__}); nothing was stored. "
+            f"Retry after {RETRY_AFTER_SECONDS} s",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
     if unknown:
         return JSONResponse(
             {
@@ -119,5 +148,8 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
             },
             status_code=404,
         )
-    serving.refresh_history()  # lag features see the new actuals from the next request on
+    try:
+        await asyncio.to_thread(serving.refresh_history)  # lag features see the new actuals from the next request
+    except Exception as exc:  # stored, but not yet read back: the poller reads it on its next round
+        serving.last_error = f"reading feedback back failed: {type(exc).__name__}"
     return {"stored": len(items)}

@@ -19,11 +19,14 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from mlcycle._version import __version__
+from mlcycle.deploy.bodies import BINARY, CSV, JSON, check_content_type, loads, media_type
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
+from mlcycle.deploy.schemas import MlflowError, OipError, responses
 from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
@@ -50,17 +53,21 @@ NUMPY = {
 
 # ── MLflow scoring format ────────────────────────────────────────────────────────────
 def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
-    """Rows from any request body MLflow's scoring server accepts."""
+    """Rows from any request body MLflow's scoring server accepts; a body of another shape is 400 saying why."""
     if content_type.startswith("text/csv"):
         try:
             frame = pd.read_csv(io.BytesIO(body))
-        except Exception as exc:
+        except Exception as exc:  # pandas raises many kinds for a malformed CSV; each is the client's
             raise RequestRejected(400, f"the CSV body could not be read: {exc}") from None
         return _records(frame)
+    payload = loads(body)
     try:
-        payload = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise RequestRejected(400, f"the body is not valid JSON: {exc}") from None
+        return _mlflow_payload(payload)
+    except (TypeError, ValueError) as exc:  # a field of the wrong kind deep inside (columns not a list …)
+        raise RequestRejected(400, f"the body is not in MLflow's scoring format: {exc}") from None
+
+
+def _mlflow_payload(payload: Any) -> list[dict[str, Any]]:
     if not isinstance(payload, dict):
         raise RequestRejected(
             400,
@@ -77,13 +84,17 @@ def mlflow_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
     if keys[0] == "dataframe_split":
         if not isinstance(data, dict) or "columns" not in data or "data" not in data:
             raise RequestRejected(400, 'dataframe_split needs {"columns": [...], "data": [[...], ...]}')
-        rows = data["data"]
-        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(data["columns"]) for r in rows):
-            raise RequestRejected(400, f"dataframe_split.data must be rows of {len(data['columns'])} values")
-        return [dict(zip(data["columns"], row)) for row in rows]
+        rows, columns = data["data"], data["columns"]
+        if not isinstance(columns, list) or any(not isinstance(c, str) for c in columns):
+            raise RequestRejected(400, "dataframe_split.columns must be a list of column names (text)")
+        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) != len(columns) for r in rows):
+            raise RequestRejected(400, f"dataframe_split.data must be rows of {len(columns)} values")
+        return [dict(zip(columns, row)) for row in rows]
     if isinstance(data, dict):  # {"inputs": {"col": [v, v]}} — columns of values
+        if not data:
+            raise RequestRejected(400, f"{keys[0]} holds no columns: send at least one column of values")
         lengths = {len(v) if isinstance(v, list) else 1 for v in data.values()}
-        if len(lengths) != 1:
+        if len(lengths) > 1:
             raise RequestRejected(400, f"{keys[0]} as columns needs lists of one length")
         n = lengths.pop()
         return [{k: (v[i] if isinstance(v, list) else v) for k, v in data.items()} for i in range(n)]
@@ -99,22 +110,38 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/invocations", dependencies=[Depends(require("predict")), Depends(in_service)])
+@router.post(
+    "/invocations",
+    dependencies=[Depends(require("predict")), Depends(in_service)],
+    responses={**responses(400, 408, 413, 415, 422, 503, model=MlflowError), **responses(410)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MlflowScoringRequest"}},
+                "text/csv": {"schema": {"type": "string", "minLength": 1}},
+            },
+        }
+    },
+)
 async def invocations(
     request: Request, serving: Serving = Depends(get_serving), log: PredictionLog = Depends(get_log)
 ) -> Any:
     body = await request.body()
     try:
-        rows = mlflow_rows(body, request.headers.get("content-type", "application/json"))
+        check_content_type(request, JSON + CSV, missing_ok=True)
+        rows = mlflow_rows(body, media_type(request))
         result = await ascore(serving, rows)
+        await log.awrite(result.records)
     except RequestRejected as error:
-        if error.status == 400:
-            return JSONResponse({"error_code": "BAD_REQUEST", "message": str(error)}, status_code=400)
+        if error.status != 422:
+            return JSONResponse(
+                {"error_code": "BAD_REQUEST", "message": str(error)}, status_code=error.status, headers=error.headers
+            )
         return JSONResponse(
             {"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
             status_code=error.status,
         )
-    await log.awrite(result.records)
     return {"predictions": result.outputs}
 
 
@@ -126,11 +153,29 @@ def _first(error: RequestRejected) -> str:
 
 
 # ── Open Inference Protocol v2 ───────────────────────────────────────────────────────
+class OipReady(BaseModel):
+    ready: bool
+    reason: str | None = None
+
+
+OIP_MODEL = {**responses(404, 503, model=OipError)}
+OIP_INFER = {**responses(400, 404, 408, 413, 415, 503, model=OipError), **responses(410)}
+OIP_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/OipInferenceRequest"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
 def _oip_error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-@router.get("/v2")
+@router.get("/v2", dependencies=[Depends(require("predict"))], responses=responses())
 def server_metadata() -> Any:
     return {"name": "mlcycle", "version": __version__, "extensions": ["binary_tensor_data"]}
 
@@ -140,7 +185,7 @@ def live() -> Any:
     return {"live": True}
 
 
-@router.get("/v2/health/ready")
+@router.get("/v2/health/ready", responses={503: {"model": OipReady, "description": "Not ready, or retired."}})
 def ready(serving: Serving = Depends(get_serving)) -> Any:
     if not serving.ready:
         return JSONResponse({"ready": False}, status_code=503)
@@ -176,14 +221,14 @@ def _metadata(serving: Serving) -> dict[str, Any]:
     }
 
 
-@router.get("/v2/models/{name}", dependencies=[Depends(require("predict"))])
-@router.get("/v2/models/{name}/versions/{version}", dependencies=[Depends(require("predict"))])
+@router.get("/v2/models/{name}", dependencies=[Depends(require("predict"))], responses=OIP_MODEL)
+@router.get("/v2/models/{name}/versions/{version}", dependencies=[Depends(require("predict"))], responses=OIP_MODEL)
 def model_metadata(name: str, version: str | None = None, serving: Serving = Depends(get_serving)) -> Any:
     return _check_model(serving, name, version) or _metadata(serving)
 
 
-@router.get("/v2/models/{name}/ready")
-@router.get("/v2/models/{name}/versions/{version}/ready")
+@router.get("/v2/models/{name}/ready", responses=responses(404, 503, model=OipError, keyed=False))
+@router.get("/v2/models/{name}/versions/{version}/ready", responses=responses(404, 503, model=OipError, keyed=False))
 def model_ready(name: str, version: str | None = None, serving: Serving = Depends(get_serving)) -> Any:
     return _check_model(serving, name, version) or {"name": name, "ready": True}
 
@@ -212,20 +257,35 @@ def _decode_tensor(tensor: dict[str, Any], binary: bytes | None) -> list[Any]:
 
 
 def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The request's JSON header and one list of values per input tensor; anything malformed is 400 saying what."""
+    if header_length is not None:
+        if not header_length.isdigit() or int(header_length) > len(body):
+            raise RequestRejected(
+                400, f"Inference-Header-Content-Length must be a byte count within the body ({len(body)} bytes)"
+            )
+        cut = int(header_length)
+        header, rest = loads(body[:cut]), body[cut:]
+    else:
+        header, rest = loads(body), b""
     try:
-        if header_length is not None:
-            cut = int(header_length)
-            header, rest = json.loads(body[:cut]), body[cut:]
-        else:
-            header, rest = json.loads(body), b""
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise RequestRejected(400, f"the inference request header is not valid JSON: {exc}") from None
+        return header, _tensors(header, rest)
+    except (TypeError, ValueError, OverflowError, AttributeError, struct.error) as exc:  # UnicodeDecodeError too
+        raise RequestRejected(400, f"the inference request's tensors cannot be read: {exc}") from None
+
+
+def _tensors(header: Any, rest: bytes) -> list[list[Any]]:
     if not isinstance(header, dict) or not isinstance(header.get("inputs"), list) or not header["inputs"]:
         raise RequestRejected(400, 'an inference request needs "inputs": a list of named tensors, one per column')
+    outputs = header.get("outputs", [])
+    if not isinstance(outputs, list) or any(not isinstance(o, dict) for o in outputs):
+        raise RequestRejected(400, '"outputs", when given, must be a list of objects such as {"name": "prediction"}')
+    for part in [header, *header["inputs"], *outputs]:
+        if isinstance(part, dict) and not isinstance(part.get("parameters", {}), dict | None):
+            raise RequestRejected(400, '"parameters" must be an object of name: value')
     columns, offset = [], 0
     for tensor in header["inputs"]:
-        if not isinstance(tensor, dict) or "name" not in tensor:
-            raise RequestRejected(400, "every input tensor needs a name (the column it carries)")
+        if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
+            raise RequestRejected(400, "every input tensor needs a name, as text: the column it carries")
         size = (tensor.get("parameters") or {}).get("binary_data_size")
         binary = None
         if size is not None:
@@ -239,13 +299,20 @@ def _parse_infer(body: bytes, header_length: str | None) -> tuple[dict[str, Any]
     lengths = {len(c) for c in columns}
     if len(lengths) != 1:
         raise RequestRejected(400, "every input tensor must hold the same number of values (one per row)")
-    return header, columns
+    return columns
 
 
-@router.post("/v2/models/{name}/infer", dependencies=[Depends(require("predict")), Depends(in_service)])
+@router.post(
+    "/v2/models/{name}/infer",
+    dependencies=[Depends(require("predict")), Depends(in_service)],
+    responses=OIP_INFER,
+    openapi_extra=OIP_BODY,
+)
 @router.post(
     "/v2/models/{name}/versions/{version}/infer",
     dependencies=[Depends(require("predict")), Depends(in_service)],
+    responses=OIP_INFER,
+    openapi_extra=OIP_BODY,
 )
 async def infer(
     name: str,
@@ -260,13 +327,18 @@ async def infer(
         return problem
     body = await request.body()
     try:
+        check_content_type(request, JSON + BINARY, missing_ok=True)
         header, columns = _parse_infer(body, request.headers.get("inference-header-content-length"))
         names = [t["name"] for t in header["inputs"]]
         rows = [dict(zip(names, values)) for values in zip(*columns)]
         result = await ascore(serving, rows)
+        await log.awrite(result.records)
     except RequestRejected as error:
-        return _oip_error(_first(error), 400 if error.status in (400, 422) else error.status)
-    await log.awrite(result.records)
+        return JSONResponse(
+            {"error": _first(error)},
+            status_code=400 if error.status in (400, 422) else error.status,
+            headers=error.headers,
+        )
     for value in result.values:
         metrics.predictions.observe(float(value))
     return _infer_response(serving, header, result.outputs, result.version)

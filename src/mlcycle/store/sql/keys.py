@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 import sqlalchemy as sa
@@ -45,15 +46,21 @@ class SqlKeyRing(KeyRing):
             raise StoreError(f"no active key {key_id!r}; active keys: {known}")
 
     def scope_of(self, secret: str) -> str | None:
-        with self.engine.connect() as connection:
-            query = sa.select(api_keys.c.scope).where(api_keys.c.hash == _hash(secret), api_keys.c.revoked_at.is_(None))
-            return connection.execute(query).scalar_one_or_none()
+        found = self.find(secret)
+        return None if found is None else found.scope
 
     def find(self, secret: str) -> ApiKey | None:
+        """The key is looked up by the id its secret carries (``mlc_<id>_…``), then its hash is compared in
+        constant time: how long a refusal takes says nothing about how close a guess was."""
+        parts = secret.split("_")
+        if len(parts) < 3 or parts[0] != "mlc" or len(parts[1]) != 8:
+            return None
         with self.engine.connect() as connection:
-            query = sa.select(api_keys).where(api_keys.c.hash == _hash(secret), api_keys.c.revoked_at.is_(None))
+            query = sa.select(api_keys).where(api_keys.c.id == parts[1], api_keys.c.revoked_at.is_(None))
             r = connection.execute(query).mappings().first()
-        return None if r is None else ApiKey(r["id"], r["scope"], r["note"], r["created_at"], r["revoked_at"])
+        if r is None or not hmac.compare_digest(r["hash"], _hash(secret)):
+            return None
+        return ApiKey(r["id"], r["scope"], r["note"], r["created_at"], r["revoked_at"])
 
     def any_active(self, scope: str | None = None) -> bool:
         query = sa.select(sa.func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
@@ -64,4 +71,4 @@ class SqlKeyRing(KeyRing):
 
 
 def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()

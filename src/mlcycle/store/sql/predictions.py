@@ -47,6 +47,7 @@ class SqlPredictionLog(PredictionLog):
                     "output_label": r.output_label,
                     "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
                     "latency_ms": r.latency_ms,
+                    "warnings": json.dumps(r.warnings) if r.warnings else None,
                 }
             )
             for name, value in inputs.items():
@@ -215,4 +216,5 @@ def _stored(row: sa.RowMapping) -> StoredPrediction:
         output_label=row["output_label"],
         explanation=loads(row["explanation"]),
         latency_ms=row["latency_ms"],
+        warnings=loads(row["warnings"]),
     )

@@ -32,6 +32,7 @@ predictions = sa.Table(
     sa.Column("output_label", sa.String(128), nullable=True),
     sa.Column("explanation", sa.Text, nullable=True),
     sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("warnings", sa.Text, nullable=True),  # JSON: what the service flagged (an input out of range…)
     sa.Index("ix_mlcycle_predictions_series", "series_key", "event_time"),
     sa.Index("ix_mlcycle_predictions_event_time", "event_time"),
 )
