@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from mlcycle._version import __version__
 from mlcycle.deploy.auth import Auth
-from mlcycle.deploy.bodies import BodyGuard
+from mlcycle.deploy.bodies import BodyGuard, problem
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.openapi import describe
 from mlcycle.deploy.predictlog import PredictionLog
@@ -93,11 +93,7 @@ def create_app(
     @app.exception_handler(RequestRejected)
     async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
         """Refusals raised by dependencies (keys, retirement): one message, or one per field."""
-        return JSONResponse(
-            {"detail": str(error) if error.plain else error.detail},
-            status_code=error.status,
-            headers=error.headers,
-        )
+        return problem(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -11,7 +11,7 @@ Keys under attack:
 - Only hashes are stored, and a key's hash is compared in constant time (the store's contract).
 - Only *valid* keys are remembered, for :data:`CACHE_SECONDS`, so a check costs nothing; a wrong
   key is never kept, so a client sending endless distinct wrong keys cannot grow the service.
-- A client (by address) that fails :data:`FAILURES_PER_MINUTE` times within a minute is refused
+- A client (by address) that sends a wrong key :data:`FAILURES_PER_MINUTE` times within a minute is refused
   with 429 and ``Retry-After`` until its oldest failure is a minute old — even with a right key.
   The failure table holds at most :data:`MAX_CLIENTS` addresses (the stalest are dropped first).
 - Each refusal is logged (logger ``mlcycle.auth``): the client, the route and why — never the key.
@@ -144,8 +144,8 @@ class Auth:
                 headers={"Retry-After": str(seconds)},
             )
         secret = _secret(request)
-        if not secret:
-            self._refuse(client, request, "no key")
+        if not secret:  # not a guess: a client that forgot its key is told so, and not counted
+            log.warning("refused %s on %s: no key", client, request.url.path)
             raise RequestRejected(
                 401,
                 "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",

@@ -92,7 +92,7 @@ def check_content_type(request: Request, accepted: tuple[str, ...], *, missing_o
 
 
 class GuardedRoute(APIRoute):
-    """A route whose JSON body goes through :func:`loads` and whose content type must be JSON.
+    """A route whose JSON body goes through :func:`loads` and whose content type must be JSON, after its key.
 
     FastAPI's own parser would answer a 10,000-deep array with a bare 400 and a ``text/plain`` body
     with a misleading 422; this says what is wrong. (FastAPI's documented way to customise the
@@ -101,10 +101,15 @@ class GuardedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
+        scopes = [getattr(d.call, "scope", None) for d in self.dependant.dependencies]
+        scope = next((s for s in scopes if s is not None), None)
 
         async def handler(request: Request) -> Response:
             if request.method in ("POST", "PUT", "PATCH"):
                 try:
+                    if scope is not None:  # the key first: a stranger learns nothing about what a body should be
+                        request.app.state.auth.check(request, scope)
+                        request.state.key_checked = scope
                     check_content_type(request, JSON)
                     request = _Parsed(request.scope, request.receive)
                     request._json = loads(await request.body())  # what FastAPI's parser then reads
@@ -125,8 +130,11 @@ class _Parsed(Request):
 
 
 def problem(error: RequestRejected) -> JSONResponse:
-    """The service's refusal body: ``{"detail": [{row, field, message}, …]}``, with the error's headers."""
-    return JSONResponse({"detail": error.detail}, status_code=error.status, headers=error.headers)
+    """The service's refusal body, with the error's headers: ``{"detail": [{row, field, message}, …]}``, or
+    ``{"detail": "message"}`` when the refusal is about the whole request (a key, a body's size)."""
+    return JSONResponse(
+        {"detail": str(error) if error.plain else error.detail}, status_code=error.status, headers=error.headers
+    )
 
 
 class BodyGuard:
