@@ -1,13 +1,13 @@
 """A long property-based run against the real service: schemathesis, every operation, every check.
 
-    .venv/bin/python bench/fuzz.py [--examples 500] [--seed 1] [--folder DIR]
+    .venv/bin/python bench/fuzz.py [--examples 500] [--rounds 2] [--seed 1] [--folder DIR]
 
 Builds the bundled example (a short search and the gate) unless ``--folder`` names a promoted use case,
 serves it with ``mlcycle serve`` and an admin key, and runs schemathesis over the service's own OpenAPI
 description with the settings of ``tests/deploy/schemathesis.toml`` (the bounded run of ``make test`` uses
-the same, with fewer examples). Prints the cases run, the failures schemathesis found, and — counted by the
-server itself, from its Prometheus counters — the responses by status class. Target: 0 responses ≥ 500
-and 0 failures over ≥ 10,000 cases.
+the same, with fewer examples), once per round with the next seed. Prints the cases run, the failures
+schemathesis found, and — counted by the server itself, from its Prometheus counters — the responses by
+status class. Target: 0 responses ≥ 500 and 0 failures over ≥ 10,000 cases.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def by_status(port: int, secret: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=500, help="schemathesis --max-examples per operation")
+    parser.add_argument("--rounds", type=int, default=2, help="runs, each with the next seed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folder", type=Path, help="a promoted use case (default: the example, built here)")
     args = parser.parse_args()
@@ -81,30 +82,37 @@ def main() -> None:
                     raise SystemExit("the service did not start") from None
                 time.sleep(0.5)
         started = time.perf_counter()
-        # fmt: off
-        run = subprocess.run(
-            [
-                str(BIN / "schemathesis"), "--config-file", str(ROOT / "tests/deploy/schemathesis.toml"), "--no-color",
-                "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all", "--max-examples", str(args.examples),
-                "--seed", str(args.seed), "--header", f"Authorization: Bearer {secret}", "--warnings", "off",
-                "--workers", "2",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        # fmt: on
+        runs = [run_schemathesis(port, secret, args.examples, args.seed + i) for i in range(args.rounds)]
         seconds = time.perf_counter() - started
         counts = by_status(port, secret)
     finally:
         server.terminate()
         server.wait(timeout=60)
-    summary = run.stdout[run.stdout.rfind("Test cases:") :].strip().splitlines()
-    cases = next((line.strip() for line in summary if "generated" in line), "?")
-    print(f"schemathesis {args.examples} examples per operation, seed {args.seed}: {cases} in {seconds:.0f} s")
+    cases = sum(generated(run.stdout) for run in runs)
+    seeds = f"seeds {args.seed}…{args.seed + args.rounds - 1}"
+    print(f"schemathesis, {args.examples} examples per operation, {seeds}: {cases:,} cases in {seconds:.0f} s")
     print("responses counted by the server: " + ", ".join(f"{k} {v:,.0f}" for k, v in sorted(counts.items())))
-    print(f"responses >= 500: {counts.get('5xx', 0):,.0f} (target 0); schemathesis exit code {run.returncode}")
-    if run.returncode != 0:
+    failed = [run for run in runs if run.returncode != 0]
+    print(f"responses >= 500: {counts.get('5xx', 0):,.0f} (target 0); rounds with failures: {len(failed)} (target 0)")
+    for run in failed:
         print(run.stdout[-8000:])
+
+
+def run_schemathesis(port: int, secret: str, examples: int, seed: int) -> subprocess.CompletedProcess[str]:
+    # fmt: off
+    command = [
+        str(BIN / "schemathesis"), "--config-file", str(ROOT / "tests/deploy/schemathesis.toml"), "--no-color",
+        "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all", "--max-examples", str(examples),
+        "--seed", str(seed), "--header", f"Authorization: Bearer {secret}", "--warnings", "off", "--workers", "2",
+    ]
+    # fmt: on
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def generated(stdout: str) -> int:
+    """The cases a run generated, from its summary ("7266 generated, 7266 passed")."""
+    found = re.search(r"(\d+) generated", stdout[stdout.rfind("Test cases:") :])
+    return int(found.group(1)) if found else 0
 
 
 if __name__ == "__main__":
