@@ -184,30 +184,35 @@ def store_goes_away(uc: Any, env: dict[str, str], down: Callable[[], None], up: 
     }
 
 
-def test_sqlite_disk_full_with_an_audit_log_refuses_then_recovers(use_case: Any) -> None:
-    uc = use_case
-    set_audit_log(uc, True)
+def disk_filled(uc: Any, *, audit_log: bool) -> dict[str, Any]:
+    """Serve on SQLite in a small tmpfs, fill the disk, then free it: what the clients saw and what was stored."""
+    set_audit_log(uc, audit_log)
     with small_disk() as disk:
         env = {"MLCYCLE_STORE_URL": f"sqlite:///{disk / 'monitor.db'}"}
         filler: list[Path] = []
-        seen = store_goes_away(uc, env, down=lambda: filler.append(fill(disk)), up=lambda: filler[0].unlink())
+        return store_goes_away(uc, env, down=lambda: filler.append(fill(disk)), up=lambda: filler[0].unlink())
+
+
+def assert_nothing_answered_unlogged(seen: dict[str, Any], fault: str) -> None:
+    """The audit log's promise: every 200 is stored once, and while the store was down nothing was answered."""
     missing = [r for r in seen["answered"] if r not in seen["stored"]]
     print(
-        f"\nSQLite disk full, audit log on: answered {len(seen['answered'])}, stored {len(seen['stored'])}, "
+        f"\n{fault}, audit log on: answered {len(seen['answered'])}, stored {len(seen['stored'])}, "
         f"refused 503 {seen['refused']}"
     )
     assert missing == [] and len(seen["answered"]) == len(set(seen["answered"]))
     assert seen["refused"] > 0 and seen["retry_after"] and seen["answered_down"] == 0
-    assert seen["during"].status_code == 503 and "full" in seen["during"].json()["store"]["error"]
+    assert seen["during"].status_code == 503
+
+
+def test_sqlite_disk_full_with_an_audit_log_refuses_then_recovers(use_case: Any) -> None:
+    seen = disk_filled(use_case, audit_log=True)
+    assert_nothing_answered_unlogged(seen, "SQLite disk full")
+    assert "full" in seen["during"].json()["store"]["error"]
 
 
 def test_sqlite_disk_full_without_an_audit_log_answers_and_counts(use_case: Any) -> None:
-    uc = use_case
-    set_audit_log(uc, False)
-    with small_disk() as disk:
-        env = {"MLCYCLE_STORE_URL": f"sqlite:///{disk / 'monitor.db'}"}
-        filler: list[Path] = []
-        seen = store_goes_away(uc, env, down=lambda: filler.append(fill(disk)), up=lambda: filler[0].unlink())
+    seen = disk_filled(use_case, audit_log=False)
     unlogged = [r for r in seen["answered"] if r not in seen["stored"]]
     print(
         f"\nSQLite disk full, audit log off: answered {len(seen['answered'])}, stored {len(seen['stored'])}, "
@@ -220,16 +225,7 @@ def test_sqlite_disk_full_without_an_audit_log_answers_and_counts(use_case: Any)
 
 
 def test_private_postgresql_stopped_with_an_audit_log_refuses_then_recovers(use_case: Any) -> None:
-    uc = use_case
-    set_audit_log(uc, True)
+    set_audit_log(use_case, True)
     with private_postgres() as server:
-        env = {"MLCYCLE_STORE_URL": server.url}
-        seen = store_goes_away(uc, env, down=server.stop, up=server.start)
-    missing = [r for r in seen["answered"] if r not in seen["stored"]]
-    print(
-        f"\nPostgreSQL stopped, audit log on: answered {len(seen['answered'])}, stored {len(seen['stored'])}, "
-        f"refused 503 {seen['refused']}"
-    )
-    assert missing == [] and len(seen["answered"]) == len(set(seen["answered"]))
-    assert seen["refused"] > 0 and seen["retry_after"] and seen["answered_down"] == 0
-    assert seen["during"].status_code == 503
+        seen = store_goes_away(use_case, {"MLCYCLE_STORE_URL": server.url}, down=server.stop, up=server.start)
+    assert_nothing_answered_unlogged(seen, "PostgreSQL stopped")

@@ -95,7 +95,7 @@ def test_repeated_wrong_keys_are_slowed_to_429_and_logged_without_the_key(
     assert len(caplog.records) == FAILURES_PER_MINUTE + 1
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "unknown or revoked key" in logged and not any(s in logged for s in wrong + list(keys.values()))
-    assert len(client.app.state.auth._valid) <= len(keys)  # wrong keys are never remembered
+    assert len(client.app.state.auth.keys) <= len(keys)  # wrong keys are never remembered
     client.app.state.auth.limiter = FailureLimiter()
     assert client.post("/predict", json=rows, headers={"X-API-Key": keys["predict"]}).status_code == 200
 

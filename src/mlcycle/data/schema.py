@@ -154,7 +154,8 @@ def validate_records(
     Only the model's input columns are checked (``columns``, default: the schema's input
     columns); the target and unused columns may be sent and are ignored. Each problem names
     its row (0-based), its field and what would be valid. ``build=False`` only checks (the
-    service's lean path reads the records themselves).
+    service's lean path reads the records themselves). A valid time that is not plain ISO text (an
+    offset, a week date) is rewritten in its record as plain ISO text in UTC, so every reader reads it alike.
     """
     wanted = columns if columns is not None else schema.input_columns
     errors: list[dict[str, Any]] = []

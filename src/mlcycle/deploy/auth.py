@@ -27,14 +27,14 @@ from collections import OrderedDict, deque
 
 from fastapi import Request
 
+from mlcycle.deploy.predictlog import unavailable
 from mlcycle.exceptions import RequestRejected
-from mlcycle.store import Store
+from mlcycle.store import ApiKey, Store
 
 CACHE_SECONDS = 5.0
 FAILURES_PER_MINUTE = 20
 WINDOW_SECONDS = 60.0
 MAX_CLIENTS = 10_000
-STORE_RETRY_SECONDS = 5
 
 log = logging.getLogger("mlcycle.auth")
 
@@ -65,6 +65,17 @@ class FailureLimiter:
                 return 0.0
             return self.window - (now - failures[0]) if len(failures) >= self.limit else 0.0
 
+    def check(self, client: str, what: str) -> None:
+        """Raise 429 with ``Retry-After`` while ``client`` is blocked; ``what`` names the failures counted."""
+        wait = self.blocked_for(client)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RequestRejected(
+                429,
+                f"too many failed {what} from this client ({self.limit} a minute); retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+
     def fail(self, client: str) -> int:
         """Count a failure of ``client``; returns its failures within the window."""
         now = time.monotonic()
@@ -80,11 +91,51 @@ class FailureLimiter:
         return len(self._failures)
 
 
+class ValidKeys:
+    """The store's active keys, each remembered for :data:`CACHE_SECONDS` after it was last found (so a check
+    costs nothing); a wrong key is never kept, and a revoked one is forgotten when next looked up."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._found: dict[str, tuple[ApiKey, float]] = {}
+
+    def find(self, secret: str) -> ApiKey | None:
+        now = time.monotonic()
+        known = self._found.get(secret)
+        if known is not None and now - known[1] <= CACHE_SECONDS:
+            return known[0]
+        key = self.store.keys.find(secret)
+        if key is None:
+            self._found.pop(secret, None)
+        else:
+            self._found[secret] = (key, now)
+        return key
+
+    def forget(self) -> None:
+        self._found.clear()
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+
+def client_of(request: Request) -> str:
+    """The client's address: what failed keys are counted by."""
+    return request.client.host if request.client else "unknown"
+
+
+def header_secret(request: Request) -> str | None:
+    """The key a request carries: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
+    header = request.headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip() or None
+    return request.headers.get("x-api-key") or None
+
+
 class Auth:
     def __init__(self, store: Store, limiter: FailureLimiter | None = None) -> None:
         self.store = store
         self.limiter = limiter or FailureLimiter()
-        self._valid: dict[str, tuple[str, float]] = {}  # secret → (scope, checked at): valid keys only
+        self.keys = ValidKeys(store)
         self._any: tuple[bool, bool, float] | None = None
 
     def _configured(self) -> tuple[bool, bool]:
@@ -99,30 +150,13 @@ class Auth:
                     raise
         return self._any[0], self._any[1]
 
-    def _scope(self, secret: str) -> str | None:
-        now = time.monotonic()
-        cached = self._valid.get(secret)
-        if cached is not None and now - cached[1] <= CACHE_SECONDS:
-            return cached[0]
-        scope = self.store.keys.scope_of(secret)
-        if scope is None:
-            self._valid.pop(secret, None)  # revoked since: forget it
-        else:
-            self._valid[secret] = (scope, now)
-        return scope
-
     def check(self, request: Request, scope: str) -> None:
         try:
             self._check(request, scope)
         except RequestRejected:
             raise
         except Exception as exc:  # the store cannot be read: no key can be checked, so none is accepted
-            raise RequestRejected(
-                503,
-                f"API keys cannot be checked: the store is unavailable ({type(exc).__name__}). "
-                f"Retry after {STORE_RETRY_SECONDS} s",
-                headers={"Retry-After": str(STORE_RETRY_SECONDS)},
-            ) from None
+            raise unavailable(f"API keys cannot be checked: the store is unavailable ({type(exc).__name__})") from None
 
     def _check(self, request: Request, scope: str) -> None:
         any_key, admin_key = self._configured()
@@ -133,17 +167,13 @@ class Auth:
             )
         if not any_key:
             return
-        client = request.client.host if request.client else "unknown"
-        wait = self.limiter.blocked_for(client)
-        if wait > 0:
-            seconds = math.ceil(wait)
-            log.warning("refused %s on %s: too many failed keys (retry in %d s)", client, request.url.path, seconds)
-            raise RequestRejected(
-                429,
-                f"too many failed API keys from this client ({self.limiter.limit} a minute); retry in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
-        secret = _secret(request)
+        client = client_of(request)
+        try:
+            self.limiter.check(client, "API keys")
+        except RequestRejected as blocked:
+            log.warning("refused %s on %s: too many failed keys (%s)", client, request.url.path, blocked)
+            raise
+        secret = header_secret(request)
         if not secret:  # not a guess: a client that forgot its key is told so, and not counted
             log.warning("refused %s on %s: no key", client, request.url.path)
             raise RequestRejected(
@@ -151,7 +181,8 @@ class Auth:
                 "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        granted = self._scope(secret)
+        key = self.keys.find(secret)
+        granted = key.scope if key is not None else None
         if granted is None:
             self._refuse(client, request, "unknown or revoked key")
             raise RequestRejected(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
@@ -164,12 +195,5 @@ class Auth:
         log.warning("refused %s on %s: %s (%d failures in the last minute)", client, request.url.path, why, failures)
 
     def forget(self) -> None:
-        self._valid.clear()
+        self.keys.forget()
         self._any = None
-
-
-def _secret(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").strip() or None
-    return request.headers.get("x-api-key") or None

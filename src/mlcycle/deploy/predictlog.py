@@ -11,11 +11,11 @@ its own, so one bad record fails only its own request.
 When the store cannot take the records (a disk full, a file made read-only, a database stopped),
 :meth:`PredictionLog.awrite` says so by design: with ``compliance.audit_log`` (``required``) it
 raises :class:`~mlcycle.exceptions.RequestRejected` 503 with ``Retry-After`` — the prediction is
-never sent without its record; without it, the answer goes out and :attr:`unlogged` counts the
-records lost. Either way :attr:`state` says what the last write found, ``/health`` shows it, and
-the next write (or :meth:`probe`, which the service's poller calls while the store is down)
-finds out when the store is back: nothing to restart, and nothing written twice — a failed
-transaction wrote nothing, and it is not retried later.
+never sent without its record; without it, the answer goes out and ``on_unlogged`` is told how many
+records were lost (the service counts them in ``/metrics``). Either way :attr:`state` says what the
+last write found, ``/health`` shows it, and the next write (or :meth:`probe`, which the service's
+poller calls while the store is down) finds out when the store is back: nothing to restart, and
+nothing written twice — a failed transaction wrote nothing, and it is not retried later.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ from mlcycle.exceptions import RequestRejected
 from mlcycle.store import Store, utcnow
 
 RETRY_AFTER_SECONDS = 5  # what a refused client is told to wait: about two polls of the store
+
+
+def unavailable(message: str) -> RequestRejected:
+    """The service's refusal while the store is down: 503, and when to try again."""
+    return RequestRejected(
+        503, f"{message}. Retry after {RETRY_AFTER_SECONDS} s", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,6 @@ class PredictionLog:
         self.required = required  # compliance.audit_log: no answer without its record
         self.on_unlogged = on_unlogged  # told how many records went unlogged (the service's metrics)
         self.state = StoreState(True, utcnow())
-        self.unlogged = 0  # records answered without being stored (only when not required)
         self._pending: list[tuple[list[PredictionRecord], Future[None]]] = []
         self._condition = threading.Condition()
         self._closing = False
@@ -101,18 +107,15 @@ class PredictionLog:
 
     async def awrite(self, records: list[PredictionRecord]) -> None:
         """Wait for the commit without blocking the event loop. If the store cannot take the records: 503 with
-        Retry-After when the log is required, else count them in :attr:`unlogged` and return."""
+        Retry-After when the log is required, else tell ``on_unlogged`` how many and return."""
         try:
             await asyncio.wrap_future(self.submit(records))
         except Exception as exc:  # whatever the driver raised: the records are not stored
             if self.required:
-                raise RequestRejected(
-                    503,
+                raise unavailable(
                     "the prediction could not be written to the audit log (compliance.audit_log is on), so it is "
-                    f"not answered: {_short(exc)}. Retry after {RETRY_AFTER_SECONDS} s",
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    f"not answered: {_short(exc)}"
                 ) from None
-            self.unlogged += len(records)
             if self.on_unlogged is not None:
                 self.on_unlogged(len(records))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 
 class FieldProblem(BaseModel):
@@ -34,6 +34,15 @@ class OipError(BaseModel):
     error: str
 
 
+class MlflowRefusal(RootModel[MlflowError | Problems]):
+    """A refusal on /invocations: MLflow's shape from the route itself, ours from what runs before it — the
+    key check (503 while the store cannot be read) and the body guard (413, 415)."""
+
+
+class OipRefusal(RootModel[OipError | Problems]):
+    """A refusal on the Open Inference Protocol's routes: the protocol's shape, or ours from what runs before."""
+
+
 WHY = {
     400: "The body cannot be read (not JSON, not UTF-8, a key twice, too deeply nested, wrong shape).",
     401: "An API key is required, or the key is unknown or revoked.",
@@ -49,13 +58,15 @@ WHY = {
     503: "No model is loaded yet, or the audit log cannot be written (Retry-After).",
 }
 
-KEYED = (401, 403, 429)  # any route that needs a key
+KEYED = (401, 403, 429, 503)  # what the key check, before any keyed route, can answer
 
 
 def responses(*codes: int, model: type[BaseModel] = Problems, keyed: bool = True) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route: each refusal it can send, with its body's shape. Key refusals (401, 403,
-    429) come from the key check, before the route, so they are always :class:`Problems`."""
-    out: dict[int | str, dict[str, Any]] = {code: {"model": model, "description": WHY[code]} for code in codes}
+    """The ``responses=`` of a route: each refusal it can send, with its body's shape. Refusals of the key check
+    (401, 403, 429, and 503 while the store cannot be read) are :class:`Problems`, unless ``codes`` says
+    otherwise. Combine calls with ``keyed=False`` after the first, so a later call cannot undo an earlier one."""
+    out: dict[int | str, dict[str, Any]] = {}
     if keyed:
         out.update({code: {"model": Problems, "description": WHY[code]} for code in KEYED})
+    out.update({code: {"model": model, "description": WHY[code]} for code in codes})
     return out

@@ -124,8 +124,7 @@ def score_frame(
 def _in_range(serving: Serving, warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The out-of-range inputs to flag; raises the 422 instead when the design says ``out_of_range: refuse``."""
     if warnings and serving.ws.spec.deployment.out_of_range == "refuse":
-        refused = [{**w, "message": f"{w['message']}; deployment.out_of_range is refuse"} for w in warnings]
-        raise RequestRejected(422, refused)
+        raise RequestRejected(422, _saying(warnings, "; deployment.out_of_range is refuse"))
     return warnings
 
 
@@ -138,8 +137,12 @@ def _unscorable(warnings: list[dict[str, Any]]) -> Iterator[None]:
     except (ValueError, OverflowError, FloatingPointError):
         if not warnings:
             raise
-        unscorable = [{**w, "message": f"{w['message']}: the model cannot score it"} for w in warnings]
-        raise RequestRejected(422, unscorable) from None
+        raise RequestRejected(422, _saying(warnings, ": the model cannot score it")) from None
+
+
+def _saying(warnings: list[dict[str, Any]], more: str) -> list[dict[str, Any]]:
+    """The warnings as refusals, each message ending with why it is refused."""
+    return [{**w, "message": w["message"] + more} for w in warnings]
 
 
 def _flagged(result: Result, warnings: list[dict[str, Any]]) -> Result:

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import getpass
 import hmac
-import math
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
 
-from mlcycle.deploy.auth import FailureLimiter
+from mlcycle.deploy.auth import FailureLimiter, ValidKeys, client_of, header_secret
 from mlcycle.exceptions import RequestRejected
-from mlcycle.store import ApiKey, Store
+from mlcycle.store import Store
 
 KEY_COOKIE = "mlcycle_key"
 CSRF_COOKIE = "mlcycle_csrf"
@@ -44,10 +43,8 @@ class Viewer:
 
 
 def secret_of(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.startswith("Bearer "):
-        return header.removeprefix("Bearer ").strip() or None
-    return request.headers.get("x-api-key") or request.cookies.get(KEY_COOKIE) or None
+    """The key a script sends as the service reads it, or the one the browser signed in with."""
+    return header_secret(request) or request.cookies.get(KEY_COOKIE) or None
 
 
 class Access:
@@ -56,7 +53,7 @@ class Access:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._any: tuple[bool, float] | None = None
-        self._keys: dict[str, tuple[ApiKey, float]] = {}  # valid keys only: a wrong one is never kept
+        self.keys = ValidKeys(store)
         self.limiter = FailureLimiter()
 
     def open(self) -> bool:
@@ -70,35 +67,16 @@ class Access:
         """Who is asking; raises 401 (no or unknown key) — the page then offers the sign-in form."""
         if self.open():
             return Viewer(f"local user {getpass.getuser()}", admin=True, signed_in=False)
-        client = request.client.host if request.client else "unknown"
-        wait = self.limiter.blocked_for(client)
-        if wait > 0:
-            seconds = math.ceil(wait)
-            raise RequestRejected(
-                429,
-                f"too many failed sign-ins from this client; retry in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
+        client = client_of(request)
+        self.limiter.check(client, "sign-ins")
         secret = secret_of(request)
-        key = self._find(secret) if secret else None
+        key = self.keys.find(secret) if secret else None
         if key is None:
             if secret:  # a page opened before signing in is not a failure; a wrong key is
                 self.limiter.fail(client)
             raise RequestRejected(401, "sign in with an API key (any scope may view; actions need admin)")
         actor = f"key {key.id}" + (f" ({key.note})" if key.note else "")
         return Viewer(actor, admin=key.scope == "admin", signed_in=True)
-
-    def _find(self, secret: str) -> ApiKey | None:
-        now = time.monotonic()
-        known = self._keys.get(secret)
-        if known is not None and now - known[1] <= CACHE_SECONDS:
-            return known[0]
-        key = self.store.keys.find(secret)
-        if key is None:
-            self._keys.pop(secret, None)
-        else:
-            self._keys[secret] = (key, now)
-        return key
 
     def admin(self, request: Request) -> Viewer:
         viewer = self.viewer(request)
@@ -110,7 +88,7 @@ class Access:
 
     def forget(self) -> None:
         self._any = None
-        self._keys.clear()
+        self.keys.forget()
 
 
 def csrf_token(request: Request) -> str:

@@ -14,7 +14,7 @@ from mlcycle.deploy import series
 from mlcycle.deploy.bodies import GuardedRoute
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
-from mlcycle.deploy.predictlog import RETRY_AFTER_SECONDS, PredictionLog
+from mlcycle.deploy.predictlog import PredictionLog, unavailable
 from mlcycle.deploy.schemas import FieldProblem, responses
 from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
@@ -129,12 +129,7 @@ async def feedback(body: FeedbackRequest, serving: Serving = Depends(get_serving
     try:
         unknown = await asyncio.to_thread(serving.store.feedback.add, items)
     except Exception as exc:  # whatever the driver raised: nothing was stored, and the client is told so
-        raise RequestRejected(
-            503,
-            f"the feedback could not be stored ({type(exc).__name__}); nothing was stored. "
-            f"Retry after {RETRY_AFTER_SECONDS} s",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ) from None
+        raise unavailable(f"the feedback could not be stored ({type(exc).__name__}); nothing was stored") from None
     if unknown:
         return JSONResponse(
             {

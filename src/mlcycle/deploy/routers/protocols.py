@@ -26,7 +26,7 @@ from mlcycle.deploy.bodies import BINARY, CSV, JSON, check_content_type, loads, 
 from mlcycle.deploy.dependencies import get_log, get_metrics, get_serving, in_service, require
 from mlcycle.deploy.metrics import ServiceMetrics
 from mlcycle.deploy.predictlog import PredictionLog
-from mlcycle.deploy.schemas import MlflowError, OipError, responses
+from mlcycle.deploy.schemas import MlflowError, MlflowRefusal, OipError, OipRefusal, responses
 from mlcycle.deploy.scoring import ascore
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import RequestRejected
@@ -113,7 +113,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 @router.post(
     "/invocations",
     dependencies=[Depends(require("predict")), Depends(in_service)],
-    responses={**responses(400, 408, 413, 415, 422, 503, model=MlflowError), **responses(410)},
+    responses={
+        **responses(408, 410),
+        **responses(400, 422, model=MlflowError, keyed=False),
+        **responses(413, 415, 503, model=MlflowRefusal, keyed=False),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -158,8 +162,12 @@ class OipReady(BaseModel):
     reason: str | None = None
 
 
-OIP_MODEL = {**responses(404, 503, model=OipError)}
-OIP_INFER = {**responses(400, 404, 408, 413, 415, 503, model=OipError), **responses(410)}
+OIP_MODEL = {**responses(404, model=OipError), **responses(503, model=OipRefusal, keyed=False)}
+OIP_INFER = {
+    **responses(408, 410),
+    **responses(400, 404, model=OipError, keyed=False),
+    **responses(413, 415, 503, model=OipRefusal, keyed=False),
+}
 OIP_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
