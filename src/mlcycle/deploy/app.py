@@ -171,7 +171,8 @@ DRIFT_EVERY_SECONDS = 60
 
 async def _poll(serving: Serving, log: PredictionLog, metrics: ServiceMetrics, seconds: float) -> None:
     """Follow the champion alias and other workers' feedback, off the event loop; prune daily; drift gauges;
-    while the store refuses writes, probe it, so the service knows when it may answer again."""
+    while the store refuses writes, probe it, so the service knows when it may answer again. Each step fails on
+    its own: with the store down the alias (in MLflow's registry) is still followed, and nothing ends the loop."""
     pruned = time.monotonic()
     drift_read = -float("inf")
     while True:
@@ -179,11 +180,12 @@ async def _poll(serving: Serving, log: PredictionLog, metrics: ServiceMetrics, s
         if not log.state.ok:
             await asyncio.to_thread(log.probe)
         metrics.store_up.set(1 if log.state.ok else 0)
-        if not log.state.ok:
-            continue  # nothing else the poller does can work without the store
         if time.monotonic() - pruned > PRUNE_EVERY_SECONDS:
             pruned = time.monotonic()
-            await asyncio.to_thread(serving.prune)
+            try:
+                await asyncio.to_thread(serving.prune)
+            except Exception as exc:  # tomorrow's prune deletes what today's could not
+                serving.last_error = f"pruning the prediction log failed: {exc}"
         if time.monotonic() - drift_read > DRIFT_EVERY_SECONDS:
             drift_read = time.monotonic()
             try:
