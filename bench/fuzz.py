@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port  # noqa: E402
+from tests.servers import failures, free_port, generated, schemathesis  # noqa: E402
 
 
 def promoted_example(folder: Path) -> Path:
@@ -82,7 +82,7 @@ def main() -> None:
                     raise SystemExit("the service did not start") from None
                 time.sleep(0.5)
         started = time.perf_counter()
-        runs = [run_schemathesis(port, secret, args.examples, args.seed + i) for i in range(args.rounds)]
+        runs = [schemathesis(port, secret, args.examples, args.seed + i) for i in range(args.rounds)]
         seconds = time.perf_counter() - started
         counts = by_status(port, secret)
     finally:
@@ -95,25 +95,4 @@ def main() -> None:
     failed = [run for run in runs if run.returncode != 0]
     print(f"responses >= 500: {counts.get('5xx', 0):,.0f} (target 0); rounds with failures: {len(failed)} (target 0)")
     for run in failed:
-        print(run.stdout[-8000:])
-
-
-def run_schemathesis(port: int, secret: str, examples: int, seed: int) -> subprocess.CompletedProcess[str]:
-    # fmt: off
-    command = [
-        str(BIN / "schemathesis"), "--config-file", str(ROOT / "tests/deploy/schemathesis.toml"), "--no-color",
-        "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all", "--max-examples", str(examples),
-        "--seed", str(seed), "--header", f"Authorization: Bearer {secret}", "--warnings", "off", "--workers", "2",
-    ]
-    # fmt: on
-    return subprocess.run(command, capture_output=True, text=True)
-
-
-def generated(stdout: str) -> int:
-    """The cases a run generated, from its summary ("7266 generated, 7266 passed")."""
-    found = re.search(r"(\d+) generated", stdout[stdout.rfind("Test cases:") :])
-    return int(found.group(1)) if found else 0
-
-
-if __name__ == "__main__":
-    main()
+        print(failures(run.stdout))

@@ -6,6 +6,7 @@ import contextlib
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -153,3 +154,37 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+SCHEMATHESIS_CONFIG = Path(__file__).parent / "deploy" / "schemathesis.toml"
+
+
+def schemathesis(
+    port: int, secret: str | None, examples: int, seed: int, phases: str = "examples,coverage,fuzzing,stateful"
+) -> subprocess.CompletedProcess[str]:
+    """schemathesis over a running service's own OpenAPI description: every operation, every check, a fixed seed,
+    with the settings of ``tests/deploy/schemathesis.toml`` (and the key, when the service has keys). A request
+    may take a minute: on two busy cores an explanation of a large generated batch takes seconds."""
+    # fmt: off
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(SCHEMATHESIS_CONFIG), "--no-color",
+        "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all", "--max-examples", str(examples),
+        "--seed", str(seed), "--warnings", "off", "--workers", "2", "--phases", phases, "--request-timeout", "60",
+    ]
+    # fmt: on
+    if secret is not None:
+        command += ["--header", f"Authorization: Bearer {secret}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+
+
+def generated(stdout: str) -> int:
+    """The cases a schemathesis run generated, from its summary ("7266 generated, 7266 passed")."""
+    found = re.search(r"(\d+) generated", stdout[stdout.rfind("Test cases:") :])
+    return int(found.group(1)) if found else 0
+
+
+def failures(stdout: str, limit: int = 8000) -> str:
+    """What a failed schemathesis run found — each failing operation's section, with its curl — then its summary."""
+    first = re.search(r"^_{3,} .+ _{3,}$", stdout, re.M)
+    found = stdout[first.start() :] if first else stdout
+    return found if len(found) <= limit else found[: limit - 2000] + "\n…\n" + found[-2000:]

@@ -10,11 +10,8 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,10 +20,7 @@ import yaml
 
 from mlcycle.store import open_store
 from tests.deploy.conftest import copy_use_case, sales_rows
-from tests.servers import running
-
-CONFIG = Path(__file__).with_name("schemathesis.toml")
-SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+from tests.servers import failures, generated, running, schemathesis
 
 
 @pytest.fixture(scope="module")
@@ -46,25 +40,12 @@ def call(port: int, secret: str, method: str, path: str, **kwargs: Any) -> httpx
     return httpx.request(method, f"http://127.0.0.1:{port}{path}", headers=headers, timeout=30, **kwargs)
 
 
-def test_schemathesis_finds_no_server_error_and_no_undeclared_answer(
-    keyed_server: tuple[Any, int, str], tmp_path: Path
-) -> None:
+def test_schemathesis_finds_no_server_error_and_no_undeclared_answer(keyed_server: tuple[Any, int, str]) -> None:
     """Every operation, every check, a fixed seed (repeatable in CI): a few hundred cases per operation."""
     _, port, secret = keyed_server
-    events = tmp_path / "events.ndjson"
-    # fmt: off
-    command = [
-        str(SCHEMATHESIS), "--config-file", str(CONFIG), "--no-color", "run",
-        f"http://127.0.0.1:{port}/openapi.json", "--checks", "all", "--max-examples", "60", "--seed", "20261202",
-        "--header", f"Authorization: Bearer {secret}", "--warnings", "off", "--workers", "2",
-        "--report", "ndjson", "--report-ndjson-path", str(events),
-    ]
-    # fmt: on
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    summary = done.stdout[done.stdout.rfind("Test cases:") :]
-    generated = int(summary.split("generated")[0].split()[-1])
-    assert generated >= 18 * 50, summary  # the run really exercised every operation
+    done = schemathesis(port, secret, examples=60, seed=20261202)
+    assert done.returncode == 0, failures(done.stdout) + done.stderr[-2000:]
+    assert generated(done.stdout) >= 18 * 50, done.stdout[-2000:]  # the run really exercised every operation
     assert "Tested: 18" in done.stdout  # every operation of the description, none skipped
 
 

@@ -38,7 +38,7 @@ from typer.testing import CliRunner
 import mlcycle
 from mlcycle.cli import app
 from mlcycle.store import open_store
-from tests.servers import running
+from tests.servers import failures, generated, running, schemathesis
 from tests.usecases.cases import ZOO, Case, Served
 
 pytestmark = pytest.mark.zoo
@@ -189,6 +189,12 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     if case.extra.get("retrain"):
         out = loop.run("retrain", "--trials", "2", exit_code={0, 1})
         assert "retrained on" in out, out
+
+    # ── hostile input: the service's description of this model, fuzzed (every operation, every check) ───────
+    with running(loop.folder) as (port, _):
+        fuzzed = schemathesis(port, None, examples=15, seed=12, phases="fuzzing,stateful")
+    assert fuzzed.returncode == 0, failures(fuzzed.stdout)
+    assert generated(fuzzed.stdout) >= 18 * 10, fuzzed.stdout[-2000:]
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────

@@ -72,8 +72,14 @@ def record_schema(schema: Schema, columns: list[str]) -> dict[str, Any]:
 
 
 def column_schema(column: ColumnSchema) -> dict[str, Any]:
-    if column.categories is not None and column.type == "string":
-        out: dict[str, Any] = {"type": "string", "enum": [str(c) for c in column.categories]}
+    """One input column as JSON Schema, as the service's validation takes it (``data.schema``). A text column
+    takes an integer too, read as its text (stock code 85123 is "85123"): so a known category that is an
+    integer's text may come as that integer."""
+    if column.type == "string" and column.categories is not None:
+        texts = [str(c) for c in column.categories]
+        out: dict[str, Any] = {"enum": texts + [int(t) for t in texts if _integer_text(t)]}
+    elif column.type == "string":
+        out = {"type": ["string", "integer"]}
     elif column.type == "datetime":
         out = {
             "type": "string",
@@ -82,10 +88,18 @@ def column_schema(column: ColumnSchema) -> dict[str, Any]:
             "description": f"ISO 8601, e.g. 2011-09-01; a year from {FIRST_YEAR} to {LAST_YEAR}",
         }
     else:
-        out = {"type": {"integer": "number", "number": "number", "boolean": "boolean"}.get(column.type, "string")}
+        out = {"type": "boolean" if column.type == "boolean" else "number"}
     if column.nullable:
         out = {"anyOf": [out, {"type": "null"}]}
     return out
+
+
+def _integer_text(text: str) -> bool:
+    """Whether ``text`` is what ``str`` writes for some integer ("85123", "-4"; not "007" or "1.0")."""
+    try:
+        return str(int(text)) == text
+    except ValueError:
+        return False
 
 
 def mlflow_request(columns: list[str]) -> dict[str, Any]:
