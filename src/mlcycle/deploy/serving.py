@@ -83,10 +83,23 @@ class Serving:
                 raise ModelError("no finite prediction on the input example")
         except Exception as exc:
             raise ModelError(f"version {version} failed its smoke prediction on the input example: {exc}") from None
-        fast = FastPath.compile(model, _typed(example, model.input_columns))
+        typed = _typed(example, model.input_columns)
+        fast = FastPath.compile(model, typed)
+        self._warm_explainer(model, version, typed)
         loaded = Loaded(model, version, Schema.from_dict(model.schema), time.time(), fast, model.features.history_)
         self._replay_feedback(loaded, fresh=True)
         return loaded
+
+    def _warm_explainer(self, model: MlcycleModel, version: str, typed: pd.DataFrame) -> None:
+        """Explain the input example once, here, off the request path: the first explanation builds SHAP's
+        explainer (and imports SHAP), which took 13 s for a random forest — the first client asking for an
+        explanation would have waited that long. A failure is noted, not fatal: predictions do not need it."""
+        if model.explainer is None:
+            return
+        try:
+            model.explainer.explain(typed, model.features.transform(typed))
+        except Exception as exc:  # whatever SHAP raised: /explain will say so for real rows
+            self.last_error = f"version {version}: explaining its input example failed: {type(exc).__name__}: {exc}"
 
     def load_champion(self) -> Loaded:
         version = registry.alias_version(self.tracker, self.ws.name, registry.CHAMPION)
