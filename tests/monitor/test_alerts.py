@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,6 +108,59 @@ def test_a_receiver_that_is_down_is_reported_and_monitoring_goes_on(tmp_path: Pa
     assert len(outcome.raised) == 1 and len(outcome.sink_errors) == 1
     assert "after 3 attempts" in outcome.sink_errors[0]
     assert (tmp_path / "alerts.log").read_text().count("raised") == 1  # the next sink still got it
+    again = alerts.Delivery(store, [down, log]).resend()  # the next run: still down, still kept
+    assert again.resent == [] and "after 2 run(s)" in again.sink_errors[0]
+    assert [(q.sink.split()[0], q.attempts) for q in store.history.queued_alerts()] == [("webhook", 2)]
+
+
+def test_a_slow_receiver_costs_a_run_one_timeout_and_gets_what_it_missed_on_the_next(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    hook = _SlowHook(seconds=10)
+    try:
+        sink = alerts.WebhookSink(hook.url, timeout=0.5, retries=3)
+        log = alerts.LogSink(tmp_path / "alerts.log")
+        two = DriftReport([_drift(0.4).rows[0], DriftRow("promo", "psi", 0.5, 0.2, True, 0.1, "alert")])
+        started = time.monotonic()
+        outcome = alerts.process("small-sales", store, alerts.conditions(_design(), two, None, None), [sink, log])
+        took = time.monotonic() - started
+        assert len(outcome.raised) == 2 and took < 3  # one 0.5 s timeout — not 2 alerts × 4 attempts × 10 s
+        assert len(outcome.sink_errors) == 1 and "did not answer within 0.5 s" in outcome.sink_errors[0]
+        assert (tmp_path / "alerts.log").read_text().count("raised") == 2  # the log sink did not wait
+        queued = store.history.queued_alerts()
+        assert [q.event["subject"] for q in queued] == ["price", "promo"]
+        hook.seconds = 0  # the receiver is back
+        resent = alerts.Delivery(store, [sink, log]).resend()
+        assert resent.sink_errors == [] and store.history.queued_alerts() == []
+        assert [e["id"] for e in hook.received] == [e["id"] for e in resent.resent] == [q.event["id"] for q in queued]
+        assert [e["state"] for e in hook.received] == ["raised", "raised"]
+    finally:
+        hook.close()
+
+
+class _SlowHook:
+    """A webhook receiver on a free port that waits ``seconds`` before reading each alert."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.received: list[dict[str, Any]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                time.sleep(hook.seconds)
+                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
 
 
 def test_prometheus_gauge_per_rule(tmp_path: Path) -> None:

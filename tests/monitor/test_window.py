@@ -3,8 +3,12 @@ a crafted price change raising a drift alert, the error-rate rule, and the repor
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,8 @@ from fastapi.testclient import TestClient
 from mlcycle.contract.spec import parse_duration
 from mlcycle.deploy import create_app
 from mlcycle.exceptions import UseCaseError
-from mlcycle.store import open_store
+from mlcycle.store import STORE_ENV, open_store
+from tests.conftest import fresh_postgres_database
 from tests.deploy.conftest import copy_use_case, sales_rows
 from tests.monitor.conftest import edit_design, serve_period
 
@@ -109,3 +114,42 @@ def test_failed_requests_raise_the_error_rate_alert(promoted_example: Any, tmp_p
     result = uc.monitor()
     assert result.errors == 4 and result.error_rate == pytest.approx(0.4)
     assert [e["rule"] for e in result.alerts.raised if e["rule"] == "errors"] == ["errors"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_monitor_runs_at_once_keep_each_window_and_episode_once(
+    promoted_example: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """Two `mlcycle monitor` processes over the same weeks at once — cron overlapping a hand-run backfill: both
+    succeed, and the store holds each window once and the price episode once, told to the sinks once."""
+    with contextlib.ExitStack() as stack:
+        if backend == "postgresql":
+            monkeypatch.setenv(STORE_ENV, stack.enter_context(fresh_postgres_database()))
+        uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+
+        def doubled_after_the_12th(rows: Any) -> Any:
+            rows.loc[rows["date"] >= "2011-09-12", "price"] *= 2
+            return rows
+
+        serve_period(uc, "2011-08-31", "2011-09-25", transform=doubled_after_the_12th)
+        command = [
+            str(Path(sys.executable).with_name("mlcycle")),
+            "monitor",
+            "-u",
+            str(uc.folder),
+            "--since",
+            "2011-09-01",
+        ]
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+        outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        store = open_store(uc.state_dir)
+        starts = [w.start for w in store.history.windows()]
+        assert starts == sorted(set(starts)) and len(starts) == 4
+        assert [(a.rule, a.subject) for a in store.history.alerts() if a.subject == "price"] == [("drift", "price")]
+        log = (uc.state_dir / "alerts.log").read_text(encoding="utf-8")
+        assert log.count('"subject": "price"') == 1
+        assert sum("price drifted" in output for output in outputs) == 1  # told by the run that opened it
+        report = (uc.state_dir / "reports" / "monitoring.html").read_text(encoding="utf-8")
+        assert report.rstrip().endswith("</html>") and not list((uc.state_dir / "reports").glob("*.tmp"))
+        store.close()

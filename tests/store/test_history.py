@@ -4,7 +4,12 @@ and what was done about them, use-case status."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +72,38 @@ def test_one_open_episode_per_rule_and_subject(store: Store) -> None:
     assert episodes[0].value == 0.3 and episodes[0].message == "price drifted"
 
 
+def test_writers_at_once_open_one_episode_and_keep_one_window(store: Store) -> None:
+    """Two monitoring runs at once (here eight writers, each on its own connection, released together) open the
+    episode once and keep the window once: the database decides, so no writer fails and none doubles a row."""
+    writers = 8
+    together = threading.Barrier(writers)
+
+    def monitor_once(i: int) -> bool:
+        together.wait()
+        opened = store.history.open_alert("drift", "price", 0.3 + i, 0.1, "price drifted", datetime(2026, 1, 1))
+        store.history.save_window(_window(predictions=i))
+        return opened
+
+    with ThreadPoolExecutor(writers) as pool:
+        opened = list(pool.map(monitor_once, range(writers)))
+    assert opened.count(True) == 1
+    assert len(store.history.alerts()) == 1 and len(store.history.open_alerts()) == 1
+    assert [w.predictions in range(writers) for w in store.history.windows()] == [True]
+
+
+def test_an_alert_a_sink_did_not_take_waits_until_it_does(store: Store) -> None:
+    first = store.history.queue_alert("webhook http://hooks/a", {"id": "e1", "state": "raised"}, "timed out")
+    store.history.queue_alert("log /tmp/alerts.log", {"id": "e2"}, "disk full")
+    store.history.queue_alert("webhook http://hooks/a", {"id": "e3", "state": "cleared"}, "HTTP 503")
+    assert [q.event["id"] for q in store.history.queued_alerts("webhook http://hooks/a")] == ["e1", "e3"]
+    store.history.alert_sent(first, "refused")
+    waiting = store.history.queued_alerts()[0]
+    assert (waiting.event, waiting.attempts, waiting.last_error) == ({"id": "e1", "state": "raised"}, 2, "refused")
+    store.history.alert_sent(first)
+    store.history.alert_sent(first)  # another run delivered it first: no error
+    assert [q.event["id"] for q in store.history.queued_alerts()] == ["e2", "e3"]
+
+
 def test_actions_are_recorded_before_they_run_and_closed_after(store: Store) -> None:
     first = store.history.start_action("key k1 (ops)", "rollback", {"reason": "bad week"})
     second = store.history.start_action("local user ann", "retrain", {"trials": 5})
@@ -84,3 +121,34 @@ def test_actions_are_recorded_before_they_run_and_closed_after(store: Store) -> 
         store.history.end_action(999, "done", {})
     with pytest.raises(StoreError, match="'done' or 'failed'"):
         store.history.end_action(first, "maybe", {})
+
+
+def test_one_holder_of_a_store_lock_at_a_time_and_a_killed_holder_lets_go(store: Store, tmp_path: Path) -> None:
+    with store.exclusive("monitor"):
+        with pytest.raises(StoreError, match="another monitor run has held the store"):
+            with store.exclusive("monitor", wait_seconds=0.3):
+                pass
+        with store.exclusive("retrain", wait_seconds=0):  # another name, another lock
+            pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(tmp_path), store.engine.url.render_as_string(hide_password=False)],  # type: ignore[attr-defined]
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    with pytest.raises(StoreError):
+        with store.exclusive("monitor", wait_seconds=0.3):
+            pass
+    holder.kill()
+    holder.wait()
+    with store.exclusive("monitor", wait_seconds=5):  # SIGKILL left no stale lock behind
+        pass
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from mlcycle.store import open_store
+with open_store(Path(sys.argv[1]), sys.argv[2]).exclusive("monitor"):
+    print("held", flush=True)
+    time.sleep(600)
+"""

@@ -10,6 +10,13 @@ that stays true for ten windows raises one alert, and one "cleared" when it ends
 Sinks: ``log`` (JSON lines in ``.mlcycle/alerts.log``), ``webhook`` (POST JSON, with a timeout
 and retries), and a Prometheus gauge per rule (``.mlcycle/alerts.prom``, for node-exporter's
 textfile collector). A failing sink is reported in the outcome and never stops monitoring.
+
+Delivery is at least once: an event a sink did not take is kept in the store's outbox and sent
+again, first, by the next monitoring run, until it is taken. Each event carries an ``id`` that a
+receiver can deduplicate on. A sink costs a run at most one failure: after it failed once, the
+run's other events for it go straight to the outbox — so a receiver that hangs delays monitoring
+by one timeout, not one per alert. A timeout is not retried within the run (a receiver slow
+once is slow again a second later); a refused connection or an HTTP error is, with backoff.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +58,7 @@ class Outcome:
     raised: list[dict[str, Any]] = field(default_factory=list)
     cleared: list[dict[str, Any]] = field(default_factory=list)
     sink_errors: list[str] = field(default_factory=list)
+    resent: list[dict[str, Any]] = field(default_factory=list)  # events of earlier runs delivered now
 
 
 def conditions(
@@ -145,7 +154,8 @@ def conditions(
 
 # ── sinks ────────────────────────────────────────────────────────────────────────────
 class Sink(Protocol):
-    name: str
+    name: str  # the kind, as the design names it
+    where: str  # the file or address: with the name, what the outbox keeps an event for
 
     def send(self, event: dict[str, Any]) -> None: ...
 
@@ -155,6 +165,7 @@ class LogSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.where = str(path)
 
     def send(self, event: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +177,7 @@ class WebhookSink:
     name = "webhook"
 
     def __init__(self, url: str, *, timeout: float = 5.0, retries: int = 3) -> None:
-        self.url = url
+        self.url = self.where = url
         self.timeout = timeout
         self.retries = retries
 
@@ -181,10 +192,16 @@ class WebhookSink:
                         return
                     last = AlertNotDelivered(f"HTTP {answer.status}")
             except (urllib.error.URLError, OSError) as exc:
+                if _timed_out(exc):
+                    raise AlertNotDelivered(f"{self.url} did not answer within {self.timeout:g} s") from None
                 last = exc
             if attempt < self.retries:
                 time.sleep(min(2.0, 0.2 * 2**attempt))
         raise AlertNotDelivered(f"{self.url} did not take the alert after {self.retries + 1} attempts: {last}")
+
+
+def _timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
 
 
 class PrometheusSink:
@@ -194,6 +211,7 @@ class PrometheusSink:
 
     def __init__(self, path: Path, store: Store) -> None:
         self.path = path
+        self.where = str(path)
         self.store = store
 
     def send(self, event: dict[str, Any]) -> None:
@@ -232,17 +250,73 @@ def _sink(spec: AlertSink, state_dir: Path) -> Sink:
     return SINKS[spec.kind](spec, state_dir)
 
 
+# ── delivery ─────────────────────────────────────────────────────────────────────────
+class Delivery:
+    """One monitoring run's sinks, with the store's outbox behind them (see the module's docstring)."""
+
+    def __init__(self, store: Store, sinks: Sequence[Sink]) -> None:
+        self.store = store
+        self.sinks = list(sinks)
+        self.failed: dict[str, str] = {}  # outbox key → why that sink failed in this run
+
+    def resend(self) -> Outcome:
+        """Send again, oldest first, what earlier runs could not deliver to the sinks of this run."""
+        outcome = Outcome()
+        for sink in self.sinks:
+            key = _key(sink)
+            for queued in self.store.history.queued_alerts(key):
+                if key in self.failed:
+                    break  # the rest waits for the next run: this sink already cost one failure
+                try:
+                    sink.send(queued.event)
+                except Exception as exc:  # whatever a sink raises, the event stays queued
+                    self.failed[key] = str(exc)
+                    self.store.history.alert_sent(queued.id, str(exc))
+                    outcome.sink_errors.append(_waiting(sink, exc, queued.attempts + 1))
+                else:
+                    self.store.history.alert_sent(queued.id)
+                    outcome.resent.append(queued.event)
+        return outcome
+
+    def send(self, event: dict[str, Any], outcome: Outcome) -> None:
+        """Give ``event`` to every sink; what a sink does not take is queued and reported in ``outcome``."""
+        for sink in self.sinks:
+            key = _key(sink)
+            if key in self.failed:
+                self.store.history.queue_alert(key, event, f"not tried: {self.failed[key]}")
+                continue
+            try:
+                sink.send(event)
+            except Exception as exc:  # a failing sink is reported, never fatal
+                self.failed[key] = str(exc)
+                self.store.history.queue_alert(key, event, str(exc))
+                outcome.sink_errors.append(_waiting(sink, exc, 1))
+
+
+def _key(sink: Sink) -> str:
+    return f"{sink.name} {sink.where}"
+
+
+def _waiting(sink: Sink, exc: BaseException, attempts: int) -> str:
+    return f"{sink.name}: {exc} — kept in the store after {attempts} run(s), sent again by the next `mlcycle monitor`"
+
+
 # ── episodes ─────────────────────────────────────────────────────────────────────────
 def process(
-    use_case: str, store: Store, found: list[Condition], sinks: list[Sink], when: datetime | None = None
+    use_case: str,
+    store: Store,
+    found: list[Condition],
+    sinks: Sequence[Sink] | Delivery,
+    when: datetime | None = None,
 ) -> Outcome:
     """Open an episode for each new active condition, close the ones that ended, tell the sinks once."""
     outcome = Outcome()
     from mlcycle.store import utcnow
 
+    delivery = sinks if isinstance(sinks, Delivery) else Delivery(store, sinks)
     when = when or utcnow()
     for condition in found:
-        event = {"use_case": use_case, "at": when.isoformat(), **asdict(condition)}
+        event = {"id": uuid.uuid4().hex, "use_case": use_case, "at": when.isoformat(), **asdict(condition)}
         if condition.active and store.history.open_alert(
             condition.rule, condition.subject, condition.value, condition.threshold, condition.message, when
         ):
@@ -250,9 +324,5 @@ def process(
         elif not condition.active and store.history.close_alert(condition.rule, condition.subject, when):
             outcome.cleared.append({**event, "state": "cleared"})
     for event in [*outcome.raised, *outcome.cleared]:
-        for sink in sinks:
-            try:
-                sink.send(event)
-            except Exception as exc:  # a failing sink is reported, never fatal
-                outcome.sink_errors.append(f"{sink.name}: {exc}")
+        delivery.send(event, outcome)
     return outcome

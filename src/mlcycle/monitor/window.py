@@ -289,8 +289,16 @@ def monitor(
             "no predictions are logged yet, so there is nothing to monitor: serve the champion "
             "(`mlcycle serve`) or score a batch (`mlcycle predict`) first"
         )
+    with store.exclusive("monitor"):  # one run at a time: interleaved windows would clear and re-raise episodes
+        return _monitor(ws, store, spans, progress)
+
+
+def _monitor(
+    ws: Workspace, store: Store, spans: list[tuple[datetime, datetime]], progress: Callable[[int, int], None] | None
+) -> list[MonitoringResult]:
     versions = _Versions(ws)
-    sinks = alerts_mod.sinks_for(ws.spec, ws.state_dir, store)
+    delivery = alerts_mod.Delivery(store, alerts_mod.sinks_for(ws.spec, ws.state_dir, store))
+    resent = delivery.resend()
     metric = watched_metric(ws.spec)
     stored = store.history.windows(last=1)
     alerted_until = stored[0].end if stored else None
@@ -302,7 +310,10 @@ def monitor(
             ws.spec, result.drift, result.performance, result.latency_p95_ms, result.error_rate
         )
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
-            result.alerts = alerts_mod.process(ws.name, store, result.conditions, sinks, when=min(end, utcnow()))
+            result.alerts = alerts_mod.process(ws.name, store, result.conditions, delivery, when=min(end, utcnow()))
+        if done == 0:  # what the run sent again is told with its first window
+            result.alerts.resent = resent.resent
+            result.alerts.sink_errors[:0] = resent.sink_errors
         store.history.save_window(result.row(metric))
         results.append(result)
         if progress:

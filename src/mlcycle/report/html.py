@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +47,21 @@ def environment(*, html: bool, templates: str = "report/templates") -> jinja2.En
 
 
 def render(template: str, path: Path, **context: Any) -> Path:
-    """Render ``template`` to ``path`` atomically (a reader never sees half a report)."""
+    """Render ``template`` to ``path`` atomically (a reader never sees half a report).
+
+    The temporary file is this writer's own: two runs writing the same report at once (two
+    ``mlcycle monitor``) each replace the report whole, and neither loses its file to the other.
+    """
     env = environment(html=template.endswith(".html.j2"))
     text = env.get_template(template).render(**context)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as tmp:
+            tmp.write(text)
+        os.chmod(name, 0o644)  # mkstemp's 0600 would hide the report from the web server's user
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return path

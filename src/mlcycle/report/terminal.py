@@ -252,6 +252,8 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
         console.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
     for event in [e for r in results for e in r.alerts.cleared]:
         console.print(f"[green]cleared[/] {event['at'][:10]}  {event['rule']}: {event['subject']}")
+    if resent := [e for r in results for e in r.alerts.resent]:
+        console.print(f"[green]delivered[/] {len(resent)} alert(s) an earlier run could not")
     for problem in {p for r in results for p in r.alerts.sink_errors}:
         console.print(f"[yellow]alert sink failed[/] {problem}")
     if latest.report_path:

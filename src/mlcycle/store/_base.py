@@ -32,9 +32,11 @@ Immutability
 
 Idempotence
     Stated per method: ``feedback.add`` and ``history.save_window`` may be repeated with the
-    same arguments and leave the store as one call would; ``history.open_alert`` opens at most
-    one episode per rule and subject; ``predictions.log`` is *not* idempotent — a request id
-    logged twice is refused.
+    same arguments — by one process or by two at once — and leave the store as one call would;
+    ``history.open_alert`` opens at most one episode per rule and subject, whoever calls it;
+    ``predictions.log`` is *not* idempotent — a request id logged twice is refused.
+    :meth:`Store.exclusive` gives a job (a monitoring run) the store to itself, for what rows
+    alone cannot keep: the order in which windows open and close episodes.
 
 Errors
     A store that cannot be reached, or a request the caller can correct, raises
@@ -50,6 +52,7 @@ Time
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -63,6 +66,7 @@ from mlcycle.store.records import (
     IssuedKey,
     LoggedPrediction,
     PredictionRef,
+    QueuedAlert,
     StoredAction,
     StoredPrediction,
     StoredReview,
@@ -218,7 +222,11 @@ class MonitoringHistory(abc.ABC):
         message: str,
         when: datetime | None = None,
     ) -> bool:
-        """Open an episode unless one is open for (rule, subject); True when a new one opened."""
+        """Open an episode unless one is open for (rule, subject); True when a new one opened.
+
+        Atomic across processes: of two monitoring runs that open the same episode at once, one gets
+        True and the other False — the database's unique index decides, not a read before the write.
+        """
 
     @abc.abstractmethod
     def close_alert(self, rule: str, subject: str, when: datetime | None = None) -> bool:
@@ -231,6 +239,19 @@ class MonitoringHistory(abc.ABC):
     @abc.abstractmethod
     def alerts(self) -> list[AlertEpisode]:
         """Every episode, open or closed, in the order they opened."""
+
+    @abc.abstractmethod
+    def queue_alert(self, sink: str, event: dict[str, Any], error: str) -> int:
+        """Keep an alert event that ``sink`` did not take (``error`` says why), to send again later; returns its id."""
+
+    @abc.abstractmethod
+    def queued_alerts(self, sink: str | None = None) -> list[QueuedAlert]:
+        """Alerts still waiting for a sink (``sink`` only when given), oldest first."""
+
+    @abc.abstractmethod
+    def alert_sent(self, queued_id: int, error: str | None = None) -> None:
+        """The outcome of sending a queued alert again: delivered (``error`` None) removes it; otherwise its
+        attempts grow by one and ``error`` is kept. An unknown id (another run delivered it) is no error."""
 
     @abc.abstractmethod
     def add_review(
@@ -299,6 +320,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Let go of open connections (the store stays usable: the next call opens new ones)."""
+
+    @abc.abstractmethod
+    def exclusive(self, name: str, wait_seconds: float = 600) -> contextlib.AbstractContextManager[None]:
+        """Hold the store-wide lock ``name`` while the block runs: one holder at a time, across processes and
+        machines sharing the store (a monitoring run holds ``monitor``). Waits up to ``wait_seconds`` for the
+        holder, then raises :class:`StoreError`. A holder that dies, however, releases it."""
 
     def probe(self) -> None:
         """Commit one small write — the ``heartbeat`` status row — to learn whether the store takes writes now.

@@ -130,6 +130,18 @@ class AlertEpisode:
 
 
 @dataclass(frozen=True)
+class QueuedAlert:
+    """An alert event a sink did not take, kept until it does: ``attempts`` so far and the ``last_error``."""
+
+    id: int
+    sink: str
+    event: dict[str, Any]
+    queued_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class StoredWindow:
     """One monitoring window's result. ``details`` holds the drift rows, the three views and the window's
     alert conditions; ``id`` is None until stored."""
@@ -192,6 +204,7 @@ __all__ = [
     "IssuedKey",
     "LoggedPrediction",
     "PredictionRef",
+    "QueuedAlert",
     "StoredAction",
     "StoredPrediction",
     "StoredReview",

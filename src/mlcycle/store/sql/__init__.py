@@ -7,10 +7,13 @@ outside :mod:`mlcycle.store` reads or writes them (the import contract in pyproj
 
 from __future__ import annotations
 
+import contextlib
+
 import sqlalchemy as sa
 
 from mlcycle.store._base import Store
 from mlcycle.store.sql import engine as engines
+from mlcycle.store.sql import lock
 from mlcycle.store.sql.feedback import SqlFeedbackLog
 from mlcycle.store.sql.history import SqlMonitoringHistory
 from mlcycle.store.sql.keys import SqlKeyRing
@@ -41,6 +44,9 @@ class SqlStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def exclusive(self, name: str, wait_seconds: float = 600) -> contextlib.AbstractContextManager[None]:
+        return lock.held(self.engine, name, wait_seconds)
 
 
 __all__ = ["SqlStore"]

@@ -31,6 +31,17 @@ def dialect_of(url: str) -> str:
     return sa.engine.make_url(url).get_backend_name()
 
 
+def insert_for(engine: sa.Engine) -> Any:
+    """The dialect's ``insert`` — the one with ``on_conflict_do_nothing`` / ``on_conflict_do_update``.
+
+    An upsert is one statement the database settles under its own locks; a read before a write
+    in Python is not, when two processes do it at once.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
 def shown(url: str) -> str:
     """The address as messages show it: never the password."""
     return sa.engine.make_url(url).render_as_string(hide_password=True)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mlcycle.store._base import FeedbackLog
 from mlcycle.store.records import FeedbackItem, utcnow
+from mlcycle.store.sql.engine import insert_for
 from mlcycle.store.sql.predictions import known_ids
 from mlcycle.store.sql.tables import feedback
 
@@ -44,10 +45,7 @@ class SqlFeedbackLog(FeedbackLog):
         return []
 
     def _upsert(self, connection: sa.Connection, row: dict[str, Any], keys: list[str]) -> None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(feedback).values(**row)
+        statement = insert_for(self.engine)(feedback).values(**row)
         update = {k: statement.excluded[k] for k in ("actual", "actual_label", "received_at")}
         connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
 

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError
 from mlcycle.store._base import MonitoringHistory
-from mlcycle.store.records import AlertEpisode, StoredAction, StoredReview, StoredWindow, utcnow
+from mlcycle.store.records import AlertEpisode, QueuedAlert, StoredAction, StoredReview, StoredWindow, utcnow
 from mlcycle.store.sql.encoding import dumps, loads
-from mlcycle.store.sql.tables import actions, alerts, reviews, status, windows
+from mlcycle.store.sql.engine import insert_for
+from mlcycle.store.sql.tables import actions, alert_outbox, alerts, reviews, status, windows
 
 _WINDOW_COLUMNS = [f.name for f in dataclasses.fields(StoredWindow) if f.name not in ("id", "details")]
 
@@ -23,10 +24,11 @@ class SqlMonitoringHistory(MonitoringHistory):
 
     # ── windows ──────────────────────────────────────────────────────────────────────
     def save_window(self, window: StoredWindow) -> None:
-        row = {name: getattr(window, name) for name in _WINDOW_COLUMNS}
+        row = {name: getattr(window, name) for name in _WINDOW_COLUMNS} | {"details": dumps(window.details)}
+        statement = insert_for(self.engine)(windows).values(**row)
+        replaced = {name: statement.excluded[name] for name in row if name != "start"}
         with self.engine.begin() as connection:
-            connection.execute(windows.delete().where(windows.c.start == window.start))
-            connection.execute(windows.insert().values(**row, details=dumps(window.details)))
+            connection.execute(statement.on_conflict_do_update(index_elements=["start"], set_=replaced))
 
     def windows(self, *, last: int | None = None) -> list[StoredWindow]:
         query = sa.select(windows).order_by(windows.c.end.desc(), windows.c.id.desc())
@@ -49,25 +51,14 @@ class SqlMonitoringHistory(MonitoringHistory):
         message: str,
         when: datetime | None = None,
     ) -> bool:
+        statement = insert_for(self.engine)(alerts).values(
+            rule=rule, subject=subject, opened_at=when or utcnow(), value=value, threshold=threshold, message=message
+        )
+        statement = statement.on_conflict_do_nothing(
+            index_elements=["rule", "subject"], index_where=alerts.c.closed_at.is_(None)
+        ).returning(alerts.c.id)  # a row back when it opened (rowcount is -1 with psycopg's RETURNING)
         with self.engine.begin() as connection:
-            existing = connection.execute(
-                sa.select(alerts.c.id).where(
-                    alerts.c.rule == rule, alerts.c.subject == subject, alerts.c.closed_at.is_(None)
-                )
-            ).first()
-            if existing is not None:
-                return False
-            connection.execute(
-                alerts.insert().values(
-                    rule=rule,
-                    subject=subject,
-                    opened_at=when or utcnow(),
-                    value=value,
-                    threshold=threshold,
-                    message=message,
-                )
-            )
-            return True
+            return connection.execute(statement).first() is not None
 
     def close_alert(self, rule: str, subject: str, when: datetime | None = None) -> bool:
         with self.engine.begin() as connection:
@@ -88,6 +79,32 @@ class SqlMonitoringHistory(MonitoringHistory):
         with self.engine.connect() as connection:
             rows = connection.execute(sa.select(alerts).where(condition).order_by(order)).mappings()
             return [AlertEpisode(**r) for r in rows]
+
+    # ── alerts a sink did not take ───────────────────────────────────────────────────
+    def queue_alert(self, sink: str, event: dict[str, Any], error: str) -> int:
+        row = {"sink": sink, "event": dumps(event), "queued_at": utcnow(), "attempts": 1, "last_error": error}
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(alert_outbox.insert().values(**row).returning(alert_outbox.c.id)).scalar_one()
+            )
+
+    def queued_alerts(self, sink: str | None = None) -> list[QueuedAlert]:
+        query = sa.select(alert_outbox).order_by(alert_outbox.c.id)
+        if sink is not None:
+            query = query.where(alert_outbox.c.sink == sink)
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(query).mappings())
+        return [QueuedAlert(**{**r, "event": loads(r["event"])}) for r in rows]
+
+    def alert_sent(self, queued_id: int, error: str | None = None) -> None:
+        mine = alert_outbox.c.id == queued_id
+        with self.engine.begin() as connection:
+            if error is None:
+                connection.execute(alert_outbox.delete().where(mine))
+            else:
+                connection.execute(
+                    alert_outbox.update().where(mine).values(attempts=alert_outbox.c.attempts + 1, last_error=error)
+                )
 
     # ── reviews ──────────────────────────────────────────────────────────────────────
     def add_review(

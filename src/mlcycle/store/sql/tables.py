@@ -7,7 +7,8 @@ number or text) so monitoring reads millions of values per column without parsin
 hashes of keys. ``windows`` holds one monitoring result per window (recomputing a window
 replaces it), ``reviews`` each verdict and what was done about it, ``request_errors`` the
 scoring requests that failed (for the error-rate rule), ``status`` use-case-wide state such
-as "retired", ``actions`` who started which retrain, rollback, retire or promote and how it ended.
+as "retired", ``actions`` who started which retrain, rollback, retire or promote and how it ended,
+``alert_outbox`` the alerts a sink has not taken yet (sent again on the next monitoring run).
 """
 
 from __future__ import annotations
@@ -88,6 +89,25 @@ alerts = sa.Table(
     sa.Column("threshold", sa.Float, nullable=True),
     sa.Column("message", sa.Text, nullable=False),
     sa.Index("ix_mlcycle_alerts_open", "rule", "subject", "closed_at"),
+    sa.Index(  # one open episode per rule and subject, whoever opens it
+        "uq_mlcycle_alerts_open",
+        "rule",
+        "subject",
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
+)
+
+alert_outbox = sa.Table(
+    "mlcycle_alert_outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("sink", sa.String(1024), nullable=False, index=True),  # the sink's name, e.g. webhook:<url>
+    sa.Column("event", sa.Text, nullable=False),  # JSON: the alert as the sink would have received it
+    sa.Column("queued_at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
 )
 
 windows = sa.Table(
