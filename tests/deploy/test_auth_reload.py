@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import shutil
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -85,3 +89,59 @@ def test_reload_refuses_a_broken_model_without_a_failed_request(promoted_example
             "serving": serving_version,
             "previous": serving_version,
         }
+
+
+def _truncated(folder: Path) -> None:
+    pickled = folder / "python_model.pkl"
+    pickled.write_bytes(pickled.read_bytes()[: pickled.stat().st_size // 2])
+
+
+def _garbled(folder: Path) -> None:
+    pickled = folder / "python_model.pkl"
+    pickled.write_bytes(random.Random(7).randbytes(pickled.stat().st_size))
+
+
+def _schema_deleted(folder: Path) -> None:
+    (folder / "artifacts" / "schema.json").unlink()
+
+
+def _deleted(folder: Path) -> None:
+    shutil.rmtree(folder)
+
+
+def test_a_version_whose_artifacts_were_deleted_or_corrupted_is_refused_while_the_old_one_serves(
+    promoted_example: Any, tmp_path: Any
+) -> None:
+    """A real model version's files, copied, registered, then damaged as a disk or a careless hand would: the
+    reload names the version and why, the champion in memory keeps answering, and the poller leaves it at that."""
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    uri = f"sqlite:///{uc.state_dir / 'mlflow.db'}"
+    registry = mlflow.tracking.MlflowClient(uri, uri)
+    _, admin_key = open_store(uc.state_dir).keys.create("admin")
+    headers = {"X-API-Key": admin_key}
+    rows = {"records": sales_rows(uc, 3)}
+    with TestClient(create_app(uc.workspace, poll_seconds=0.1)) as client:
+        serving = client.get("/version", headers=headers).json()["version"]
+        source = Path(registry.get_model_version_download_uri("store-sales", serving).removeprefix("file://"))
+        for damage, why in [
+            (_truncated, "failed to load"),
+            (_garbled, "failed to load"),
+            (_schema_deleted, "failed to load"),
+            (_deleted, "failed to load"),
+        ]:
+            copy = tmp_path / damage.__name__
+            shutil.copytree(source, copy)
+            version = registry.create_model_version("store-sales", str(copy), run_id=None).version
+            damage(copy)
+            registry.set_registered_model_alias("store-sales", "champion", version)
+            refused = client.post("/admin/reload", headers=headers)
+            assert refused.status_code == 409, (damage.__name__, refused.text)
+            assert refused.json()["serving"] == serving and f"version {version} {why}" in refused.json()["reason"]
+            time.sleep(0.3)  # a few polls: each meets the same refused version
+            now = client.get("/version", headers=headers).json()
+            assert now["version"] == serving and f"version {version} {why}" in now["last_reload_error"]
+            answer = client.post("/predict", json=rows, headers=headers)
+            assert answer.status_code == 200 and answer.json()["version"] == serving
+        registry.set_registered_model_alias("store-sales", "champion", serving)
+        time.sleep(0.3)
+        assert client.get("/version", headers=headers).json()["last_reload_error"] is None

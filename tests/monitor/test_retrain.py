@@ -3,9 +3,13 @@ Both with real searches on the served months' actuals, and the review → retrai
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from datetime import datetime
 from typing import Any
 
+import mlflow
 import pandas as pd
 import pytest
 
@@ -26,6 +30,16 @@ def test_a_better_challenger_replaces_the_champion(promoted_example: Any, tmp_pa
     serve_period(uc, "2011-08-31", "2011-10-07")
     uc.monitor_windows(since="2011-09-01")
     review = uc.review()
+    # first a retrain killed (SIGKILL) at the worst moment: its challenger registered, the champion not yet moved
+    killed = subprocess.run([sys.executable, "-c", _KILLED_AS_THE_CHAMPION_MOVES, str(uc.folder)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-3000:]
+    assert registry.alias_version(tracker, uc.name, registry.CHAMPION) == bad  # untouched, and still loads
+    assert mlflow.pyfunc.load_model(f"models:/{uc.name}@champion").metadata.run_id is not None
+    versions = tracker.client.search_model_versions(f"name='{uc.name}'")
+    orphan = max(versions, key=lambda v: int(v.version))
+    assert int(orphan.version) > int(bad) and not orphan.aliases  # registered whole, never served
+    assert all(f"{TAG}gate" in v.tags and f"{TAG}source_run" in v.tags for v in versions)
+    # then the retrain runs again, to the end
     result = uc.retrain(trials=4, review_id=review.id)
     assert result.promoted, [(r.requirement, r.measured, r.passed) for r in result.gate.rows]
     new = result.gate.version
@@ -87,3 +101,21 @@ def test_retrain_needs_a_monitored_window(promoted_example: Any, tmp_path: Any) 
     uc = copy_use_case(promoted_example[0], tmp_path / "uc")
     with pytest.raises(UseCaseError, match="run `mlcycle monitor` first"):
         uc.retrain(trials=1)
+
+
+# A real retrain in its own process, killed by SIGKILL the moment it asks MLflow to move the champion alias.
+_KILLED_AS_THE_CHAMPION_MOVES = """
+import os, signal, sys
+from mlflow import MlflowClient
+import mlcycle
+
+move = MlflowClient.set_registered_model_alias
+
+def killed_at_the_champion(self, name, alias, version):
+    if alias == "champion":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return move(self, name, alias, version)
+
+MlflowClient.set_registered_model_alias = killed_at_the_champion
+mlcycle.UseCase.load(sys.argv[1]).retrain(trials=2)
+"""

@@ -1,17 +1,21 @@
 """Bad designs and bad data never crash: hypothesis mutates valid use cases and runs the first three commands.
 
 Each example takes one valid zoo design and breaks it one way — removes a key, puts a value of
-the wrong type or an impossible value at some YAML path, or renames a column of the data —
-then runs ``mlcycle design``, ``data check`` and (when both pass) ``experiment --trials 1``.
-Every run must end with exit 0, 1 or 2, never a traceback; on exit 2 the message must name
-the YAML path that was broken (or one above it), or the renamed column.
+the wrong type or an impossible value at some YAML path, renames a column of the data, or
+damages the data itself (text, control characters or infinities among a column's values, a
+column emptied or made constant, the rows cut to a handful or doubled) — then runs ``mlcycle
+design``, ``data check`` and (when both pass) ``experiment --trials 1``. Every run must end with
+exit 0, 1 or 2, never a traceback; on exit 2 the message must name the YAML path that was
+broken (or one above it), or the column renamed or damaged.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,21 +73,66 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return out
 
 
+# What a column's cells may become: text where numbers or dates are, control and odd unicode characters,
+# the float values no parser expects.
+ODD_CELLS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["", " ", "n/a", "NULL", "\x00", "\u202e12", "١٢٣", "1e309", "-0", "2011-02-30", "∞"]),
+    st.sampled_from([math.inf, -math.inf, 1e308, -1e308, math.nan]),
+)
+Damage = Callable[[pd.DataFrame, str], pd.DataFrame]
+
+
+def _odd_cells(draw: st.DrawFn) -> Damage:
+    cells = draw(st.lists(ODD_CELLS, min_size=1, max_size=4))
+    every = draw(st.integers(1, 7))
+
+    def damage(data: pd.DataFrame, column: str) -> pd.DataFrame:
+        values = data[column].astype(object).to_numpy(copy=True)
+        for i in range(0, len(values), every):
+            values[i] = cells[i % len(cells)]
+        if all(isinstance(v, float) for v in cells):
+            data[column] = pd.to_numeric(pd.Series(values, index=data.index), errors="coerce")
+        else:  # a file holds text then: CSV writes it as it is, Parquet needs one type per column
+            data[column] = [None if v is None else str(v) for v in values]
+        return data
+
+    return damage
+
+
 @st.composite
-def mutations(draw: st.DrawFn) -> tuple[Case, dict[str, Any], str, tuple[Any, ...] | None, str | None]:
-    """(case, broken design, kind, the YAML path broken, the column renamed)."""
+def damages(draw: st.DrawFn) -> tuple[str, Damage]:
+    kind = draw(st.sampled_from(["odd_cells", "emptied", "constant", "few_rows", "doubled"]))
+    if kind == "odd_cells":
+        return kind, _odd_cells(draw)
+    if kind == "emptied":
+        return kind, lambda data, column: data.assign(**{column: None})
+    if kind == "constant":
+        return kind, lambda data, column: data.assign(**{column: data[column].iloc[0]})
+    if kind == "few_rows":
+        rows = draw(st.integers(0, 6))
+        return kind, lambda data, column: data.head(rows)
+    return kind, lambda data, column: pd.concat([data, data], ignore_index=True)
+
+
+@st.composite
+def mutations(draw: st.DrawFn) -> tuple[Case, dict[str, Any], str, tuple[Any, ...] | None, str | None, Damage | None]:
+    """(case, broken design, kind, the YAML path broken, the column renamed or damaged, the damage)."""
     case = draw(st.sampled_from(BASES))
     design = copy.deepcopy(case.design)
-    kind = draw(st.sampled_from(["remove", "wrong", "rename_column"]))
-    if kind == "rename_column":
+    kind = draw(st.sampled_from(["remove", "wrong", "rename_column", "damage_data"]))
+    if kind in ("rename_column", "damage_data"):
         column = draw(st.sampled_from(sorted(case.data().columns)))
-        return case, design, kind, None, column
+        if kind == "rename_column":
+            return case, design, kind, None, column, None
+        how, damage = draw(damages())
+        return case, design, how, None, column, damage
     path = draw(st.sampled_from(_paths(design)))
     if kind == "remove":
         _set(design, path, None, remove=True)
     else:
         _set(design, path, draw(WRONG_VALUES))
-    return case, design, kind, path, None
+    return case, design, kind, path, None, None
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +162,17 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_a_broken_design_or_data_ends_in_a_clear_error(
     mutation: Any, folders: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    case, design, kind, path, column = mutation
+    case, design, kind, path, column, damage = mutation
     folder = tmp_path_factory.mktemp("broken")
     shutil.copytree(folders[case.name], folder, dirs_exist_ok=True)
     (folder / "mlcycle.yaml").write_text(yaml.safe_dump(design, sort_keys=False, allow_unicode=True), encoding="utf-8")
     if column is not None:
         source = folder / design["data"]["source"]
         data = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
-        data = data.rename(columns={column: f"{column}_renamed"})
+        if damage is None:
+            data = data.rename(columns={column: f"{column}_renamed"})
+        else:
+            data = damage(data, column)
         data.to_parquet(source, index=False) if source.suffix == ".parquet" else data.to_csv(source, index=False)
 
     runner = CliRunner()
@@ -136,6 +188,8 @@ def test_a_broken_design_or_data_ends_in_a_clear_error(
         assert "Traceback" not in output, f"{where} printed a traceback:\n{output}"
         event(f"{command[0]} exit {result.exit_code}")  # counted by pytest --hypothesis-show-statistics
         if result.exit_code == 2:
+            if kind in ("few_rows", "doubled"):
+                return  # no one column to name: the message speaks of the rows
             named = [column] if column else [_dotted(path[:n]) for n in range(len(path), 0, -1)]
             assert any(name in output for name in named), f"{where}: the message names none of {named}:\n{output}"
             return

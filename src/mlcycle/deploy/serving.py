@@ -53,6 +53,7 @@ class Serving:
         self.tracker = Tracker(ws.state_dir, ws.name)
         self.current: Loaded | None = None
         self.last_error: str | None = None
+        self._refused: str | None = None  # the version last refused, so the poller does not load it on every poll
         self._swap = threading.Lock()
         self._feedback_seen = 0
         self._history = threading.Lock()
@@ -73,7 +74,10 @@ class Serving:
             loaded = mlflow.pyfunc.load_model(f"models:/{self.ws.name}/{version}")
             model = loaded.unwrap_python_model()
         except Exception as exc:  # any failure to load is a refusal, never a crash
-            raise ModelError(f"version {version} failed to load: {type(exc).__name__}: {exc}") from None
+            raise ModelError(
+                f"version {version} failed to load: {type(exc).__name__}: {exc} — its files are at "
+                f"{self._source(version)}; restore them, or point the champion alias at a sound version"
+            ) from None
         if getattr(model, "schema", None) is None or not hasattr(model, "predict_value"):
             raise ModelError(f"version {version} is not an mlcycle model (no input schema logged with it)")
         example = pd.DataFrame(model.meta.get("input_example") or [])
@@ -101,16 +105,37 @@ class Serving:
         except Exception as exc:  # whatever SHAP raised: /explain will say so for real rows
             self.last_error = f"version {version}: explaining its input example failed: {type(exc).__name__}: {exc}"
 
-    def load_champion(self) -> Loaded:
+    def _source(self, version: str) -> str:
+        try:
+            return str(self.tracker.client.get_model_version(self.ws.name, version).source)
+        except Exception:  # the registry itself is unreadable: the message says what it can
+            return "an unknown location"
+
+    def load_champion(self, *, again: bool = True) -> Loaded:
+        """Load the version the champion alias names, unless it is already served.
+
+        ``again=False`` (the poller) does not try a version refused before: a damaged version would
+        otherwise be read from disk and refused on every poll, by every worker, until someone acts.
+        """
         version = registry.alias_version(self.tracker, self.ws.name, registry.CHAMPION)
         if version is None:
             raise ModelError(f"no registered model {self.ws.name!r} has alias 'champion'; run `mlcycle promote`")
         with self._swap:
             if self.current is not None and self.current.version == version:
+                if self._refused is not None:  # the alias came back to what is served: the refusal is over
+                    self._refused = self.last_error = None
                 return self.current
-            loaded = self._load(version)
+            if not again and version == self._refused and self.last_error:
+                raise ModelError(self.last_error)
+            try:
+                loaded = self._load(version)
+            except ModelError:
+                self._refused = version
+                raise
             self.current = loaded
-            self.last_error = None
+            self._refused = None
+            if self.last_error is not None and not self.last_error.startswith(f"version {version}:"):
+                self.last_error = None  # an earlier refusal is over; the new version's own note stays
             return loaded
 
     def reload(self) -> Loaded:
@@ -125,7 +150,7 @@ class Serving:
         """Called on an interval by each worker: follow the alias, read feedback other workers received,
         notice a retirement, write the failed requests counted since the last poll."""
         try:
-            self.load_champion()
+            self.load_champion(again=False)
         except ModelError as refused:
             self.last_error = str(refused)
         self.refresh_history()

@@ -355,10 +355,8 @@ def promote(
         if report.forced:
             audit |= {f"{TAG}forced_by": report.forced_by or "", f"{TAG}forced_reason": report.reason or ""}
         report.version, report.previous_version = registry.register(
-            tracker, ws.name, report.model_uri, source_run=report.trial_run_id, tags=audit
+            tracker, ws.name, report.model_uri, source_run=report.trial_run_id, tags={**audit, **(tags or {})}
         )
-        for key, value in (tags or {}).items():
-            tracker.client.set_model_version_tag(ws.name, report.version, key, value)
     if not report.registered:
         raise GateFailed(report)
     return report

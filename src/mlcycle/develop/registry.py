@@ -30,16 +30,20 @@ def register(
     tracker: Tracker, name: str, model_uri: str, *, source_run: str, tags: Mapping[str, str]
 ) -> tuple[str, str | None]:
     """Register the model at ``model_uri`` with ``tags`` (the gate's report), make it champion and keep the
-    old champion as previous. Returns (new version, previous version or None)."""
+    old champion as previous. Returns (new version, previous version or None).
+
+    The order is what a process killed at any step leaves behind: the version is created with all
+    its tags in one write (never a version without its gate report), ``previous`` moves next, and
+    ``champion`` last — the one write that changes what is served. Killed before it, the champion
+    is untouched and the new version sits unaliased, complete, for a later promotion.
+    """
     import mlflow
 
     client = tracker.client
     previous = alias_version(tracker, name, CHAMPION)
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered…" to stderr
-        version = mlflow.register_model(model_uri, name, tags={f"{TAG}source_run": source_run})
+        version = mlflow.register_model(model_uri, name, tags={f"{TAG}source_run": source_run, **tags})
     number = str(version.version)
-    for key, value in tags.items():
-        client.set_model_version_tag(name, number, key, value)
     if previous is not None:
         client.set_registered_model_alias(name, PREVIOUS, previous)
     client.set_registered_model_alias(name, CHAMPION, number)
