@@ -4,17 +4,20 @@ and what was done about them, use-case status."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
+import multiprocessing
+import os
+import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlcycle.exceptions import StoreError
-from mlcycle.store import Store, StoredWindow
+from mlcycle.store import Store, StoredWindow, open_store
 
 
 def _window(**changes: object) -> StoredWindow:
@@ -130,25 +133,22 @@ def test_one_holder_of_a_store_lock_at_a_time_and_a_killed_holder_lets_go(store:
                 pass
         with store.exclusive("retrain", wait_seconds=0):  # another name, another lock
             pass
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(tmp_path), store.engine.url.render_as_string(hide_password=False)],  # type: ignore[attr-defined]
-        stdout=subprocess.PIPE,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    url = store.engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
+    fork = multiprocessing.get_context("fork")
+    held = fork.Event()
+    holder = fork.Process(target=_hold, args=(tmp_path, url, held))  # its own process, its own engine
+    holder.start()
+    assert held.wait(30)
     with pytest.raises(StoreError):
         with store.exclusive("monitor", wait_seconds=0.3):
             pass
-    holder.kill()
-    holder.wait()
+    os.kill(holder.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    holder.join()
     with store.exclusive("monitor", wait_seconds=5):  # SIGKILL left no stale lock behind
         pass
 
 
-_HOLD = """
-import sys, time
-from pathlib import Path
-from mlcycle.store import open_store
-with open_store(Path(sys.argv[1]), sys.argv[2]).exclusive("monitor"):
-    print("held", flush=True)
-    time.sleep(600)
-"""
+def _hold(folder: Path, url: str, held: Any) -> None:
+    with open_store(folder, url).exclusive("monitor"):
+        held.set()
+        time.sleep(600)

@@ -58,7 +58,8 @@ def profile_frame(
             described = series.describe()
             summary = f"{described['min']:g} … {described['max']:g}, mean {described['mean']:.4g}"
         elif kind == "datetime":
-            summary = f"{series.min():%Y-%m-%d} … {series.max():%Y-%m-%d}"
+            dated = series.dropna()
+            summary = f"{dated.min():%Y-%m-%d} … {dated.max():%Y-%m-%d}" if len(dated) else "no dates at all"
         elif kind == "boolean":
             summary = f"{series.mean():.1%} true"
         else:
@@ -67,8 +68,9 @@ def profile_frame(
         columns.append(ColumnProfile(str(name), kind, int(series.isna().sum()), int(series.nunique()), summary))
     start = end = steps = groups = None
     if time_column and time_column in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[time_column]):
-        start, end = frame[time_column].min(), frame[time_column].max()
-        steps = int(frame[time_column].nunique())
+        if frame[time_column].notna().any():  # a time column with no time at all has no span to show
+            start, end = frame[time_column].min(), frame[time_column].max()
+            steps = int(frame[time_column].nunique())
     present = [g for g in (group_columns or []) if g in frame.columns]
     if present:
         groups = int(frame[present].drop_duplicates().shape[0])
