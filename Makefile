@@ -38,8 +38,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium
 
+# Two pytest workers, one per core; a test file stays on one worker (its tests share fixtures and order).
 test: lint /usr/bin/chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) mlcycle-demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

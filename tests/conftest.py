@@ -177,3 +177,9 @@ def demoed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     result = CliRunner().invoke(app, ["demo", str(folder), "--trials", "6"])
     assert result.exit_code == 0, result.output
     return folder, result.output
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The use-case zoo first: `make test` runs two workers, a file on one worker each (--dist loadfile), and the
+    zoo is the longest file by far (about eight minutes); started last, it ran alone at the end on one core."""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/usecases/test_zoo.py")

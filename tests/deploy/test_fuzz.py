@@ -65,7 +65,14 @@ BIG = 10_000
         ("text/plain", "/predict", b'{"records": []}', {"Content-Type": "text/plain"}, 415, "text/plain"),
         ("form", "/invocations", b"a=1", {"Content-Type": "application/x-www-form-urlencoded"}, 415, "Content-Type"),
         ("form, OIP", "/v2/models/store-sales/infer", b"a=1", {"Content-Type": "multipart/form-data"}, 415, "send"),
-        ("gzip", "/predict", gzip.compress(b'{"records": []}'), {"Content-Encoding": "gzip"}, 415, "uncompressed"),
+        (
+            "gzip",
+            "/predict",
+            gzip.compress(b'{"records": []}', mtime=0),
+            {"Content-Encoding": "gzip"},
+            415,
+            "uncompressed",
+        ),
         ("bad tensor bytes", "/v2/models/store-sales/infer", None, {}, 400, "cannot be read"),
     ],
 )
