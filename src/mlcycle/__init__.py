@@ -28,7 +28,7 @@ from mlcycle.usecase import UseCase, init
 from mlcycle.develop import algorithms as _algorithms  # noqa: F401  isort: skip
 from mlcycle.metrics import catalogue as _catalogue  # noqa: F401  isort: skip
 from mlcycle.monitor import alerts as _alerts  # noqa: F401  isort: skip
-from mlcycle.monitor import statistics as _statistics  # noqa: F401  isort: skip
+from mlcycle.metrics import statistics as _statistics  # noqa: F401  isort: skip
 
 __all__ = [
     "AlertNotDelivered",

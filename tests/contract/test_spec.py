@@ -88,6 +88,24 @@ STATIC_CASES = [
         "warn (0.3) is above alert (0.1)",
     ),
     (
+        "drift threshold neither a number nor auto",
+        lambda d: _set(d, "monitoring.drift", {"alert": "automatic"}),
+        "monitoring.drift.alert",
+        "must be a valid number or 'auto'. Got 'automatic'",
+    ),
+    (
+        "negative drift threshold",
+        lambda d: _set(d, "monitoring.drift", {"warn": -0.1}),
+        "monitoring.drift.warn",
+        "never below 0",
+    ),
+    (
+        "persistence below one window",
+        lambda d: _set(d, "monitoring.drift", {"consecutive": 0}),
+        "monitoring.drift.consecutive",
+        "greater than or equal to 1",
+    ),
+    (
         "unknown algorithm",
         lambda d: _set(d, "experiments.algorithms", {"xgboost": {}}),
         "experiments.algorithms.xgboost",
@@ -331,7 +349,8 @@ def test_defaults_fill_what_the_design_leaves_out(tmp_path: Path) -> None:
     assert design.metrics.data_scientist == ["mae", "rmse", "mape"]
     assert design.experiments.validation.method == "time_series_split"
     assert design.value.baseline.method == "seasonal_naive" and design.value.baseline.season == 7
-    assert design.monitoring.drift.numeric == "wasserstein" and design.monitoring.drift.alert == 0.1
+    assert design.monitoring.drift.numeric == "wasserstein" and design.monitoring.drift.alert == "auto"
+    assert design.monitoring.drift.consecutive == 1
     assert set(design.experiments.algorithms or {}) == {
         "ridge",
         "random_forest",

@@ -52,6 +52,34 @@ def test_an_episode_is_raised_once_and_cleared_once(tmp_path: Path) -> None:
     assert len(store.history.open_alerts()) == 1 and len(store.history.alerts()) == 2
 
 
+@pytest.mark.parametrize(
+    ("consecutive", "expected"),
+    [
+        (1, [("raised", 1), ("cleared", 2), ("raised", 3), ("cleared", 6), ("raised", 7), ("cleared", 8)]),
+        (2, [("raised", 4), ("cleared", 9)]),
+        (3, [("raised", 5)]),
+    ],
+)
+def test_consecutive_windows_stop_an_episode_flapping(
+    tmp_path: Path, consecutive: int, expected: list[tuple[str, int]]
+) -> None:
+    """monitoring.drift.consecutive: an episode opens after N windows past alert, clears after N back under."""
+    store = open_store(tmp_path)
+    design = _design()
+    values = (0.02, 0.3, 0.02, 0.3, 0.4, 0.5, 0.02, 0.3, 0.02, 0.03)  # one blip, a real run, one more blip
+    before: list[dict[str, str]] = []
+    events = []
+    for window, value in enumerate(values):
+        report = _drift(value)
+        found = alerts.persistent(alerts.conditions(design, report, None, None), before[::-1], consecutive)
+        outcome = alerts.process("small-sales", store, found, [])
+        events += [("raised", window) for _ in outcome.raised] + [("cleared", window) for _ in outcome.cleared]
+        before.append({r.column: r.level for r in report.rows})
+    assert events == expected
+    if consecutive > 1:
+        assert f"({consecutive} windows in a row)" in store.history.alerts()[0].message
+
+
 def test_performance_value_and_latency_rules() -> None:
     design = _design()
     performance = Performance(

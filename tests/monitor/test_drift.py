@@ -11,8 +11,8 @@ from scipy.spatial.distance import jensenshannon
 
 from mlcycle.data.reference import profile
 from mlcycle.exceptions import DesignError
+from mlcycle.metrics.statistics import REGISTRY, get, ks_raw
 from mlcycle.monitor import drift
-from mlcycle.monitor.statistics import REGISTRY, get, ks_raw
 
 
 @pytest.fixture(scope="module")

@@ -363,6 +363,9 @@ def _not_one_of(value: Any, names: list[str]) -> str | None:
     return f"must be {listed}. Got {value!r}"
 
 
+DEFAULT_WARN, DEFAULT_ALERT = 0.05, 0.1  # drift thresholds where auto cannot be calibrated (Evidently's choice)
+
+
 class DriftThreshold(_Strict):
     statistic: str | None = Field(None, description="This feature's statistic; default: its column type's.")
     warn: float | None = Field(None, ge=0, description="This feature's warning threshold.")
@@ -389,8 +392,18 @@ class Drift(_Strict):
         description="Statistic for numeric columns (Wasserstein is normalised by the reference spread).",
     )
     categorical: str = Field("jensen_shannon", description="Statistic for categorical columns.")
-    warn: float = Field(0.05, ge=0, description="A column past this is reported as drifting.")
-    alert: float = Field(0.1, ge=0, description="A column past this raises an alert.")
+    warn: float | Literal["auto"] = Field(
+        "auto",
+        description="A column past this is reported as drifting. auto (the default): calibrated at promotion "
+        "on the reference's own window-to-window variation at the window's size (mean + 2 sd on the log "
+        f"scale); where the reference is too short to calibrate, {DEFAULT_WARN:g}.",
+    )
+    alert: float | Literal["auto"] = Field(
+        "auto",
+        description="A column past this raises an alert. auto (the default): calibrated on the reference "
+        "(mean + 3 sd on the log scale, about one window in 750 of unchanged data); where the reference is too "
+        f"short to calibrate, {DEFAULT_ALERT:g}. A number here, or per_feature, always wins.",
+    )
     per_feature: dict[str, DriftThreshold] = Field(default_factory=dict, description="Overrides per column.")
     min_rows: int = Field(
         100,
@@ -398,6 +411,19 @@ class Drift(_Strict):
         description="A column with fewer values in a window is shown but not judged: "
         "on a handful of rows every statistic crosses a fixed threshold by chance.",
     )
+    consecutive: int = Field(
+        1,
+        ge=1,
+        description="Windows in a row a column must be past alert before an alert is raised, and back under "
+        "it before the alert clears: 2 stops an alert that raises one week and clears the next.",
+    )
+
+    @field_validator("warn", "alert")
+    @classmethod
+    def _not_negative(cls, value: float | str) -> float | str:
+        if not isinstance(value, str) and value < 0:
+            raise ValueError(f"a drift threshold is a distance, never below 0; got {value:g} (or write auto)")
+        return value
 
     @field_validator("statistic", "numeric", "categorical")
     @classmethod
@@ -409,7 +435,7 @@ class Drift(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Drift:
-        if self.warn > self.alert:
+        if isinstance(self.warn, float | int) and isinstance(self.alert, float | int) and self.warn > self.alert:
             raise ValueError(f"warn ({self.warn:g}) is above alert ({self.alert:g}); warn must be the lower threshold")
         return self
 
@@ -661,7 +687,30 @@ def parse(raw: Any, *, file: str = "mlcycle.yaml") -> Design:
     try:
         return Design.model_validate(raw)
     except ValidationError as exc:
-        raise DesignError([_problem(err) for err in exc.errors()], file=file) from None
+        raise DesignError(_merged([_problem(err) for err in exc.errors()]), file=file) from None
+
+
+_BRANCHES = ("float", "int", "str", "bool")  # how Pydantic names the members of a union in an error's location
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """One problem per key: a value that fits no member of a union (a number or ``auto``) gets one message
+    listing what it may be, not one per member."""
+    by_path: dict[str, list[str]] = {}
+    for problem in problems:
+        path = problem.path
+        for branch in _BRANCHES:
+            path = path.removesuffix(f".{branch}")
+        by_path.setdefault(path, []).append(problem.message)
+    out = []
+    for path, messages in by_path.items():
+        if len(messages) == 1:
+            out.append(Problem(path, messages[0]))
+            continue
+        given = next((m[m.index(" Got ") + 5 :] for m in messages if " Got " in m), None)
+        wanted = [m.split(". Got ")[0].removeprefix("must be ").split(",")[0] for m in messages]
+        out.append(Problem(path, f"must be {' or '.join(wanted)}" + (f". Got {given}" if given else "")))
+    return out
 
 
 def _path(loc: tuple[Any, ...]) -> str:

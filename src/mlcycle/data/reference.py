@@ -38,17 +38,79 @@ class ColumnProfile:
     quantiles: list[float] | None = None  # numeric: the 1st … 99th percentiles, for distance statistics
 
 
+@dataclass(frozen=True)
+class ChanceLevels:
+    """How far one drift statistic moved by chance between windows of the reference, at several window sizes.
+
+    ``rows[i]``: a window size; ``warn[i]`` / ``alert[i]``: the thresholds calibrated at that size
+    (see :mod:`mlcycle.metrics.thresholds`), ``windows[i]``: how many reference windows they come from.
+    """
+
+    rows: list[int]
+    warn: list[float]
+    alert: list[float]
+    windows: list[int]
+
+    def at(self, rows: int) -> tuple[float, float]:
+        """The (warn, alert) thresholds for a window of ``rows`` rows.
+
+        Between two calibrated sizes: interpolated on the log-log scale (chance variation falls
+        roughly as 1/√rows). Below the smallest: scaled up by √(smallest / rows). Above the largest:
+        the largest's — what stays of the variation in big windows is the reference's own
+        week-to-week movement, which more rows do not shrink.
+        """
+        sizes = np.log(np.asarray(self.rows, dtype=float))
+        n = np.log(max(int(rows), 1))
+        if n <= sizes[0]:
+            scale = float(np.exp((sizes[0] - n) / 2))
+            return self.warn[0] * scale, self.alert[0] * scale
+        warn = float(np.exp(np.interp(n, sizes, np.log(self.warn))))
+        alert = float(np.exp(np.interp(n, sizes, np.log(self.alert))))
+        return warn, alert
+
+
 @dataclass
 class Profile:
+    """The reference: per column its profile; per seasonal column (the target and the prediction, when the
+    design has a time column and the reference covers every month) one profile per month of the year;
+    per column and drift statistic the chance levels its ``auto`` thresholds come from."""
+
     rows: int
     columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    seasons: dict[str, dict[str, ColumnProfile]] = field(default_factory=dict)  # column → month "1"…"12" → profile
+    chance: dict[str, dict[str, ChanceLevels]] = field(default_factory=dict)  # column → statistic → levels
+    window_rows: int | None = None  # rows in one monitoring window of the reference, when it has a time column
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "columns": {c: asdict(p) for c, p in self.columns.items()}}
+        return {
+            "rows": self.rows,
+            "columns": {c: asdict(p) for c, p in self.columns.items()},
+            "seasons": {c: {m: asdict(p) for m, p in months.items()} for c, months in self.seasons.items()},
+            "chance": {c: {s: asdict(levels) for s, levels in by.items()} for c, by in self.chance.items()},
+            "window_rows": self.window_rows,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
-        return cls(int(data["rows"]), {c: ColumnProfile(**p) for c, p in data["columns"].items()})
+        return cls(
+            int(data["rows"]),
+            {c: ColumnProfile(**p) for c, p in data["columns"].items()},
+            {
+                c: {m: ColumnProfile(**p) for m, p in months.items()}
+                for c, months in (data.get("seasons") or {}).items()
+            },
+            {
+                c: {s: ChanceLevels(**levels) for s, levels in by.items()}
+                for c, by in (data.get("chance") or {}).items()
+            },
+            data.get("window_rows"),
+        )
+
+    def season(self, column: str, month: int | None) -> ColumnProfile | None:
+        """The column's profile for that month of the year, when the reference has one."""
+        if month is None:
+            return None
+        return self.seasons.get(column, {}).get(str(month))
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(self.to_dict(), default=_plain), encoding="utf-8")
@@ -77,6 +139,32 @@ def profile(frame: pd.DataFrame) -> Profile:
         numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
         result.columns[str(name)] = _numeric(series) if numeric else _categorical(series)
     return result
+
+
+MIN_SEASON_ROWS = 30  # a month of the reference needs this many values to stand for that month
+
+
+def seasonal(frame: pd.DataFrame, columns: list[str], months: pd.Series) -> dict[str, dict[str, ColumnProfile]]:
+    """One profile per month of the year for each of ``columns`` — only when every month has enough rows.
+
+    A December week is then compared with the reference's Decembers, not with a year that is mostly
+    summer. With fewer than twelve covered months there is no season to match and nothing is returned.
+    """
+    month = pd.to_datetime(months).dt.month.to_numpy()
+    counts = np.bincount(month[~np.isnan(month.astype(float))].astype(int), minlength=13)[1:]
+    if (counts < MIN_SEASON_ROWS).any():
+        return {}
+    out: dict[str, dict[str, ColumnProfile]] = {}
+    for name in columns:
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        out[name] = {
+            str(m): (_numeric if numeric else _categorical)(series[month == m].reset_index(drop=True))
+            for m in range(1, 13)
+        }
+    return out
 
 
 def sorted_quantiles(values: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mlcycle.contract.spec import parse_duration
 from mlcycle.data.features import builder_for
-from mlcycle.data.reference import profile
+from mlcycle.data.reference import Profile, profile, seasonal
 from mlcycle.data.schema import Schema
 from mlcycle.develop import registry
 from mlcycle.develop.notes import recording
@@ -45,7 +46,7 @@ from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.develop.trial import TrialSpec, Workbench, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.explain import Explainer, check_additivity
-from mlcycle.metrics import catalogue
+from mlcycle.metrics import catalogue, thresholds
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -373,6 +374,26 @@ def _labels(ws: Workspace) -> tuple[Any, Any]:
     return (neg.item() if hasattr(neg, "item") else neg, pos.item() if hasattr(pos, "item") else pos)
 
 
+def reference_profile(ws: Workspace, reference: pd.DataFrame, train: pd.DataFrame) -> Profile:
+    """The profile monitoring measures drift against: every column, the seasonal columns per month (when the
+    design has a time column and the reference covers every month), and the chance levels that ``auto``
+    thresholds are read from, at the design's monitoring window."""
+    design = ws.spec
+    result = profile(reference)
+    times = train[design.time_column] if design.time_column else None
+    if times is not None:
+        result.seasons = seasonal(reference, [design.target, "prediction"], times)
+        result.window_rows = thresholds.window_rows(times, pd.Timedelta(parse_duration(design.monitoring.window)))
+    result.chance = thresholds.calibrate(
+        reference,
+        result,
+        thresholds.for_design(design.monitoring.drift, result),
+        times=times,
+        window_rows=result.window_rows,
+    )
+    return result
+
+
 def _log_model(
     ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame, chosen: Candidate
 ) -> tuple[str, str]:
@@ -397,7 +418,7 @@ def _log_model(
     with tempfile.TemporaryDirectory() as tmp:
         schema_path, profile_path = Path(tmp) / "schema.json", Path(tmp) / "profile.json"
         Schema.save(schema, schema_path)
-        profile(reference).save(profile_path)
+        reference_profile(ws, reference, train).save(profile_path)
         with mlflow.start_run(
             experiment_id=tracker.experiment_id,
             run_name=f"promotion-trial-{chosen.spec.number:03d}",

@@ -5,7 +5,9 @@ performance metric past ``alert_above`` / ``alert_below``, realised added value 
 ``alert_below_fraction_of_estimate`` of the design's estimate, single-row latency p95 over
 ``requirements.latency_p95_ms``, the share of failed scoring requests over
 ``monitoring.errors.alert_above``. Each (rule, subject) is an *episode* in the store: a condition
-that stays true for ten windows raises one alert, and one "cleared" when it ends — no storm.
+that stays true for ten windows raises one alert, and one "cleared" when it ends — no storm. With
+``monitoring.drift.consecutive: N`` a drift episode opens only after N windows in a row past alert
+and clears only after N windows back under it (:func:`persistent`).
 
 Sinks: ``log`` (JSON lines in ``.mlcycle/alerts.log``), ``webhook`` (POST JSON, with a timeout
 and retries), and a Prometheus gauge per rule (``.mlcycle/alerts.prom``, for node-exporter's
@@ -27,7 +29,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -149,6 +151,30 @@ def conditions(
                 f"{error_rate:.1%} of scoring requests failed (alert above {limit:.0%})",
             )
         )
+    return out
+
+
+def persistent(found: list[Condition], before: Sequence[dict[str, str] | None], consecutive: int) -> list[Condition]:
+    """Drift conditions held to ``consecutive`` windows in a row (``monitoring.drift.consecutive``).
+
+    ``before``: the drift levels per column of the windows just before this one, nearest first (None
+    where a window was not computed); the first ``consecutive − 1`` are read. A column past alert for fewer windows in a
+    row raises nothing yet, and one back under it for fewer windows clears nothing yet: its condition
+    is left out, as for a window with too few rows — no evidence either way. So a column that alerts
+    one week and clears the next opens no episode at all.
+    """
+    if consecutive <= 1:
+        return found
+    out = []
+    for condition in found:
+        if condition.rule != "drift":
+            out.append(condition)
+            continue
+        earlier = [levels.get(condition.subject) if levels else None for levels in before[: consecutive - 1]]
+        wanted = ("alert",) if condition.active else ("ok", "warn")
+        if len(earlier) >= consecutive - 1 and all(level in wanted for level in earlier):
+            message = f"{condition.message} ({consecutive} windows in a row)" if condition.active else condition.message
+            out.append(replace(condition, message=message))
     return out
 
 

@@ -78,6 +78,7 @@ class MonitoringResult:
                     "warn": r.warn,
                     "level": r.level,
                     "rows": r.rows,
+                    "basis": r.basis,
                 }
                 for r in self.drift.rows
             ],
@@ -248,6 +249,7 @@ def compute(
             alert=settings.alert,
             per_feature=settings.per_feature,
             min_rows=settings.min_rows,
+            month=_month(labelled) if design.time_column else None,
         )
     latencies = labelled["latency_ms"].dropna().to_numpy(dtype=float) if len(labelled) else np.array([])
     made_from, made_until = _created_span(labelled, start, end)
@@ -262,6 +264,12 @@ def compute(
         requests,
         errors,
     )
+
+
+def _month(labelled: pd.DataFrame) -> int | None:
+    """The month of the year most of the window's predictions are for (its season)."""
+    when = pd.to_datetime(labelled["event_time"]).dropna()
+    return int(when.dt.month.mode().iloc[0]) if len(when) else None
 
 
 def _created_span(labelled: pd.DataFrame, start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -289,14 +297,25 @@ def monitor(
             "no predictions are logged yet, so there is nothing to monitor: serve the champion "
             "(`mlcycle serve`) or score a batch (`mlcycle predict`) first"
         )
+    length = parse_duration(window or ws.spec.monitoring.window)
     with store.exclusive("monitor"):  # one run at a time: interleaved windows would clear and re-raise episodes
-        return _monitor(ws, store, spans, progress)
+        return _monitor(ws, store, spans, length, progress)
 
 
 def _monitor(
-    ws: Workspace, store: Store, spans: list[tuple[datetime, datetime]], progress: Callable[[int, int], None] | None
+    ws: Workspace,
+    store: Store,
+    spans: list[tuple[datetime, datetime]],
+    length: timedelta,
+    progress: Callable[[int, int], None] | None,
 ) -> list[MonitoringResult]:
     versions = _Versions(ws)
+    consecutive = ws.spec.monitoring.drift.consecutive
+    levels = (  # drift levels per column of every stored window, by start: what `consecutive` looks back on
+        {w.start: {r["column"]: r["level"] for r in w.details.get("drift", [])} for w in store.history.windows()}
+        if consecutive > 1
+        else {}
+    )
     delivery = alerts_mod.Delivery(store, alerts_mod.sinks_for(ws.spec, ws.state_dir, store))
     resent = delivery.resend()
     metric = watched_metric(ws.spec)
@@ -306,9 +325,13 @@ def _monitor(
     results = []
     for done, (start, end) in enumerate(spans):
         result = compute(ws, store, start, end, versions, latest=done == len(spans) - 1, known=known)
-        result.conditions = alerts_mod.conditions(
-            ws.spec, result.drift, result.performance, result.latency_p95_ms, result.error_rate
+        result.conditions = alerts_mod.persistent(
+            alerts_mod.conditions(ws.spec, result.drift, result.performance, result.latency_p95_ms, result.error_rate),
+            [levels.get(start - length * back) for back in range(1, consecutive)],
+            consecutive,
         )
+        if consecutive > 1:
+            levels[start] = {r.column: r.level for r in result.drift.rows}
         if alerted_until is None or end >= alerted_until:  # a window recomputed behind the latest does not re-alert
             result.alerts = alerts_mod.process(ws.name, store, result.conditions, delivery, when=min(end, utcnow()))
         if done == 0:  # what the run sent again is told with its first window

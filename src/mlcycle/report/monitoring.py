@@ -32,10 +32,13 @@ def heat_map(windows: list[StoredWindow]) -> tuple[list[str], list[dict[str, Any
                     "column": cell["column"],
                     "statistic": cell["statistic"],
                     "threshold": cell["threshold"],
+                    "basis": cell.get("basis", "design"),
                     "cells": [None] * len(windows),
                 },
             )
             row["cells"][i] = cell
+            # auto thresholds follow each window's size: the column shows the latest window's
+            row["threshold"], row["basis"] = cell["threshold"], cell.get("basis", "design")
     return labels, list(rows.values())
 
 

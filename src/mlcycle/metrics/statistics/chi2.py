@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from mlcycle.data.reference import ColumnProfile
-from mlcycle.monitor.statistics._base import EPSILON, Measured, binned_shares, profile_shares
+from mlcycle.metrics.statistics._base import EPSILON, Measured, binned_shares, profile_shares
 
 
 class ChiSquare:

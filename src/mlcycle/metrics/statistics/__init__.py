@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from mlcycle.contract.vocabulary import StatisticTerm, tell
 from mlcycle.exceptions import DesignError
-from mlcycle.monitor.statistics._base import Measured, Statistic
-from mlcycle.monitor.statistics.chi2 import ChiSquare
-from mlcycle.monitor.statistics.jensen_shannon import JensenShannon
-from mlcycle.monitor.statistics.ks import KS, ks_raw
-from mlcycle.monitor.statistics.psi import PSI
-from mlcycle.monitor.statistics.wasserstein import Wasserstein
+from mlcycle.metrics.statistics._base import Measured, Statistic
+from mlcycle.metrics.statistics.chi2 import ChiSquare
+from mlcycle.metrics.statistics.jensen_shannon import JensenShannon
+from mlcycle.metrics.statistics.ks import KS, ks_raw
+from mlcycle.metrics.statistics.psi import PSI
+from mlcycle.metrics.statistics.wasserstein import Wasserstein
 
 REGISTRY: dict[str, Statistic] = {s.name: s for s in (PSI(), KS(), Wasserstein(), JensenShannon(), ChiSquare())}
 for _statistic in REGISTRY.values():

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from mlcycle.data.reference import ColumnProfile
-from mlcycle.monitor.statistics._base import Measured, finite_sorted, profile_cdf
+from mlcycle.metrics.statistics._base import Measured, finite_sorted, profile_cdf
 
 LEVELS = np.linspace(0.01, 0.99, 99)
 

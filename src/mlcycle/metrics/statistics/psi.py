@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlcycle.monitor.statistics._base import EPSILON, Measured, SharesStatistic
+from mlcycle.metrics.statistics._base import EPSILON, Measured, SharesStatistic
 
 
 class PSI(SharesStatistic):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlcycle.data.reference import ColumnProfile, sorted_quantiles
-from mlcycle.monitor.statistics._base import Measured, finite_sorted
+from mlcycle.metrics.statistics._base import Measured, finite_sorted
 
 LEVELS = np.linspace(0.01, 0.99, 99)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import jensenshannon
 
-from mlcycle.monitor.statistics._base import Measured, SharesStatistic
+from mlcycle.metrics.statistics._base import Measured, SharesStatistic
 
 
 class JensenShannon(SharesStatistic):
