@@ -137,3 +137,25 @@ def test_example_prices_todays_process_on_training_history(example_dir: Any) -> 
     assert 35 < estimate.baseline_cost_per_prediction < 55
     assert estimate.verdict == "go"
     assert estimate.payback_improvement < uc.spec.requirements.beat_baseline_by
+    # the estimate's interval: over resamples of the history's days, around the figure it qualifies
+    spread = estimate.spread
+    assert spread is not None and spread.lost.method.startswith("bootstrap over 5")  # ~511 trading days
+    assert spread.lost.covers(estimate.baseline_money_lost_per_period)
+    assert spread.at_gate.covers(estimate.at_gate.added_value_per_period)
+    assert spread.go_share == 1.0 and 0.9 <= spread.payback_share <= 1.0
+    assert any(r.startswith("go in 100% of resamples") for r in estimate.reasons)
+
+
+def test_a_thin_margin_says_how_often_it_would_not_pay_back() -> None:
+    """A history whose loss barely covers the payback: the resamples split, and the reason says so."""
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=140)
+    frame = pd.DataFrame({"date": days, "item": "A", "price": 1.0, "units": rng.poisson(20, len(days)) * 1.0})
+    design = _design(predictions_per_period=30)
+    design.requirements.beat_baseline_by = required = 0.2
+    lost = value.estimate(design, frame).baseline_money_lost_per_period
+    # pick the budget so that a model just meeting the gate pays back exactly at the point estimate
+    design.value.development_budget = (lost * required - design.value.running_cost_per_period) * 12
+    thin = value.estimate(design, frame)
+    assert thin.spread is not None and 0.2 < thin.spread.payback_share < 0.8
+    assert thin.spread.at_gate.low < thin.at_gate.added_value_per_period < thin.spread.at_gate.high

@@ -76,6 +76,22 @@ def test_each_failing_requirement_is_caught_alone(
     assert detail in rows[failing].detail
 
 
+@pytest.mark.parametrize(
+    ("low", "says"),
+    [(0.20, "met across the 90% interval"), (0.10, "not across the 90% interval: its lower end is 10.0%")],
+)
+def test_the_baseline_row_says_whether_the_cut_holds_across_its_interval(
+    example_dir: Any, low: float, says: str
+) -> None:
+    figures = {"improvement_low": low, "improvement_high": 0.31, "net_value_low": 4_000.0, "net_value_high": 7_000.0}
+    rows = _rows(mlcycle.UseCase.load(example_dir), figures)
+    row = rows["beats the baseline in money lost"]
+    assert row.passed and says in row.detail
+    assert row.measured == f"25.0% less ({low:.1%} – 31.0%, 90%)"
+    money = rows["positive added value after running cost"]
+    assert money.measured == "5,500 GBP per month (4,000 – 7,000, 90%)" and "met across" in money.detail
+
+
 def test_a_forbidden_feature_fails_its_row(example_dir: Any) -> None:
     uc = mlcycle.UseCase.load(example_dir)
     strict = uc.spec.model_copy(deep=True)

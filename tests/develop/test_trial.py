@@ -74,6 +74,13 @@ def test_a_trial_scores_all_three_views_and_the_baseline_on_the_same_rows() -> N
     ]
     assert result.baseline["data_scientist"]["mae"] == pytest.approx(np.mean(per_fold_baseline))
     assert latency is not None and latency.calls == 200 and 0 < latency.p50_ms <= latency.p95_ms
+    # the validated money carries its interval, over the validation days, around the figure shown
+    net, cut = result.intervals["net_value"], result.intervals["improvement"]
+    assert net.covers(result.value("net_value")) and net.low < net.high
+    shown_cut = 1 - result.value("money_lost") / result.baseline["business"]["money_lost"]
+    assert cut.covers(shown_cut) and cut.method.startswith("bootstrap over ")
+    days = {d for _, valid in bench.folds for d in bench.frame["date"].iloc[valid]}
+    assert f"over {len(days)} days" in cut.method
 
 
 def test_newsvendor_quantile_is_used_when_training_for_money() -> None:

@@ -32,6 +32,14 @@ def test_monitor_then_status_then_retrain(promoted_example: Any, tmp_path: Any) 
     state = json.loads(runner.invoke(app, ["status", "-u", folder, "--json"]).output)
     assert state["champion"]["version"] == champion and state["champion"]["gate"]["rows"]  # its gate report
     assert state["last_window"]["start"].startswith("2011-09-19") and state["serving"]["retired"] is None
+    # every money figure with its interval: the design's estimate, the validated figure, the realised one
+    if state["design"] is not None:
+        assert state["design"]["intervals"]["added_value_at_gate_per_period"]["level"] == 0.9
+    figures = state["champion"]["gate"]["figures"]
+    assert figures["net_value_low"] <= figures["net_value"] <= figures["net_value_high"]
+    realised = state["last_window"]["intervals"]["realised_value"]
+    assert realised["low"] <= state["last_window"]["realised_value"] <= realised["high"]
+    assert realised["method"].startswith("bootstrap over ") and "days" in realised["method"]
     assert runner.invoke(app, ["status", "-u", folder]).exit_code == 0
     retrained = runner.invoke(app, ["retrain", "-u", folder, "--trials", "2"])
     assert retrained.exit_code in (0, 1), retrained.output

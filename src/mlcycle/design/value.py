@@ -25,6 +25,7 @@ from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.design import baseline as baseline_mod
 from mlcycle.metrics.catalogue import Scored
 from mlcycle.metrics.cost import CostModel
+from mlcycle.metrics.interval import Interval, resample_means
 
 SCENARIOS = (0.10, 0.20, 0.30, 0.50)
 # Improvement beyond which we call a use case not worth building: even halving today's
@@ -41,6 +42,24 @@ class Scenario:
     money_lost_per_period: float
     added_value_per_period: float
     payback_periods: float  # inf when the added value is not positive
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The design estimate's intervals: over resamples of the history's days (or rows)."""
+
+    lost: Interval  # today's process's money lost per period
+    at_gate: Interval  # added value per period of a model that just meets the gate
+    go_share: float  # share of resamples in which the verdict is go
+    payback_share: float  # share in which a model that just meets the gate pays back within the horizon
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "baseline_money_lost_per_period": self.lost.to_dict(),
+            "added_value_at_gate_per_period": self.at_gate.to_dict(),
+            "go_share": self.go_share,
+            "payback_share": self.payback_share,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,7 @@ class ValueEstimate:
     verdict: str  # "go" | "no-go"
     reasons: list[str] = field(default_factory=list)
     baseline_money_gained_per_period: float | None = None  # classification only
+    spread: Spread | None = None  # intervals over resamples of the history; None with fewer than two days or rows
 
     @property
     def go(self) -> bool:
@@ -154,7 +174,8 @@ def score_baseline(design: Design, frame: pd.DataFrame) -> Scored:
     else:
         actual = frame[design.target].to_numpy(dtype=float)
     keep = ~np.isnan(predicted) & ~np.isnan(actual)
-    return Scored(actual[keep], predicted[keep], cost_model(design, per_period))
+    days = pd.to_datetime(frame[design.time_column]).to_numpy()[keep] if design.time_column else None
+    return Scored(actual[keep], predicted[keep], cost_model(design, per_period), days=days)
 
 
 def estimate(design: Design, frame: pd.DataFrame, scored: Scored | None = None) -> ValueEstimate:
@@ -175,6 +196,12 @@ def estimate(design: Design, frame: pd.DataFrame, scored: Scored | None = None) 
     payback_needed = (running + budget / horizon) / baseline_lost if baseline_lost > 0 else math.inf
     scenarios = [scenario(s, baseline_lost, running, budget) for s in SCENARIOS]
     verdict, reasons = _decide(design, baseline_lost, break_even, payback_needed, rows)
+    spread = _spread(design, scored) if rows else None
+    if spread is not None and verdict == "go":
+        reasons.append(
+            f"go in {spread.go_share:.0%} of resamples of the history ({spread.lost.method}); a model that just meets "
+            f"the gate pays back within {horizon} {value.period}s in {spread.payback_share:.0%} of them"
+        )
     return ValueEstimate(
         currency=value.currency,
         period=value.period,
@@ -195,6 +222,26 @@ def estimate(design: Design, frame: pd.DataFrame, scored: Scored | None = None) 
         verdict=verdict,
         reasons=reasons,
         baseline_money_gained_per_period=gained,
+        spread=spread,
+    )
+
+
+def _spread(design: Design, scored: Scored) -> Spread | None:
+    """How the estimate moves over resamples of the history (whole days with a time column, rows otherwise)."""
+    costs = scored.cost
+    resampled = resample_means(costs.money_lost(scored.y_true, scored.y_pred), scored.days)
+    if resampled is None:
+        return None
+    value = design.value
+    lost = costs.per_period(1.0) * resampled.means[:, 0]
+    added = lost * design.requirements.beat_baseline_by - value.running_cost_per_period
+    with np.errstate(divide="ignore", invalid="ignore"):
+        payback_needed = (value.running_cost_per_period + value.development_budget / value.horizon_periods) / lost
+    return Spread(
+        lost=resampled.interval(lost),
+        at_gate=resampled.interval(added),
+        go_share=float(np.mean((lost > 0) & (payback_needed <= NO_GO_ABOVE))),
+        payback_share=float(np.mean(added * value.horizon_periods >= value.development_budget)),
     )
 
 

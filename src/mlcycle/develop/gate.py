@@ -47,6 +47,7 @@ from mlcycle.develop.trial import TrialSpec, Workbench, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.explain import Explainer, check_additivity
 from mlcycle.metrics import catalogue, thresholds
+from mlcycle.metrics.interval import LEVEL
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -198,25 +199,29 @@ def evaluate(
     lost, base_lost = m.get("money_lost", math.nan), m.get("baseline_money_lost", math.nan)
     improvement = 1 - lost / base_lost if base_lost and math.isfinite(base_lost) and base_lost > 0 else math.nan
     ok = improvement >= req.beat_baseline_by
+    low, high = m.get("improvement_low", math.nan), m.get("improvement_high", math.nan)
     rows.append(
         row(
             "beats the baseline in money lost",
             f"≥ {req.beat_baseline_by:.0%} less",
-            f"{improvement:.1%} less",
+            f"{improvement:.1%} less" + (f" ({low:.1%} – {high:.1%}, {LEVEL:.0%})" if math.isfinite(low) else ""),
             ok,
-            "" if ok else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut",
+            _across(low, req.beat_baseline_by, f"{low:.1%}")
+            if ok
+            else f"{(req.beat_baseline_by - improvement):.1%} short of the required cut",
         )
     )
     net = m.get("net_value", math.nan)
     currency = f"{design.value.currency} per {design.value.period}"
     ok = net > 0
+    low, high = m.get("net_value_low", math.nan), m.get("net_value_high", math.nan)
     rows.append(
         row(
             "positive added value after running cost",
             f"> 0 {currency}",
-            f"{net:,.0f} {currency}",
+            f"{net:,.0f} {currency}" + (f" ({low:,.0f} – {high:,.0f}, {LEVEL:.0%})" if math.isfinite(low) else ""),
             ok,
-            "" if ok else f"loses {-net:,.0f} {currency} against today's process",
+            _across(low, 0.0, f"{low:,.0f}") if ok else f"loses {-net:,.0f} {currency} against today's process",
         )
     )
     ok = latency_p95_ms <= req.latency_p95_ms
@@ -266,6 +271,18 @@ def evaluate(
         )
     )
     return rows
+
+
+def _across(low: float, required: float, shown: str) -> str:
+    """Whether a met requirement holds across the figure's interval, or only at its middle."""
+    if not math.isfinite(low):
+        return "met"
+    if low >= required:
+        return f"met across the {LEVEL:.0%} interval (bootstrap over the validation days)"
+    return (
+        f"met, but not across the {LEVEL:.0%} interval: its lower end is {shown} — "
+        "luck in the validation days could undo it"
+    )
 
 
 def promote(
@@ -341,7 +358,20 @@ def promote(
     report.figures = {
         "latency_p95_ms": latency.p95_ms,
         "refit_minutes": refit_minutes,
-        **{k: v for k, v in chosen.metrics.items() if k in ("money_lost", "baseline_money_lost", "net_value")},
+        **{
+            k: v
+            for k, v in chosen.metrics.items()
+            if k
+            in (
+                "money_lost",
+                "baseline_money_lost",
+                "net_value",
+                "net_value_low",
+                "net_value_high",
+                "improvement_low",
+                "improvement_high",
+            )
+        },
     }
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate", report.to_json())
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate_passed", str(report.passed).lower())

@@ -105,6 +105,12 @@ class Tracker:
                 metrics += [Metric(f"{prefix}{k}", float(v), now, 0) for k, v in values.items() if _finite(v)]
         for values in result.metrics_std.values():
             metrics += [Metric(f"{k}_std", float(v), now, 0) for k, v in values.items() if _finite(v)]
+        for name, interval in result.intervals.items():  # net_value_low / _high, improvement_low / _high
+            metrics += [
+                Metric(f"{name}_{end}", value, now, 0)
+                for end, value in (("low", interval.low), ("high", interval.high))
+                if _finite(value)
+            ]
         metrics.append(Metric("fit_seconds", result.fit_seconds, now, 0))
         if result.latency is not None:
             metrics += [

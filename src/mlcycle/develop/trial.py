@@ -39,6 +39,7 @@ from mlcycle.develop.notes import recording
 from mlcycle.exceptions import DataError
 from mlcycle.metrics import catalogue, decision
 from mlcycle.metrics.cost import CostModel
+from mlcycle.metrics.interval import Interval, resample_means
 
 State = Literal["complete", "pruned", "failed"]
 LATENCY_CALLS = 200
@@ -86,6 +87,7 @@ class TrialResult:
     run_id: str | None = None
     constraints: dict[str, float] = field(default_factory=dict)  # gate rows known at search time; ≤ 0 = met
     notes: list[str] = field(default_factory=list)  # library warnings of its fits, translated (develop.notes)
+    intervals: dict[str, Interval] = field(default_factory=dict)  # net_value, improvement: over validation days
 
     def value(self, name: str) -> float:
         for view in self.metrics.values():
@@ -267,7 +269,55 @@ def score(
     result.metrics = _aggregate(per_fold, np.nanmean)
     result.metrics_std = _aggregate(per_fold, np.nanstd)
     result.baseline = _aggregate(per_fold_baseline, np.nanmean)
+    result.intervals = money_intervals(bench, predictions, threshold, result)
     return result
+
+
+def money_intervals(
+    bench: Workbench, predictions: list[FoldPredictions], threshold: float | None, result: TrialResult
+) -> dict[str, Interval]:
+    """Intervals on the validated money: added value per period and the cut in money lost against today's process.
+
+    A bootstrap over the validation days of every fold (rows without a time column): the model's and
+    the baseline's money lost per row are resampled together, so the intervals keep their pairing.
+    The pooled figure of a resample is moved by the gap between the folds' mean (the figure shown) and
+    the pooled one, so each interval is around the figure it qualifies.
+    """
+    costs = bench.costs
+    lost, base_lost, days = [], [], []
+    for p in predictions:
+        keep = ~np.isnan(p.baseline)
+        decided = decision.decide(p.predicted[keep], threshold) if threshold is not None else p.predicted[keep]
+        lost.append(costs.money_lost(p.y_true[keep], decided))
+        base_lost.append(costs.money_lost(p.y_true[keep], p.baseline[keep]))
+        if bench.design.time_column:
+            rows = bench.frame.iloc[bench.folds[p.fold][1]][bench.design.time_column].to_numpy()
+            days.append(rows[keep])
+    if not lost:
+        return {}
+    resampled = resample_means(
+        np.column_stack([np.concatenate(lost), np.concatenate(base_lost)]),
+        np.concatenate(days) if days else None,
+    )
+    if resampled is None:
+        return {}
+    model, base = resampled.means[:, 0], resampled.means[:, 1]
+    pooled_model, pooled_base = float(np.concatenate(lost).mean()), float(np.concatenate(base_lost).mean())
+    per_period, running = costs.per_period(1.0), costs.running_cost_per_period
+    out = {}
+    shown = result.value("net_value")
+    if math.isfinite(shown):
+        pooled = per_period * (pooled_base - pooled_model) - running
+        out["net_value"] = resampled.interval(per_period * (base - model) - running + (shown - pooled))
+    shown_lost = result.value("money_lost")
+    shown_base = next((v["money_lost"] for v in result.baseline.values() if "money_lost" in v), math.nan)
+    if math.isfinite(shown_lost) and math.isfinite(shown_base) and shown_base > 0 and pooled_base > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = 1 - model / base
+        out["improvement"] = resampled.interval(
+            cut + ((1 - shown_lost / shown_base) - (1 - pooled_model / pooled_base))
+        )
+    return out
 
 
 def _aggregate(per_fold: list[dict[str, dict[str, float]]], how: Any) -> dict[str, dict[str, float]]:

@@ -56,7 +56,8 @@ class Scored:
     For classification ``y_true`` and ``y_pred`` are 0/1 (1 = the design's positive class)
     and ``y_score`` is the probability of the positive class when the model has one.
     ``baseline_pred`` are today's process's predictions on the same rows; ``net_value``
-    needs them.
+    needs them. ``days`` (optional) say which rows move together, for intervals
+    (:mod:`mlcycle.metrics.interval`).
     """
 
     y_true: np.ndarray
@@ -64,6 +65,7 @@ class Scored:
     cost: CostModel
     y_score: np.ndarray | None = None
     baseline_pred: np.ndarray | None = None
+    days: np.ndarray | None = None  # each row's day, when the design has a time column: intervals resample days
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "y_true", np.asarray(self.y_true, dtype=float))

@@ -22,6 +22,7 @@ from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
+from mlcycle.metrics.interval import Interval, resample_means
 from mlcycle.store import Store, TimeBasis, given_actuals, series_values
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Performance:
     estimated_value: float | None = None  # the design's estimate at the gate's required cut
     validated_value: float | None = None  # the champion's cross-validated figure
     note: str = ""
+    realised_interval: Interval | None = None  # over the window's days (rows without a time column)
 
     @property
     def labelled_share(self) -> float:
@@ -197,7 +199,24 @@ def evaluate(
     result.metrics = catalogue.evaluate(scored, views)
     net = catalogue.CATALOGUE["net_value"](scored)
     result.realised_value = None if math.isnan(net) else net
+    if compared is not None and result.realised_value is not None:
+        days = labelled["event_time"].to_numpy()[keep] if design.time_column else None
+        result.realised_interval = realised_interval(scored, compared, days, result.realised_value)
     return result
+
+
+def realised_interval(
+    scored: catalogue.Scored, baseline: np.ndarray, days: np.ndarray | None, shown: float
+) -> Interval | None:
+    """The realised added value's interval: model and baseline money lost resampled together by day (row)."""
+    money = scored.cost
+    lost = np.column_stack([money.money_lost(scored.y_true, scored.y_pred), money.money_lost(scored.y_true, baseline)])
+    resampled = resample_means(lost, days if days is not None and not pd.isna(days).any() else None)
+    if resampled is None:
+        return None
+    added = money.per_period(1.0) * (resampled.means[:, 1] - resampled.means[:, 0]) - money.running_cost_per_period
+    pooled = money.per_period(float(lost[:, 1].mean() - lost[:, 0].mean())) - money.running_cost_per_period
+    return resampled.interval(added + (shown - pooled))
 
 
 def data_history(ws: Workspace) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,6 +29,7 @@ import pandas as pd
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
+from mlcycle.metrics.interval import LEVEL, Interval
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor import shadow
 from mlcycle.store import Store, StoredWindow, open_store
@@ -107,6 +109,9 @@ def judge(ws: Workspace, store: Store) -> Review:
         )
     realised = _weighted(period, "realised_value")
     numbers["realised_value"] = realised
+    spread = _weighted_interval(period, realised)
+    numbers["realised_interval"] = spread.to_dict() if spread else None
+    within = f" ({spread.text(suffix=' ' + money)})" if spread else ""
     latest = period[-1]
 
     previous = registry.alias_version(tracker, ws.name, registry.PREVIOUS)
@@ -138,8 +143,9 @@ def judge(ws: Workspace, store: Store) -> Review:
             [
                 f"the project no longer pays: in each of the last {len(period)} windows the model saved less than the "
                 f"{design.value.running_cost_per_period:,.0f} {money} it costs to run "
-                f"(realised added value {shown} {money}); "
-                "stop serving it (`mlcycle retire`) and take the use case back to design"
+                f"(realised added value {shown} {money}; over the period {realised:,.0f}{within}"
+                + (", the whole interval below zero" if spread and spread.high < 0 else "")
+                + "); stop serving it (`mlcycle retire`) and take the use case back to design"
             ],
             numbers,
             champion,
@@ -171,7 +177,8 @@ def judge(ws: Workspace, store: Store) -> Review:
     if reasons:
         pays = realised is not None and realised > 0
         tail = (
-            f"the process still pays ({realised:,.0f} {money} realised over the period), so retrain (`mlcycle retrain`)"
+            f"the process still pays ({realised:,.0f} {money} realised over the period{within}), "
+            "so retrain (`mlcycle retrain`)"
             if pays
             else "retrain before it stops paying (`mlcycle retrain`)"
         )
@@ -179,7 +186,7 @@ def judge(ws: Workspace, store: Store) -> Review:
     return Review(
         "healthy",
         [
-            f"realised added value {realised:,.0f} {money} over the last {len(period)} window(s) "
+            f"realised added value {realised:,.0f} {money}{within} over the last {len(period)} window(s) "
             f"({labelled:,} labelled predictions); no drift, performance or money threshold crossed "
             "in the latest window"
         ],
@@ -193,6 +200,33 @@ def _weighted(windows: list[StoredWindow], key: str) -> float | None:
     pairs = [(v, n) for v, n in values if v is not None and n]
     total = sum(n for _, n in pairs)
     return sum(v * n for v, n in pairs) / total if total else None
+
+
+def _weighted_interval(windows: list[StoredWindow], centre: float | None) -> Interval | None:
+    """The interval of the period's realised value from its windows' intervals: each window's bootstrap
+    spread read as a normal standard error, combined as the sampling error of their weighted mean."""
+    if centre is None:
+        return None
+    parts = []
+    for window in windows:
+        interval = Interval.from_dict(window.details.get("intervals", {}).get("realised_value"))
+        if interval is not None and window.labelled and math.isfinite(interval.high - interval.low):
+            parts.append((window.labelled, (interval.high - interval.low) / (2 * _z(interval.level))))
+    if not parts:
+        return None
+    total = sum(n for n, _ in parts)
+    error = math.sqrt(sum((n * sd) ** 2 for n, sd in parts)) / total
+    return Interval(
+        centre - _z(LEVEL) * error,
+        centre + _z(LEVEL) * error,
+        LEVEL,
+        f"from {len(parts)} windows' bootstrap intervals, as the sampling error of their weighted mean",
+    )
+
+
+def _z(level: float) -> float:
+    """The two-sided normal quantile of ``level`` (1.645 for 90 %)."""
+    return NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def _versus_previous(

@@ -62,6 +62,7 @@ def status(ws: Workspace) -> Status:
             "rows": [
                 {k: r[k] for k in ("requirement", "threshold", "measured", "passed")} for r in raw.get("rows", [])
             ],
+            "figures": raw.get("figures", {}),  # validated money and its interval: net_value, net_value_low/_high
         }
     windows = store.history.windows(last=1)
     last = None
@@ -85,6 +86,7 @@ def status(ws: Workspace) -> Status:
                 "drifted",
             )
         }
+        last["intervals"] = w.details.get("intervals", {})  # realised_value: low, high, level, method
     reviews = store.history.reviews()
     return Status(
         use_case=ws.name,

@@ -148,6 +148,7 @@ def write(card: DesignCard, reports: Path) -> DesignCard:
         "estimated_added_value_per_period": v.at_gate.added_value_per_period,
         "break_even_improvement": v.break_even_improvement,
         "required_by_design": v.required_by_design,
+        "intervals": v.spread.to_dict() if v.spread is not None else None,
     }
     (reports / "design.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")  # read by `mlcycle status`
     return card

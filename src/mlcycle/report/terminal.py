@@ -77,6 +77,11 @@ def design_card(console: Console, card: DesignCard) -> None:
         f"break-even at {v.break_even_improvement:.1%} less money lost; payback within "
         f"{v.horizon_periods} {v.period}s at {v.payback_improvement:.1%}; the gate asks {v.required_by_design:.0%}."
     )
+    if v.spread is not None:
+        console.print(
+            f"today's money lost per {v.period}: {v.spread.lost.text(suffix=' ' + v.currency)}; a model that meets "
+            f"the gate adds {v.spread.at_gate.text(suffix=' ' + v.currency)} ({v.spread.lost.method})."
+        )
     console.print(f"design card: {card.html_path}  (and {card.markdown_path.name if card.markdown_path else ''})")
 
 
@@ -245,8 +250,9 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
     p = latest.performance
     console.print(
         f"added value per {design.value.period} ({design.value.currency}): design estimate {cell(p.estimated_value)}"
-        f" | validated {cell(p.validated_value)} | realised {cell(p.realised_value)} in the latest window. "
-        f"today's = {name or 'the metric'} of today's process on the same rows."
+        f" | validated {cell(p.validated_value)} | realised {cell(p.realised_value)}"
+        + (f" ({p.realised_interval.text()})" if p.realised_interval else "")
+        + f" in the latest window. today's = {name or 'the metric'} of today's process on the same rows."
     )
     for event in [e for r in results for e in r.alerts.raised]:
         console.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
@@ -290,14 +296,20 @@ def retrain(console: Console, result: RetrainResult) -> None:
     console.print(f"[bold {colour}]{result.summary}[/]")
 
 
+def _interval(stored: dict[str, Any] | None) -> str:
+    return f" ({stored['low']:,.0f} – {stored['high']:,.0f}, {stored['level']:.0%})" if stored else ""
+
+
 def status(console: Console, state: Status) -> None:
     """Where the use case stands, one line per part."""
     design, last = state.design, state.last_window
     lines = [f"design        {design['verdict'].upper() if design else 'not run yet (mlcycle design)'}"]
     if design:
+        spread = (design.get("intervals") or {}).get("added_value_at_gate_per_period")
         lines.append(
             f"              estimate {design['estimated_added_value_per_period']:,.0f} {design['currency']} "
             f"per {design['period']} at the gate's cut"
+            + (f" ({spread['low']:,.0f} – {spread['high']:,.0f}, {spread['level']:.0%})" if spread else "")
         )
     retired = state.retired
     lines.append(f"serving       {'[bold red]RETIRED[/] — ' + retired['reason'] if retired else 'in service'}")
@@ -311,7 +323,8 @@ def status(console: Console, state: Status) -> None:
         lines.append(
             f"last window   {last['start']:%Y-%m-%d} → {last['end']:%Y-%m-%d}: {last['predictions']:,} predictions, "
             f"{last['labelled']:,} with actuals, {last['metric']} {cell(last['metric_value'])}, realised "
-            f"{cell(last['realised_value'])} vs estimate {cell(last['estimated_value'])}, {last['drifted']} drifted"
+            f"{cell(last['realised_value'])}{_interval(last['intervals'].get('realised_value'))} vs estimate "
+            f"{cell(last['estimated_value'])}, {last['drifted']} drifted"
         )
     else:
         lines.append("last window   none (mlcycle monitor)")
