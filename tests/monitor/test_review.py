@@ -49,7 +49,28 @@ def test_too_little_evidence_is_healthy_and_says_so(promoted_example: Any, tmp_p
     uc.monitor_windows(since="2011-09-01")
     review = uc.review()
     assert review.verdict == "healthy" and review.exit_code == 0
-    assert review.reasons[0].startswith("insufficient evidence: 37 labelled predictions, 200 needed")
+    # the champion's estimator speaks meanwhile, marked as an estimate and kept apart from realised money
+    assert review.reasons[0].startswith("estimated: added value") and review.numbers["basis"] == "estimated"
+    assert review.reasons[1].startswith("insufficient evidence on realised money: 37 labelled predictions, 200 needed")
+    assert "realised_value" not in review.numbers
+
+
+def test_without_actuals_the_review_judges_on_estimated_money(promoted_example: Any, tmp_path: Any) -> None:
+    """No actual back yet, and running the model now costs 60,000 a month: what it saves cannot cover that —
+    the estimator (DLE) says so from the predictions alone, and the review retires it, marked as estimated."""
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    uc = edit_design(uc.folder, lambda d: d["value"].update(running_cost_per_period=60_000))
+    serve_period(uc, "2011-08-31", "2011-09-28", feedback=False)  # lags need actuals beyond 28 days
+    windows = uc.monitor_windows(since="2011-09-05")
+    assert len(windows) >= 4 and all(w.performance.labelled == 0 for w in windows)
+    assert all(w.performance.estimated["figures"]["net_value"] < 0 for w in windows)  # type: ignore[index]
+    review = uc.review()
+    assert review.verdict == "retire" and review.numbers["basis"] == "estimated"
+    assert (
+        review.reasons[0].startswith("estimated: in each of the last 4 windows")
+        and "whole interval" in review.reasons[0]
+    )
+    assert review.numbers["estimated_interval"]["high"] < 0
 
 
 def test_healthy_when_nothing_crosses_a_threshold(promoted_example: Any, tmp_path: Any) -> None:

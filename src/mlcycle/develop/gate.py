@@ -34,6 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import parse_duration
@@ -43,10 +44,10 @@ from mlcycle.data.schema import Schema
 from mlcycle.develop import registry
 from mlcycle.develop.notes import recording
 from mlcycle.develop.tracking import TAG, Tracker
-from mlcycle.develop.trial import TrialSpec, Workbench, measure
+from mlcycle.develop.trial import TrialSpec, Workbench, fit_folds, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.explain import Explainer, check_additivity
-from mlcycle.metrics import catalogue, thresholds
+from mlcycle.metrics import catalogue, estimation, thresholds
 from mlcycle.metrics.interval import LEVEL
 
 if TYPE_CHECKING:
@@ -339,7 +340,9 @@ def promote(
             "target": ws.spec.target,
         },
     )
-    report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen)
+    with recording(chosen.spec.algorithm, report.notes):
+        estimator = _estimator(ws, bench, chosen, inputs)
+    report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen, estimator)
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
     valid_rows = train.iloc[bench.folds[-1][1]][inputs]
@@ -424,8 +427,41 @@ def reference_profile(ws: Workspace, reference: pd.DataFrame, train: pd.DataFram
     return result
 
 
+def _estimator(ws: Workspace, bench: Workbench, chosen: Candidate, inputs: list[str]) -> estimation.Estimator:
+    """The estimator monitoring uses before actuals arrive, fitted on the trial's out-of-fold predictions: the
+    folds refitted, each predicting the rows it never saw — the reference as a model in production sees it."""
+    design = ws.spec
+    folds = list(range(len(bench.folds)))
+    if design.experiments.validation.method == "time_series_split":
+        # the later folds: their models learnt from most of the history, as the champion did; the first
+        # fold's, fitted on a quarter of it, would teach the estimator losses the champion does not make
+        folds = folds[len(folds) // 2 :]
+    predictions, _ = fit_folds(bench, chosen.spec, folds)
+    rows = np.concatenate([bench.folds[p.fold][1] for p in predictions])
+    frame = bench.frame.iloc[rows].reset_index(drop=True)
+    times = frame[design.time_column] if design.time_column else None
+    window = parse_duration(design.monitoring.window)
+    return estimation.fit(
+        design.task,
+        inputs=frame[inputs],
+        prediction=np.concatenate([p.predicted for p in predictions]),
+        actual=np.concatenate([p.y_true for p in predictions]),
+        baseline=np.concatenate([p.baseline for p in predictions]),
+        costs=bench.costs,
+        threshold=chosen.threshold,
+        order=np.argsort(pd.to_datetime(times).to_numpy(), kind="stable") if times is not None else None,
+        chunk_rows=thresholds.window_rows(times, pd.Timedelta(window)) if times is not None else None,
+    )
+
+
 def _log_model(
-    ws: Workspace, tracker: Tracker, model: Any, train: pd.DataFrame, example: pd.DataFrame, chosen: Candidate
+    ws: Workspace,
+    tracker: Tracker,
+    model: Any,
+    train: pd.DataFrame,
+    example: pd.DataFrame,
+    chosen: Candidate,
+    estimator: estimation.Estimator,
 ) -> tuple[str, str]:
     import mlflow
     from mlflow.models import infer_signature
@@ -447,8 +483,10 @@ def _log_model(
             continue
     with tempfile.TemporaryDirectory() as tmp:
         schema_path, profile_path = Path(tmp) / "schema.json", Path(tmp) / "profile.json"
+        estimator_path = Path(tmp) / "estimator.json"
         Schema.save(schema, schema_path)
         reference_profile(ws, reference, train).save(profile_path)
+        estimator_path.write_text(json.dumps(estimator.to_dict()), encoding="utf-8")
         with mlflow.start_run(
             experiment_id=tracker.experiment_id,
             run_name=f"promotion-trial-{chosen.spec.number:03d}",
@@ -476,8 +514,8 @@ def _log_model(
                 artifacts={"schema": str(schema_path), "profile": str(profile_path)},
                 pip_requirements=requirements,
             )
-            mlflow.log_artifact(str(schema_path), "mlcycle")
-            mlflow.log_artifact(str(profile_path), "mlcycle")
+            for path in (schema_path, profile_path, estimator_path):
+                mlflow.log_artifact(str(path), "mlcycle")
     return info.model_uri, run.info.run_id
 
 

@@ -64,6 +64,16 @@ def figures_of(tags: Mapping[str, str]) -> dict[str, float]:
 
 def reference_profile(tracker: Tracker, name: str, version: str) -> dict:
     """The reference profile for drift saved with a version (downloaded once per call)."""
+    return artifact_json(tracker, name, version, "profile.json")
+
+
+def estimator(tracker: Tracker, name: str, version: str) -> dict:
+    """The performance estimator (CBPE / DLE) fitted on the version's reference at promotion."""
+    return artifact_json(tracker, name, version, "estimator.json")
+
+
+def artifact_json(tracker: Tracker, name: str, version: str, file: str) -> dict:
+    """A JSON file mlcycle logged under ``mlcycle/`` of a version's promotion run."""
     import json
     import tempfile
 
@@ -72,7 +82,7 @@ def reference_profile(tracker: Tracker, name: str, version: str) -> dict:
     run_id = tracker.client.get_model_version(name, version).run_id
     with tempfile.TemporaryDirectory() as tmp:
         path = mlflow.artifacts.download_artifacts(
-            run_id=run_id, artifact_path="mlcycle/profile.json", dst_path=tmp, tracking_uri=tracker.uri
+            run_id=run_id, artifact_path=f"mlcycle/{file}", dst_path=tmp, tracking_uri=tracker.uri
         )
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import actual_numbers, positive_mask
+from mlcycle.data.reference import Profile
 from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
 from mlcycle.metrics import catalogue
 from mlcycle.metrics.cost import CostModel
+from mlcycle.metrics.estimation import Estimator, outside_support
 from mlcycle.metrics.interval import Interval, resample_means
 from mlcycle.store import Store, TimeBasis, given_actuals, series_values
 
@@ -40,6 +42,7 @@ class Performance:
     validated_value: float | None = None  # the champion's cross-validated figure
     note: str = ""
     realised_interval: Interval | None = None  # over the window's days (rows without a time column)
+    estimated: dict[str, Any] | None = None  # figures estimated without actuals (Estimate.to_dict, support, check)
 
     @property
     def labelled_share(self) -> float:
@@ -144,11 +147,16 @@ def evaluate(
     by: TimeBasis = "created",
     frame: pd.DataFrame | None = None,
     known: pd.DataFrame | None = None,
+    estimator: Estimator | None = None,
+    reference: Profile | None = None,
 ) -> Performance:
     """The window's three views, realised money and coverage.
 
     ``frame``: the window's labelled predictions and ``known``: every actual known now, when the caller has read
-    them already (monitoring many windows reads the actuals once, not once per window).
+    them already (monitoring many windows reads the actuals once, not once per window). ``estimator``: the
+    version's CBPE / DLE estimator — the window's figures are then also estimated from the predictions alone
+    (every row, labelled or not), and, on the rows whose actuals came back, checked against them; ``reference``:
+    its reference profile, to measure the share of rows outside its support.
     """
     design = ws.spec
     frame = labelled_predictions(ws, store, since, until, by=by) if frame is None else frame
@@ -162,6 +170,8 @@ def evaluate(
     if result.predictions == 0:
         result.note = "no predictions in this window"
         return result
+    if estimator is not None:
+        result.estimated = _estimated(ws, store, frame, known, estimator, reference)
     if result.labelled == 0:
         result.note = (
             f"no actuals yet for the {result.predictions:,} predictions of this window: "
@@ -202,7 +212,66 @@ def evaluate(
     if compared is not None and result.realised_value is not None:
         days = labelled["event_time"].to_numpy()[keep] if design.time_column else None
         result.realised_interval = realised_interval(scored, compared, days, result.realised_value)
+    if estimator is not None and result.estimated is not None:
+        on_labelled = _estimated(ws, store, labelled, known, estimator, None)
+        result.estimated["check"] = _check(on_labelled, result.metrics, result.baseline)
     return result
+
+
+def _estimated(
+    ws: Workspace,
+    store: Store,
+    rows: pd.DataFrame,
+    known: pd.DataFrame | None,
+    estimator: Estimator,
+    reference: Profile | None,
+) -> dict[str, Any] | None:
+    """The window's figures estimated from its predictions alone (CBPE / DLE), as the store keeps them."""
+    design = ws.spec
+    inputs = store.predictions.inputs(list(rows["request_id"])).reindex(rows["request_id"]).reset_index(drop=True)
+    baseline = _baseline(ws, store, rows.reset_index(drop=True), known)
+    decided = (
+        positive_mask(design, rows["output_label"]).to_numpy(dtype=float) if design.task == "classification" else None
+    )
+    found = estimator.estimate(
+        inputs=inputs,
+        prediction=rows["output"].to_numpy(dtype=float),
+        baseline=baseline,
+        costs=costs(ws),
+        views=catalogue.measured(design, ws.folder),
+        decided=decided,
+    )
+    if found is None:
+        return None
+    out = found.to_dict()
+    out["outside_support"] = outside_support(reference, inputs) if reference is not None else None
+    return out
+
+
+def _check(
+    estimated: dict[str, Any] | None, metrics: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]
+) -> dict[str, dict[str, Any]]:
+    """The estimator against the actuals, on the rows that have them: estimate, realised, error, covered."""
+    if estimated is None:
+        return {}
+    realised = {name: value for view in metrics.values() for name, value in view.items()}
+    base = next((v["money_lost"] for v in baseline.values() if "money_lost" in v), None)
+    if base is not None:
+        realised["baseline_money_lost"] = base
+    out = {}
+    for name, value in estimated["figures"].items():
+        truth = realised.get(name)
+        if value is None or truth is None or not math.isfinite(truth):
+            continue
+        interval = Interval.from_dict(estimated["intervals"].get(name))
+        out[name] = {
+            "estimated": value,
+            "realised": truth,
+            "error": value - truth,
+            "covered": interval.covers(truth) if interval else None,
+            "rows": estimated["rows"],
+        }
+    return out
 
 
 def realised_interval(

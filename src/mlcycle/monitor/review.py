@@ -35,6 +35,7 @@ from mlcycle.monitor import shadow
 from mlcycle.store import Store, StoredWindow, open_store
 
 if TYPE_CHECKING:
+    from mlcycle.contract.spec import Design
     from mlcycle.data.workspace import Workspace
 
 EXIT_CODES = {"healthy": 0, "retrain": 3, "rollback": 4, "retire": 5}
@@ -97,6 +98,9 @@ def judge(ws: Workspace, store: Store) -> Review:
         "running_cost": design.value.running_cost_per_period,
     }
     if labelled < settings.min_labelled_rows:
+        on_estimates = _on_estimates(design, period, labelled, numbers, champion)
+        if on_estimates is not None:
+            return on_estimates
         return Review(
             "healthy",
             [
@@ -190,6 +194,61 @@ def judge(ws: Workspace, store: Store) -> Review:
             f"({labelled:,} labelled predictions); no drift, performance or money threshold crossed "
             "in the latest window"
         ],
+        numbers,
+        champion,
+    )
+
+
+def _on_estimates(
+    design: Design, period: list[StoredWindow], labelled: int, numbers: dict[str, Any], champion: str
+) -> Review | None:
+    """A verdict from the money estimated without actuals (CBPE / DLE), when too few actuals are back for one from
+    realised money. Every reason says "estimated" and gives the interval; the figures are kept apart from the
+    realised ones (``numbers["basis"] = "estimated"``). None when no window carries an estimate."""
+    settings = design.monitoring.review
+    estimates = [(w.details.get("estimated") or {}) for w in period]
+    values = [e.get("figures", {}).get("net_value") for e in estimates]
+    if values[-1] is None:
+        return None
+    money = f"{design.value.currency} per {design.value.period}"
+    latest = Interval.from_dict(estimates[-1].get("intervals", {}).get("net_value"))
+    numbers |= {"basis": "estimated", "estimated_by_window": values, "estimated_interval": latest and latest.to_dict()}
+    waiting = (
+        f"insufficient evidence on realised money: {labelled} labelled predictions, {settings.min_labelled_rows} "
+        f"needed — so the figures above are estimated without actuals, by {estimates[-1].get('method', '')}"
+    )
+    within = f" ({latest.text(suffix=' ' + money)})" if latest else ""
+    if len(period) >= settings.retire_after_windows and all(v is not None and v < 0 for v in values):
+        if latest is not None and latest.high < 0:
+            shown = ", ".join(f"{v:,.0f}" for v in values if v is not None)
+            return Review(
+                "retire",
+                [
+                    f"estimated: in each of the last {len(period)} windows the model saves less than the "
+                    f"{design.value.running_cost_per_period:,.0f} {money} it costs to run (estimated added value "
+                    f"{shown} {money}; the latest window's whole interval{within} below zero); stop serving it "
+                    "(`mlcycle retire`) or wait for the actuals to confirm",
+                    waiting,
+                ],
+                numbers,
+                champion,
+            )
+    floor = design.monitoring.value.alert_below_fraction_of_estimate * (numbers.get("estimated_value") or 0.0)
+    if floor > 0 and values[-1] < floor:
+        return Review(
+            "retrain",
+            [
+                f"estimated: added value {values[-1]:,.0f} {money}{within} in the latest window, below {floor:,.0f} "
+                f"({design.monitoring.value.alert_below_fraction_of_estimate:.0%} of the design's estimate); "
+                "retrain (`mlcycle retrain`) or wait for the actuals to confirm",
+                waiting,
+            ],
+            numbers,
+            champion,
+        )
+    return Review(
+        "healthy",
+        [f"estimated: added value {values[-1]:,.0f} {money}{within} in the latest window", waiting],
         numbers,
         champion,
     )

@@ -87,6 +87,7 @@ def status(ws: Workspace) -> Status:
             )
         }
         last["intervals"] = w.details.get("intervals", {})  # realised_value: low, high, level, method
+        last["estimated"] = w.details.get("estimated")  # figures without actuals (CBPE / DLE), intervals, check
     reviews = store.history.reviews()
     return Status(
         use_case=ws.name,

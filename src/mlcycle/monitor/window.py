@@ -28,6 +28,7 @@ from mlcycle.data.reference import Profile
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
+from mlcycle.metrics.estimation import Estimator
 from mlcycle.monitor import alerts as alerts_mod
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor.drift import DriftReport, drift
@@ -85,6 +86,7 @@ class MonitoringResult:
             "metrics": perf.metrics,
             "baseline": perf.baseline,
             "intervals": {"realised_value": perf.realised_interval.to_dict()} if perf.realised_interval else {},
+            "estimated": perf.estimated,
             "note": perf.note,
             "active": [c.__dict__ for c in self.conditions if c.active],
             "raised": [e["message"] for e in self.alerts.raised],
@@ -164,6 +166,7 @@ class _Versions:
         self.tracker = Tracker(ws.state_dir, ws.name)
         self._profiles: dict[str, Profile | None] = {}
         self._figures: dict[str, dict[str, float]] = {}
+        self._estimators: dict[str, Estimator | None] = {}
 
     def profile(self, version: str | None) -> Profile | None:
         if version is None:
@@ -176,6 +179,17 @@ class _Versions:
             except Exception:  # a version without a profile (or gone from the registry): drift is skipped, not fatal
                 self._profiles[version] = None
         return self._profiles[version]
+
+    def estimator(self, version: str | None) -> Estimator | None:
+        """The version's CBPE / DLE estimator; None for a version promoted before estimators (or without one)."""
+        if version is None:
+            return None
+        if version not in self._estimators:
+            try:
+                self._estimators[version] = Estimator.from_dict(registry.estimator(self.tracker, self.ws.name, version))
+            except Exception:  # no estimator: figures wait for the actuals, as before
+                self._estimators[version] = None
+        return self._estimators[version]
 
     def validated_value(self, version: str | None) -> float | None:
         if version is None:
@@ -235,6 +249,8 @@ def compute(
         frame=labelled,
         known=known,
         validated_value=versions.validated_value(version),
+        estimator=versions.estimator(version),
+        reference=versions.profile(version),
     )
     reference = versions.profile(version)
     report = DriftReport()

@@ -211,6 +211,7 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
         name or "metric",
         "today's",
         "realised",
+        "estimated",
         "p95 ms",
         "errors",
         "drifted",
@@ -238,6 +239,7 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
             cell(value),
             cell(base),
             cell(p.realised_value),
+            _estimated_cell(p.estimated),
             cell(r.latency_p95_ms),
             "—" if r.error_rate is None else f"{r.error_rate:.1%}",
             ", ".join(d.column for d in r.drift.rows if d.drifted) or "—",
@@ -254,6 +256,8 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
         + (f" ({p.realised_interval.text()})" if p.realised_interval else "")
         + f" in the latest window. today's = {name or 'the metric'} of today's process on the same rows."
     )
+    for line in estimation_lines([r.performance.estimated for r in results], design):
+        console.print(line)
     for event in [e for r in results for e in r.alerts.raised]:
         console.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
     for event in [e for r in results for e in r.alerts.cleared]:
@@ -296,6 +300,43 @@ def retrain(console: Console, result: RetrainResult) -> None:
     console.print(f"[bold {colour}]{result.summary}[/]")
 
 
+def _estimated_cell(estimated: dict[str, Any] | None) -> str:
+    """The window's added value estimated without actuals, marked as an estimate."""
+    value = (estimated or {}).get("figures", {}).get("net_value")
+    return "—" if value is None else f"≈{cell(value)}"
+
+
+def estimation_lines(estimates: list[dict[str, Any] | None], design: Design) -> list[str]:
+    """What the estimator says of the latest window, and how good it has been where the actuals came back."""
+    money = f"{design.value.currency} per {design.value.period}"
+    found = [e for e in estimates if e]
+    if not found:
+        return []
+    latest = found[-1]
+    lines = []
+    value, spread = latest["figures"].get("net_value"), latest["intervals"].get("net_value")
+    if value is not None:
+        outside = latest.get("outside_support")
+        lines.append(
+            f"estimated without actuals (≈): {value:,.0f} {money}"
+            + (f" ({spread['low']:,.0f} – {spread['high']:,.0f}, {spread['level']:.0%})" if spread else "")
+            + f" on the latest window's {latest['rows']:,} predictions — {latest['method']}"
+            + (f"; {outside:.0%} of its rows outside the reference's support" if outside else "")
+            + ". Assumes "
+            + "; ".join(latest["assumptions"])
+            + "."
+        )
+    checks = [e["check"]["net_value"] for e in found if "net_value" in (e.get("check") or {})]
+    if checks:
+        errors = [abs(c["error"]) for c in checks]
+        covered = sum(bool(c["covered"]) for c in checks)
+        lines.append(
+            f"the estimator where actuals came back: mean absolute error {sum(errors) / len(errors):,.0f} {money} "
+            f"over {len(checks)} window(s); its interval held the realised figure in {covered} of {len(checks)}"
+        )
+    return lines
+
+
 def _interval(stored: dict[str, Any] | None) -> str:
     return f" ({stored['low']:,.0f} – {stored['high']:,.0f}, {stored['level']:.0%})" if stored else ""
 
@@ -326,6 +367,10 @@ def status(console: Console, state: Status) -> None:
             f"{cell(last['realised_value'])}{_interval(last['intervals'].get('realised_value'))} vs estimate "
             f"{cell(last['estimated_value'])}, {last['drifted']} drifted"
         )
+        estimated = (last.get("estimated") or {}).get("figures", {}).get("net_value")
+        if estimated is not None:
+            spread = (last.get("estimated") or {}).get("intervals", {}).get("net_value")
+            lines.append(f"              estimated without actuals ≈{estimated:,.0f}{_interval(spread)}")
     else:
         lines.append("last window   none (mlcycle monitor)")
     lines.append(f"open alerts   {len(state.open_alerts)}")
