@@ -60,7 +60,7 @@ def run(folder: Path, console: Console, *, trials: int | None = None) -> None:
     loop: dict[str, Any] = {}
     if gate.registered:
         console.print(Rule("Act 3 — deployment: the champion in the shop's ordering process"))
-        replayed = _deploy(uc, console)
+        replayed = replay_served(uc, console)
         loop = _monitor_and_review(uc, console, trials)
 
     v = card.value
@@ -106,7 +106,7 @@ def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
     return lines
 
 
-def _deploy(uc: UseCase, console: Console) -> Any:
+def replay_served(uc: UseCase, console: Console) -> Any:
     """Serve the champion on a free port and replay the months after the training cut-off through it."""
     import socket
     import threading

@@ -341,7 +341,7 @@ def promote(
         },
     )
     with recording(chosen.spec.algorithm, report.notes):
-        estimator = _estimator(ws, bench, chosen, inputs)
+        estimator = _estimator(ws, bench, chosen)
     report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen, estimator)
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
@@ -427,30 +427,55 @@ def reference_profile(ws: Workspace, reference: pd.DataFrame, train: pd.DataFram
     return result
 
 
-def _estimator(ws: Workspace, bench: Workbench, chosen: Candidate, inputs: list[str]) -> estimation.Estimator:
-    """The estimator monitoring uses before actuals arrive, fitted on the trial's out-of-fold predictions: the
-    folds refitted, each predicting the rows it never saw — the reference as a model in production sees it."""
+@dataclass(frozen=True)
+class OutOfFold:
+    """A trial's out-of-fold predictions on the training rows: what the estimator learns from (its reference)."""
+
+    inputs: pd.DataFrame  # the model's raw input columns, as served
+    prediction: np.ndarray  # the forecast, or the probability of the positive class
+    actual: np.ndarray  # the value, or 1.0 / 0.0 for the positive class
+    baseline: np.ndarray  # today's process on the same rows (NaN where it has no answer)
+    times: pd.Series | None  # the time column, when the design has one
+
+
+def out_of_fold(ws: Workspace, chosen: Candidate, bench: Workbench | None = None) -> OutOfFold:
+    """The chosen trial refitted fold by fold, each fit predicting the rows it never saw — the reference as a
+    model in production sees it. With time-ordered folds, only the later ones: their models learnt from most
+    of the history, as the champion did; the first fold's, fitted on a quarter of it, would teach the
+    estimator losses the champion does not make."""
     design = ws.spec
+    bench = bench or Workbench.create(design, ws.training_data, ws.folder)
     folds = list(range(len(bench.folds)))
     if design.experiments.validation.method == "time_series_split":
-        # the later folds: their models learnt from most of the history, as the champion did; the first
-        # fold's, fitted on a quarter of it, would teach the estimator losses the champion does not make
         folds = folds[len(folds) // 2 :]
     predictions, _ = fit_folds(bench, chosen.spec, folds)
     rows = np.concatenate([bench.folds[p.fold][1] for p in predictions])
     frame = bench.frame.iloc[rows].reset_index(drop=True)
-    times = frame[design.time_column] if design.time_column else None
-    window = parse_duration(design.monitoring.window)
+    inputs = builder_for(design, chosen.spec.variant, list(bench.frame.columns)).raw_columns
+    return OutOfFold(
+        frame[inputs],
+        np.concatenate([p.predicted for p in predictions]),
+        np.concatenate([p.y_true for p in predictions]),
+        np.concatenate([p.baseline for p in predictions]),
+        frame[design.time_column] if design.time_column else None,
+    )
+
+
+def _estimator(ws: Workspace, bench: Workbench, chosen: Candidate) -> estimation.Estimator:
+    """The estimator monitoring uses before actuals arrive (CBPE / DLE), fitted on the out-of-fold reference."""
+    reference = out_of_fold(ws, chosen, bench)
+    times = reference.times
+    window = pd.Timedelta(parse_duration(ws.spec.monitoring.window))
     return estimation.fit(
-        design.task,
-        inputs=frame[inputs],
-        prediction=np.concatenate([p.predicted for p in predictions]),
-        actual=np.concatenate([p.y_true for p in predictions]),
-        baseline=np.concatenate([p.baseline for p in predictions]),
+        ws.spec.task,
+        inputs=reference.inputs,
+        prediction=reference.prediction,
+        actual=reference.actual,
+        baseline=reference.baseline,
         costs=bench.costs,
         threshold=chosen.threshold,
         order=np.argsort(pd.to_datetime(times).to_numpy(), kind="stable") if times is not None else None,
-        chunk_rows=thresholds.window_rows(times, pd.Timedelta(window)) if times is not None else None,
+        chunk_rows=thresholds.window_rows(times, window) if times is not None else None,
     )
 
 
@@ -519,4 +544,4 @@ def _log_model(
     return info.model_uri, run.info.run_id
 
 
-__all__ = ["Candidate", "GateReport", "GateRow", "evaluate", "promote", "row"]
+__all__ = ["Candidate", "GateReport", "GateRow", "OutOfFold", "evaluate", "out_of_fold", "promote", "row"]

@@ -152,12 +152,16 @@ def retrain(
         money = f"{ws.spec.value.currency} per {ws.spec.value.period}"
         won = challenger.money_lost < champion_score.money_lost
         gap = champion_score.money_lost - challenger.money_lost
+        spread = shadow.saving(champion_score, challenger)
+        within = f" ({spread.text()})" if spread else ""
         return row(
             "beats the champion on the latest window",
             f"< {champion_score.money_lost:,.0f} {money} lost (version {champion}, {rows.shape[0]} rows)",
             f"{challenger.money_lost:,.0f} {money} lost",
             won,
-            f"{gap:,.0f} {money} less than the champion" if won else f"{-gap:,.0f} {money} more than the champion",
+            f"{gap:,.0f} {money} less than the champion{within}"
+            if won
+            else f"{-gap:,.0f} {money} more than the champion{within}",
         )
 
     gate: GateReport | None = None

@@ -123,16 +123,28 @@ def judge(ws: Workspace, store: Store) -> Review:
         scores = _versus_previous(ws, store, period, champion, previous)
         if scores is not None:
             now, before = scores
-            numbers["shadow"] = {champion: now.__dict__, previous: before.__dict__}
+            numbers["shadow"] = {champion: now.summary(), previous: before.summary()}
+            spread = shadow.saving(now, before)
+            numbers["shadow_saving_interval"] = spread.to_dict() if spread else None
             if before.money_lost < now.money_lost * (1 - ROLLBACK_MARGIN):
                 cut = 1 - before.money_lost / now.money_lost
+                held = (
+                    f"; it saves {spread.text(suffix=' ' + money)}"
+                    + (
+                        ", above zero across the interval"
+                        if spread.holds_above(0)
+                        else ", an interval that reaches zero"
+                    )
+                    if spread
+                    else ""
+                )
                 return Review(
                     "rollback",
                     [
                         f"on the champion's own last {now.rows:,} labelled predictions, "
                         f"version {previous} (previous) would "
                         f"have lost {before.money_lost:,.0f} {money} against the champion's {now.money_lost:,.0f} — "
-                        f"{cut:.0%} less; move `champion` back with `mlcycle rollback`"
+                        f"{cut:.0%} less{held}; move `champion` back with `mlcycle rollback`"
                     ],
                     numbers,
                     champion,

@@ -11,13 +11,14 @@ only backwards, so no row sees its own actual.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mlcycle.metrics import catalogue, decision
+from mlcycle.metrics.interval import Interval, resample_means
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.store import Store
 
@@ -32,10 +33,31 @@ class ShadowScore:
     money_lost: float  # per period, on these rows
     metric: str | None
     metric_value: float
+    lost_per_row: np.ndarray | None = field(default=None, compare=False, repr=False)  # for paired intervals
+    days: np.ndarray | None = field(default=None, compare=False, repr=False)  # each row's day, with a time column
+    per_period: float = 1.0  # predictions per period: per-row money × this = money per period
 
     def describe(self, currency: str, period: str) -> str:
         shown = f"{self.metric} {self.metric_value:,.4g}, " if self.metric else ""
         return f"{shown}money lost {self.money_lost:,.0f} {currency} per {period} on {self.rows:,} rows"
+
+    def summary(self) -> dict[str, Any]:
+        """The figures as the store keeps them (JSON)."""
+        return {
+            "rows": self.rows,
+            "money_lost": self.money_lost,
+            "metric": self.metric,
+            "metric_value": self.metric_value,
+        }
+
+
+def saving(first: ShadowScore, second: ShadowScore) -> Interval | None:
+    """The interval of how much less money ``second`` loses than ``first`` per period, on the same rows: a
+    bootstrap of the per-row difference by day (row), so the pairing — same rows, same actuals — is kept."""
+    if first.lost_per_row is None or second.lost_per_row is None or len(first.lost_per_row) != len(second.lost_per_row):
+        return None
+    resampled = resample_means(first.lost_per_row - second.lost_per_row, first.days)
+    return None if resampled is None else resampled.interval(resampled.means[:, 0] * first.per_period)
 
 
 def load_version(ws: Workspace, version: str) -> MlcycleModel:
@@ -105,7 +127,16 @@ def score(
     else:
         scored = catalogue.Scored(rows["_actual"].to_numpy(dtype=float), values, money)
     value = catalogue.CATALOGUE[metric](scored) if metric in catalogue.CATALOGUE else math.nan
-    return ShadowScore(len(rows), float(catalogue.CATALOGUE["money_lost"](scored)), metric, float(value))
+    days = rows[design.time_column].to_numpy() if design.time_column and design.time_column in rows else None
+    return ShadowScore(
+        len(rows),
+        float(catalogue.CATALOGUE["money_lost"](scored)),
+        metric,
+        float(value),
+        money.money_lost(scored.y_true, scored.y_pred),
+        days,
+        money.predictions_per_period,
+    )
 
 
 def compare(
@@ -117,4 +148,4 @@ def compare(
     return {name: score(ws, store, model, rows, metric=metric, known=known) for name, model in models.items()}
 
 
-__all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "predict", "score"]
+__all__ = ["ShadowScore", "compare", "labelled_rows", "load_uri", "load_version", "predict", "saving", "score"]

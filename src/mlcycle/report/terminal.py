@@ -61,17 +61,16 @@ def design_card(console: Console, card: DesignCard) -> None:
     table = Table(title=f"Money per {v.period} ({v.currency})", show_header=True, header_style="bold")
     table.add_column("if a model cut money lost by", justify="right")
     table.add_column("money lost", justify="right")
-    table.add_column("added value", justify="right")
+    table.add_column("added value (90 % interval)", justify="right")
     table.add_column(f"payback ({v.period}s)", justify="right")
     table.add_row("today", _money(v.baseline_money_lost_per_period, v.currency), "—", "—")
     for s in v.scenarios:
         payback = "never" if math.isinf(s.payback_periods) else f"{s.payback_periods:.1f}"
-        table.add_row(
-            f"{s.improvement:.0%}",
-            _money(s.money_lost_per_period, v.currency),
-            _money(s.added_value_per_period, v.currency),
-            payback,
-        )
+        added = _money(s.added_value_per_period, v.currency)
+        if v.spread is not None:  # added value is lost today × the cut − running cost: the interval maps through
+            low, high = (x * s.improvement - v.running_cost_per_period for x in (v.spread.lost.low, v.spread.lost.high))
+            added += f" ({low:,.0f} – {high:,.0f})"
+        table.add_row(f"{s.improvement:.0%}", _money(s.money_lost_per_period, v.currency), added, payback)
     console.print(table)
     console.print(
         f"break-even at {v.break_even_improvement:.1%} less money lost; payback within "
