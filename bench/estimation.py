@@ -27,6 +27,7 @@ registry), created on first use; it is never a dependency of mlcycle. Everything
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import subprocess
@@ -124,7 +125,7 @@ def example(folder: Path, trials: int, python: Path | None) -> None:
     from mlcycle.develop.tracking import Tracker
     from mlcycle.store import open_store
 
-    quiet = Console(file=open("/dev/null", "w"))
+    quiet = Console(file=io.StringIO())  # the replay's own progress is not the bench's
     uc = mlcycle.init(folder / "auto", example="sales")
     uc.design()
     uc.experiment(trials=trials, report=False)

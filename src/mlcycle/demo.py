@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 
 from mlcycle.exceptions import UseCaseError
+from mlcycle.metrics.interval import weighted_mean_interval
 from mlcycle.report import terminal
 from mlcycle.usecase import DESIGN_FILE, UseCase, init
 
@@ -100,10 +101,20 @@ def _development_lines(v: Any, gate: Any, result: Any) -> list[str]:
     lines += [
         f"champion           trial {spec.number}: {spec.algorithm} on {spec.variant} — {status}",
         f"money lost / {v.period:<5} baseline {money(base)} vs champion {money(lost)} (validation folds)",
-        f"added value        estimate at the gate {money(at_gate)}"
-        f" | validated {money(figures.get('net_value', float('nan')))} | realised: see monitoring below",
+        f"added value        estimate at the gate {money(at_gate)}{_between(v.spread and v.spread.at_gate)}"
+        f" | validated {money(figures.get('net_value', float('nan')))}"
+        f"{_between(figures.get('net_value_low'), figures.get('net_value_high'))} | realised: see monitoring below",
     ]
     return lines
+
+
+def _between(low: Any, high: float | None = None) -> str:
+    """`` (low – high)`` for an interval or a pair of ends, or nothing when there is none."""
+    if low is not None and hasattr(low, "low"):
+        low, high = low.low, low.high
+    if low is None or high is None or low != low or high != high:
+        return ""
+    return f" ({low:,.0f} – {high:,.0f})"
 
 
 def replay_served(uc: UseCase, console: Console) -> Any:
@@ -208,10 +219,24 @@ def _loop_lines(v: Any, loop: dict[str, Any]) -> list[str]:
     drift_alerts = sum(1 for w in windows for e in w.alerts.raised if e["rule"] == "drift")
     money = lambda x: "—" if x is None or x != x else f"{x:,.0f} {v.currency}"  # noqa: E731
     review = loop["review"]
+    parts = [
+        (w.performance.labelled, w.performance.realised_interval) for w in windows if w.performance.realised_interval
+    ]
+    combined = weighted_mean_interval(parts, realised) if pairs else None
+    checks = [(w.performance.estimated or {}).get("check", {}).get("net_value") for w in windows]
+    checks = [c for c in checks if c]
+    estimator = (
+        f"estimated without actuals: mean error {sum(abs(c['error']) for c in checks) / len(checks):,.0f} "
+        f"{v.currency}, interval held the realised figure in {sum(bool(c['covered']) for c in checks)} of {len(checks)}"
+        if checks
+        else "no estimator"
+    )
     return [
         f"added value / {v.period:<3} estimate {money(latest.estimated_value)} | "
-        f"validated {money(latest.validated_value)} | realised {money(realised)} "
+        f"validated {money(latest.validated_value)} | realised {money(realised)}"
+        f"{_between(combined)} "
         f"({labelled:,} predictions with actuals, {len(windows)} weekly windows)",
+        f"estimation         {estimator}",
         f"monitoring         {alerts} alert(s) raised, {drift_alerts} of them drift; report {windows[-1].report_path}",
         f"review             [bold]{review.verdict.upper()}[/] — {review.reasons[0]}",
         f"done               {loop['action']}",

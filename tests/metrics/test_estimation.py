@@ -158,3 +158,18 @@ def test_outside_support_counts_numbers_beyond_the_range_and_unseen_categories()
     reference = profile(pd.DataFrame({"x": np.linspace(0, 10, 100), "shop": ["a", "b"] * 50}))
     window = pd.DataFrame({"x": [5.0, 11.0, -1.0, 3.0], "shop": ["a", "a", "b", "z"]})
     assert estimation.outside_support(reference, window) == 0.75
+
+
+def test_a_reference_too_short_for_ten_windows_still_gives_every_estimate_an_interval() -> None:
+    inputs, prediction, actual, baseline = demand(np.random.default_rng(0), 150)
+    estimator = estimation.fit(
+        "regression", inputs=inputs, prediction=prediction, actual=actual, baseline=baseline, costs=MONEY
+    )
+    window = demand(np.random.default_rng(1), 40)
+    found = estimator.estimate(
+        inputs=window[0], prediction=window[1], baseline=window[3], costs=MONEY, views=REGRESSION_VIEWS
+    )
+    assert found is not None and set(found.intervals) == set(found.figures)
+    assert all("reference rows" in i.method for i in found.intervals.values())
+    truth = realised("regression", window[1], window[2], window[3])
+    assert found.intervals["mae"].covers(truth["mae"])

@@ -155,6 +155,17 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     assert all(w.metric_value is not None for w in windows if w.labelled), windows
     latest = windows[-1]
     assert latest.labelled > 0 and latest.realised_value is not None, latest
+    # every window also carries its figures estimated without actuals (CBPE / DLE) and their check against them;
+    # the money where today's process could be scored on the served rows, as for the realised figure
+    for window in [w for w in windows if w.predictions]:
+        estimated = window.details["estimated"]
+        assert estimated and estimated["rows"] > 0 and estimated["figures"], window
+        assert all(name in estimated["intervals"] for name in ("money_lost",) if name in estimated["figures"])
+        if window.labelled:
+            assert estimated["check"], window
+        if window.realised_value is not None and "net_value" in estimated["figures"]:
+            assert estimated["check"]["net_value"]["realised"] == pytest.approx(window.realised_value)
+    assert "estimated without actuals" in out, out
     judged = [w for w in windows if w.predictions >= uc.spec.monitoring.drift.min_rows] or windows[-1:]
     levels = {row["column"]: row["level"] for row in judged[-1].details["drift"]}
     for column in expect.drifted:

@@ -150,6 +150,7 @@ class Estimator:
     chunk_errors: dict[str, list[float]] = field(default_factory=dict)
     reference_rows: int = 0
     loss_level: float = 0.0  # mean estimated money lost per row on the reference (model, plus baseline when known)
+    row_errors: dict[str, list[float]] = field(default_factory=dict)  # per figure: mean, sd, rows — short references
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -249,10 +250,19 @@ class Estimator:
 
     def _from_errors(self, name: str, value: float, rows: int, level: float = 1.0) -> Interval | None:
         """The estimate less the reference windows' mean error, ± a Student t quantile of their spread (few windows:
-        wider), scaled to the window's rows (errors shrink as 1/√rows) and, for money, to its level of loss."""
+        wider), scaled to the window's rows (errors shrink as 1/√rows) and, for money, to its level of loss.
+
+        A reference too short for ten windows falls back to its rows: their errors' mean and spread, read as the
+        sampling error of a window's mean (this ignores how rows of a day move together, and says so)."""
         errors = self.chunk_errors.get(name)
         if not errors or len(errors) < MIN_CHUNKS:
-            return None
+            by_row = self.row_errors.get(name)
+            if not by_row or by_row[2] < 30:
+                return None
+            mean, spread, count = by_row
+            half = float(student_t.ppf(0.5 + LEVEL / 2, count - 1) * spread / math.sqrt(max(rows, 1)) * level)
+            method = f"the estimator's errors on {int(count):,} reference rows, as the sampling error of a mean"
+            return Interval(value - mean - half, value - mean + half, LEVEL, method)
         found = np.asarray(errors, dtype=float)
         scale = math.sqrt(self.chunk_rows / max(rows, 1)) * level
         half = float(student_t.ppf(0.5 + LEVEL / 2, len(found) - 1) * found.std(ddof=1) * scale)
@@ -508,6 +518,7 @@ def _fit_dle(
     if len(next(iter(errors.values()), [])) < MIN_CHUNKS:  # a short reference: smaller windows, scaled at use
         size = max(len(actual) // (MIN_CHUNKS * 2), 20)
         errors = _chunk_errors(positions, size, actual, prediction, baseline, crossed, costs)
+    row_errors = _row_errors(actual, prediction, baseline, crossed, costs)
     lost = costs.under_per_unit * crossed["model_under"] + costs.over_per_unit * crossed["model_over"]
     if "baseline_under" in crossed:
         both = ~np.isnan(crossed["baseline_under"]) & ~np.isnan(lost)
@@ -523,7 +534,36 @@ def _fit_dle(
         chunk_errors=errors,
         reference_rows=len(actual),
         loss_level=level,
+        row_errors=row_errors,
     )
+
+
+def _row_errors(
+    actual: np.ndarray,
+    prediction: np.ndarray,
+    baseline: np.ndarray,
+    crossed: dict[str, np.ndarray],
+    costs: CostModel,
+) -> dict[str, list[float]]:
+    """Estimated − realised per reference row, in each figure's unit (money per period): mean, sd and count."""
+    est_lost = costs.under_per_unit * crossed["model_under"] + costs.over_per_unit * crossed["model_over"]
+    real_lost = costs.money_lost(actual, prediction)
+    per_period = costs.predictions_per_period
+    errors = {
+        "mae": crossed["model_under"] + crossed["model_over"] - np.abs(actual - prediction),
+        "money_lost": per_period * (est_lost - real_lost),
+    }
+    if "baseline_under" in crossed:
+        est_base = costs.under_per_unit * crossed["baseline_under"] + costs.over_per_unit * crossed["baseline_over"]
+        real_base = costs.money_lost(actual, np.where(np.isnan(baseline), 0.0, baseline))
+        errors["baseline_money_lost"] = np.where(np.isnan(baseline), np.nan, per_period * (est_base - real_base))
+        errors["net_value"] = errors["baseline_money_lost"] - errors["money_lost"]
+    out = {}
+    for name, values in errors.items():
+        finite = values[np.isfinite(values)]
+        if len(finite) >= 2:
+            out[name] = [float(finite.mean()), float(finite.std(ddof=1)), float(len(finite))]
+    return out
 
 
 def _chunk_errors(

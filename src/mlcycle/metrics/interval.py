@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -124,4 +125,31 @@ def mean_interval(
     return None if resampled is None else resampled.interval(resampled.means[:, 0], level)
 
 
-__all__ = ["LEVEL", "RESAMPLES", "Interval", "Resampled", "mean_interval", "resample_means"]
+def weighted_mean_interval(parts: list[tuple[int, Interval]], centre: float, level: float = LEVEL) -> Interval | None:
+    """The interval of a weighted mean of figures from their own intervals (``parts``: weight, interval — e.g.
+    each monitoring window's labelled rows and its realised interval): each interval read as a normal standard
+    error, combined as the sampling error of the weighted mean. None without a usable part."""
+    usable = [(n, i) for n, i in parts if n > 0 and math.isfinite(i.high - i.low)]
+    if not usable:
+        return None
+    total = sum(n for n, _ in usable)
+    error = math.sqrt(sum((n * (i.high - i.low) / (2 * _z(i.level))) ** 2 for n, i in usable)) / total
+    half = _z(level) * error
+    method = f"from {len(usable)} windows' bootstrap intervals, as the sampling error of their weighted mean"
+    return Interval(centre - half, centre + half, level, method)
+
+
+def _z(level: float) -> float:
+    """The two-sided normal quantile of ``level`` (1.645 for 90 %)."""
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+__all__ = [
+    "LEVEL",
+    "RESAMPLES",
+    "Interval",
+    "Resampled",
+    "mean_interval",
+    "resample_means",
+    "weighted_mean_interval",
+]

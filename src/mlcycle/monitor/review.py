@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -29,7 +28,7 @@ import pandas as pd
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
-from mlcycle.metrics.interval import LEVEL, Interval
+from mlcycle.metrics.interval import Interval, weighted_mean_interval
 from mlcycle.monitor import performance as performance_mod
 from mlcycle.monitor import shadow
 from mlcycle.store import Store, StoredWindow, open_store
@@ -274,30 +273,15 @@ def _weighted(windows: list[StoredWindow], key: str) -> float | None:
 
 
 def _weighted_interval(windows: list[StoredWindow], centre: float | None) -> Interval | None:
-    """The interval of the period's realised value from its windows' intervals: each window's bootstrap
-    spread read as a normal standard error, combined as the sampling error of their weighted mean."""
+    """The interval of the period's realised value, from its windows' own intervals."""
     if centre is None:
         return None
-    parts = []
-    for window in windows:
-        interval = Interval.from_dict(window.details.get("intervals", {}).get("realised_value"))
-        if interval is not None and window.labelled and math.isfinite(interval.high - interval.low):
-            parts.append((window.labelled, (interval.high - interval.low) / (2 * _z(interval.level))))
-    if not parts:
-        return None
-    total = sum(n for n, _ in parts)
-    error = math.sqrt(sum((n * sd) ** 2 for n, sd in parts)) / total
-    return Interval(
-        centre - _z(LEVEL) * error,
-        centre + _z(LEVEL) * error,
-        LEVEL,
-        f"from {len(parts)} windows' bootstrap intervals, as the sampling error of their weighted mean",
-    )
-
-
-def _z(level: float) -> float:
-    """The two-sided normal quantile of ``level`` (1.645 for 90 %)."""
-    return NormalDist().inv_cdf(0.5 + level / 2)
+    parts = [
+        (w.labelled, interval)
+        for w in windows
+        if (interval := Interval.from_dict(w.details.get("intervals", {}).get("realised_value"))) is not None
+    ]
+    return weighted_mean_interval(parts, centre)
 
 
 def _versus_previous(
