@@ -157,6 +157,13 @@ def test_a_worse_champion_than_previous_is_rolled_back(promoted_example: Any, tm
         uc.rollback()
 
 
+def test_a_champion_never_monitored_is_healthy_for_want_of_evidence(promoted_example: Any, tmp_path: Any) -> None:
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    review = uc.review()
+    assert review.verdict == "healthy" and review.numbers["windows"] == 0
+    assert review.reasons[0].startswith("insufficient evidence: 0 labelled predictions, 200 needed")
+
+
 def test_review_without_a_champion_is_bad_input(tmp_path: Any, example_dir: Any) -> None:
     import shutil
 

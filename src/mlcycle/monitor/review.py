@@ -219,7 +219,7 @@ def _on_estimates(
     settings = design.monitoring.review
     estimates = [(w.details.get("estimated") or {}) for w in period]
     values = [e.get("figures", {}).get("net_value") for e in estimates]
-    if values[-1] is None:
+    if not values or values[-1] is None:  # no window of this champion yet, or none with an estimate
         return None
     money = f"{design.value.currency} per {design.value.period}"
     latest = Interval.from_dict(estimates[-1].get("intervals", {}).get("net_value"))
