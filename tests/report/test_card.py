@@ -63,7 +63,13 @@ def test_design_card_html_has_the_money_table_and_the_plot(example_copy: Path) -
     scenarios = parser.tables["scenarios"]
     assert [row[0] for row in scenarios[1:]] == ["10%", "20%", "30%", "50%"]
     thirty = next(s for s in card.value.scenarios if s.improvement == 0.3)
-    assert scenarios[3][2] == f"{thirty.added_value_per_period:,.0f} GBP"
+    spread = card.value.spread
+    assert spread is not None
+    low, high = (x * 0.3 - card.value.running_cost_per_period for x in (spread.lost.low, spread.lost.high))
+    assert scenarios[3][2] == f"{thirty.added_value_per_period:,.0f} GBP ({low:,.0f} GBP – {high:,.0f} GBP)"
+    assert money["… its 90% interval (bootstrap over 511 days, 1,000 resamples)"] == (
+        f"{spread.lost.low:,.0f} GBP – {spread.lost.high:,.0f} GBP"
+    )
     assert parser.svg, "the target-over-time plot is inline SVG"
     assert parser.external == [], "the card must open offline"
     html = card.html_path.read_text()
