@@ -237,7 +237,7 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
             f"{p.labelled:,}",
             cell(value),
             cell(base),
-            cell(p.realised_value),
+            cell(p.realised_value) + _under(p.realised_interval.to_dict() if p.realised_interval else None),
             _estimated_cell(p.estimated),
             cell(r.latency_p95_ms),
             "—" if r.error_rate is None else f"{r.error_rate:.1%}",
@@ -300,9 +300,18 @@ def retrain(console: Console, result: RetrainResult) -> None:
 
 
 def _estimated_cell(estimated: dict[str, Any] | None) -> str:
-    """The window's added value estimated without actuals, marked as an estimate."""
+    """The window's added value estimated without actuals, marked as an estimate, its interval beneath."""
     value = (estimated or {}).get("figures", {}).get("net_value")
-    return "—" if value is None else f"≈{cell(value)}"
+    spread = (estimated or {}).get("intervals", {}).get("net_value")
+    return "—" if value is None else f"≈{cell(value)}" + _under(spread)
+
+
+def _under(spread: dict[str, Any] | None) -> str:
+    """An interval on a second line of its table cell, dim and short (thousands as k)."""
+    if not spread:
+        return ""
+    short = lambda x: f"{x / 1000:,.1f}k" if abs(x) >= 1000 else f"{x:,.0f}"  # noqa: E731
+    return f"\n[dim]{short(spread['low'])} – {short(spread['high'])}[/]"
 
 
 def estimation_lines(estimates: list[dict[str, Any] | None], design: Design) -> list[str]:
