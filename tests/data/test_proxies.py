@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from mlcycle.data.proxies import measure
 
@@ -44,3 +47,50 @@ def test_a_numeric_column_is_measured_by_r2() -> None:
     assert found.measure == "r2" and found.score > 0.8 and found.strongest[0][0] == "age_noisy"
     missing = frame.assign(age=frame["age"].where(frame.index % 3 != 0))
     assert measure(missing, "age", ["age_noisy", "income"]).rows == int(missing["age"].notna().sum())
+
+
+def _design(proxy_max_auc: float = 0.7) -> dict:
+    return {
+        "name": "credit",
+        "task": "classification",
+        "target": "default",
+        "data": {"source": "data.csv"},
+        "value": {
+            "predictions_per_period": 1_000,
+            "baseline": {"method": "majority_class"},
+            "payoff": {"true_positive": 100, "false_positive": -20, "false_negative": -300, "true_negative": 0},
+        },
+        "requirements": {"compliance": {"forbidden_features": ["group"], "proxy_max_auc": proxy_max_auc}},
+        "experiments": {
+            "validation": {"method": "stratified_kfold", "folds": 3},
+            "data_variants": {"plain": {"features": ["area", "income", "age", "score"]}},
+        },
+    }
+
+
+def _frame(planted: bool) -> pd.DataFrame:
+    frame = applicants(planted=planted)
+    rng = np.random.default_rng(2)
+    frame["default"] = (rng.random(len(frame)) < 1 / (1 + np.exp((frame["score"] - 600) / 40))).astype(int)
+    return frame
+
+
+@pytest.mark.parametrize("planted", [True, False])
+def test_the_data_check_and_the_gate_refuse_a_proxy_and_pass_without_one(load: Any, planted: bool) -> None:
+    from mlcycle.develop import gate
+    from mlcycle.develop.trial import TrialSpec
+
+    uc = load(_design(), _frame(planted))
+    issues = [i for i in uc.check_data() if i.check == "proxy"]
+    chosen = gate.Candidate("run", TrialSpec(1, "plain", "logistic_regression", {}), {})
+    rows = {
+        r.requirement: r
+        for r in gate.evaluate(uc.workspace, chosen, latency_p95_ms=1, additivity_gap=0, refit_minutes=0)
+    }
+    row = rows["no proxy for forbidden group"]
+    if planted:
+        assert issues and issues[0].column == "group" and "strongest: area" in issues[0].message
+        assert "proxy_max_auc (0.7)" in issues[0].message
+        assert not row.passed and "strongest: area" in row.detail and row.threshold == "roc_auc ≤ 0.7"
+    else:
+        assert issues == [] and row.passed

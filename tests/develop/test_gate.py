@@ -97,8 +97,10 @@ def test_a_forbidden_feature_fails_its_row(example_dir: Any) -> None:
     strict = uc.spec.model_copy(deep=True)
     strict.requirements.compliance.forbidden_features = ["price"]
     rows = _rows(mlcycle.UseCase(uc.folder, strict))
-    assert [n for n, r in rows.items() if not r.passed] == ["no forbidden feature"]
+    # and the product gives the price away: each product has its price, so the proxy row fails too
+    assert [n for n, r in rows.items() if not r.passed] == ["no forbidden feature", "no proxy for forbidden price"]
     assert rows["no forbidden feature"].detail == "uses price"
+    assert "strongest: item" in rows["no proxy for forbidden price"].detail
 
 
 def test_promotion_registers_the_champion_and_mlflow_loads_it(promoted_example: Any) -> None:

@@ -182,6 +182,20 @@ class QualityRequirement(_Strict):
 class Compliance(_Strict):
     audit_log: bool = Field(True, description="Keep every prediction for audit.")
     forbidden_features: list[str] = Field(default_factory=list, description="Columns no model may use.")
+    proxy_max_auc: float = Field(
+        0.70,
+        ge=0.5,
+        le=1,
+        description="How well the features a model uses may predict a forbidden categorical column that is in the "
+        "data (cross-validated ROC AUC; 0.5 = not at all). Above it the data check warns and the gate fails, "
+        "naming the strongest proxies.",
+    )
+    proxy_max_r2: float = Field(
+        0.40,
+        ge=0,
+        le=1,
+        description="The same for a forbidden numeric column, as cross-validated R² (0 = not at all).",
+    )
 
 
 class Budget(_Strict):

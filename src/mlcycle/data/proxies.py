@@ -6,17 +6,20 @@ data, a small model tries to predict it from the allowed features, cross-validat
 (one class against the rest, averaged) when the column is categorical, R² when it is numeric.
 Alone, each feature's mutual information with the column says which ones carry it, strongest first.
 A score near 0.5 (AUC) or 0 (R²) means the features say nothing about the column; the design's
-``compliance.proxy_max_auc`` (issue 14) will say how much is too much.
+``requirements.compliance.proxy_max_auc`` / ``proxy_max_r2`` say how much is too much: the data check
+warns above it, and the promotion gate refuses the model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 MAX_ROWS = 20_000  # a proxy shows itself in a sample; more rows cost time and change nothing
+MAX_CATEGORIES = 250  # per feature; the rarer ones are pooled as one
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,16 @@ def _encoded(features: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             out[name] = series.astype(float).fillna(-1.0)
         else:
-            out[name] = pd.factorize(series.astype(str), sort=True)[0].astype(float)
+            text = series.astype(str)
+            top = text.value_counts().index[:MAX_CATEGORIES]  # the model takes at most 255 categories per feature
+            out[name] = pd.factorize(text.where(text.isin(top), "__other__"), sort=True)[0].astype(float)
             categorical.append(position)
     return out, categorical
 
 
-__all__ = ["MAX_ROWS", "Proxy", "measure"]
+def limit(compliance: Any, found: Proxy) -> float:
+    """The design's ceiling for this kind of score: ``proxy_max_auc`` or ``proxy_max_r2``."""
+    return float(compliance.proxy_max_auc if found.measure == "roc_auc" else compliance.proxy_max_r2)
+
+
+__all__ = ["MAX_ROWS", "Proxy", "limit", "measure"]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import Design, positive_mask
+from mlcycle.data import proxies
 from mlcycle.data.profile import kind_of
 from mlcycle.data.schema import feature_columns
 
@@ -268,6 +269,7 @@ def _constant(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
 
 def _forbidden(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
     used = set(feature_columns(design, frame))
+    forbidden = set(design.requirements.compliance.forbidden_features)
     issues = []
     for column in design.requirements.compliance.forbidden_features:
         if column in used:
@@ -283,7 +285,28 @@ def _forbidden(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
             issues.append(
                 DataIssue("forbidden", "info", "is in the data, forbidden, and used by no data variant", column)
             )
+            issues += _proxy(design, frame, column, sorted(used - forbidden))
     return issues
+
+
+def _proxy(design: Design, frame: pd.DataFrame, column: str, features: list[str]) -> list[DataIssue]:
+    """A warning when the features the variants use give the forbidden ``column`` away (data/proxies.py)."""
+    if not features or frame[column].nunique(dropna=True) < 2:
+        return []
+    found = proxies.measure(frame, column, features)
+    limit = proxies.limit(design.requirements.compliance, found)
+    if found.score <= limit:
+        return []
+    key = "proxy_max_auc" if found.measure == "roc_auc" else "proxy_max_r2"
+    return [
+        DataIssue(
+            "proxy",
+            "warning",
+            f"is forbidden, but {found.describe()} — above requirements.compliance.{key} ({limit:g}); the promotion "
+            "gate will refuse a model that uses them: drop or coarsen them in the data variants",
+            column,
+        )
+    ]
 
 
 CHECKS: dict[str, Check] = {

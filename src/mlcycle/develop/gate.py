@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import parse_duration
+from mlcycle.data import proxies
 from mlcycle.data.features import builder_for
 from mlcycle.data.reference import Profile, profile, seasonal
 from mlcycle.data.schema import Schema
@@ -260,6 +261,7 @@ def evaluate(
             "" if not used else f"uses {', '.join(sorted(used))}",
         )
     )
+    rows += _proxy_rows(ws, chosen, forbidden)
     budget = req.budget.max_training_minutes
     ok = refit_minutes <= budget
     rows.append(
@@ -271,6 +273,34 @@ def evaluate(
             "" if ok else f"{refit_minutes - budget:.1f} min over budget",
         )
     )
+    return rows
+
+
+def _proxy_rows(ws: Workspace, chosen: Candidate, forbidden: set[str]) -> list[GateRow]:
+    """One row per forbidden column present in the training data: the variant's features must not give it away."""
+    design, train = ws.spec, ws.training_data
+    features = [
+        f
+        for f in builder_for(design, chosen.spec.variant, list(train.columns)).raw_columns
+        if f in train.columns and f not in forbidden and f != design.time_column
+    ]
+    rows = []
+    for column in sorted(c for c in forbidden if c in train.columns and train[c].nunique(dropna=True) >= 2):
+        if not features:
+            continue
+        found = proxies.measure(train, column, features)
+        limit = proxies.limit(design.requirements.compliance, found)
+        ok = found.score <= limit
+        strongest = ", ".join(name for name, _ in found.strongest[:3])
+        rows.append(
+            row(
+                f"no proxy for forbidden {column}",
+                f"{found.measure} ≤ {limit:g}",
+                f"{found.measure} {found.score:.2f}",
+                ok,
+                "" if ok else f"the features give {column} away; strongest: {strongest}",
+            )
+        )
     return rows
 
 
