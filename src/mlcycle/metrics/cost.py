@@ -40,11 +40,16 @@ class CostModel:
         y_pred = np.asarray(y_pred, dtype=float)
         if self.task == "regression":
             error = y_true - y_pred
-            return self.under_per_unit * np.maximum(error, 0.0) + self.over_per_unit * np.maximum(-error, 0.0)
+            return self.shortfall_cost(np.maximum(error, 0.0), np.maximum(-error, 0.0))
         positive = y_true == 1
         decided = y_pred == 1
         best = np.where(positive, self.true_positive, self.true_negative)
         return best - self._payoff(positive, decided)
+
+    def shortfall_cost(self, under: np.ndarray, over: np.ndarray) -> np.ndarray:
+        """Regression: money lost for units forecast too few (``under``) and too many (``over``) — actual or, when
+        estimating without actuals, expected."""
+        return self.under_per_unit * np.asarray(under, dtype=float) + self.over_per_unit * np.asarray(over, dtype=float)
 
     def money_gained(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         """Classification: money each decision earns relative to doing nothing."""

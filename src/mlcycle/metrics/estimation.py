@@ -273,14 +273,14 @@ class Estimator:
     def _dle(self, inputs: pd.DataFrame, prediction: np.ndarray, baseline: np.ndarray, costs: CostModel) -> Estimate:
         assert self.encoder is not None
         under, over = self._losses("model", inputs, prediction)
-        lost = costs.under_per_unit * under + costs.over_per_unit * over
+        lost = costs.shortfall_cost(under, over)
         figures = {"mae": float(np.mean(under + over)), "money_lost": costs.per_period(float(lost.mean()))}
         level = float(lost.mean())
         has_baseline = ~np.isnan(baseline)
         rows = len(prediction)
         if has_baseline.any() and "baseline_under" in self.boosters:
             b_under, b_over = self._losses("baseline", inputs[has_baseline], baseline[has_baseline])
-            base_lost = costs.under_per_unit * b_under + costs.over_per_unit * b_over
+            base_lost = costs.shortfall_cost(b_under, b_over)
             per_row = float(base_lost.mean() - lost[has_baseline].mean())
             level = float(base_lost.mean() + lost[has_baseline].mean())
             figures["baseline_money_lost"] = costs.per_period(float(base_lost.mean()))
@@ -518,11 +518,15 @@ def _fit_dle(
     if len(next(iter(errors.values()), [])) < MIN_CHUNKS:  # a short reference: smaller windows, scaled at use
         size = max(len(actual) // (MIN_CHUNKS * 2), 20)
         errors = _chunk_errors(positions, size, actual, prediction, baseline, crossed, costs)
-    row_errors = _row_errors(actual, prediction, baseline, crossed, costs)
-    lost = costs.under_per_unit * crossed["model_under"] + costs.over_per_unit * crossed["model_over"]
-    if "baseline_under" in crossed:
-        both = ~np.isnan(crossed["baseline_under"]) & ~np.isnan(lost)
-        base = costs.under_per_unit * crossed["baseline_under"] + costs.over_per_unit * crossed["baseline_over"]
+    lost = costs.shortfall_cost(crossed["model_under"], crossed["model_over"])
+    base = (
+        costs.shortfall_cost(crossed["baseline_under"], crossed["baseline_over"])
+        if "baseline_under" in crossed
+        else None
+    )
+    row_errors = _row_errors(actual, prediction, baseline, crossed, costs, lost, base)
+    if base is not None:
+        both = ~np.isnan(base) & ~np.isnan(lost)
         level = float(np.mean(lost[both]) + np.mean(base[both]))
     else:
         level = float(np.nanmean(lost))
@@ -544,17 +548,18 @@ def _row_errors(
     baseline: np.ndarray,
     crossed: dict[str, np.ndarray],
     costs: CostModel,
+    est_lost: np.ndarray,
+    est_base: np.ndarray | None,
 ) -> dict[str, list[float]]:
-    """Estimated − realised per reference row, in each figure's unit (money per period): mean, sd and count."""
-    est_lost = costs.under_per_unit * crossed["model_under"] + costs.over_per_unit * crossed["model_over"]
+    """Estimated − realised per reference row, in each figure's unit (money per period): mean, sd and count.
+    ``est_lost`` / ``est_base``: the out-of-fold estimated money lost per row, of the model and of today's process."""
     real_lost = costs.money_lost(actual, prediction)
     per_period = costs.predictions_per_period
     errors = {
         "mae": crossed["model_under"] + crossed["model_over"] - np.abs(actual - prediction),
         "money_lost": per_period * (est_lost - real_lost),
     }
-    if "baseline_under" in crossed:
-        est_base = costs.under_per_unit * crossed["baseline_under"] + costs.over_per_unit * crossed["baseline_over"]
+    if est_base is not None:
         real_base = costs.money_lost(actual, np.where(np.isnan(baseline), 0.0, baseline))
         errors["baseline_money_lost"] = np.where(np.isnan(baseline), np.nan, per_period * (est_base - real_base))
         errors["net_value"] = errors["baseline_money_lost"] - errors["money_lost"]
@@ -582,7 +587,7 @@ def _chunk_errors(
         under, over = crossed["model_under"][rows], crossed["model_over"][rows]
         truth = actual[rows] - prediction[rows]
         real_lost = costs.money_lost(actual[rows], prediction[rows])
-        est_lost = costs.under_per_unit * under + costs.over_per_unit * over
+        est_lost = costs.shortfall_cost(under, over)
         keep = ~np.isnan(under)
         if "baseline_under" in crossed:
             keep &= ~np.isnan(baseline[rows]) & ~np.isnan(crossed["baseline_under"][rows])
@@ -594,7 +599,7 @@ def _chunk_errors(
         }
         if "baseline_under" in crossed:
             b_under, b_over = crossed["baseline_under"][rows][keep], crossed["baseline_over"][rows][keep]
-            est_base = costs.per_period(float((costs.under_per_unit * b_under + costs.over_per_unit * b_over).mean()))
+            est_base = costs.per_period(float(costs.shortfall_cost(b_under, b_over).mean()))
             real_base = costs.per_period(float(costs.money_lost(actual[rows][keep], baseline[rows][keep]).mean()))
             pairs["baseline_money_lost"] = (est_base, real_base)
             pairs["net_value"] = (est_base - pairs["money_lost"][0], real_base - pairs["money_lost"][1])
