@@ -17,6 +17,7 @@ import yaml
 
 import mlcycle
 from mlcycle.examples import write as write_example
+from tests.cpython_106905 import tolerate_cpython_106905
 
 
 @pytest.fixture(scope="session")
@@ -185,27 +186,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/usecases/test_zoo.py")
 
 
-def _lambda_description_despite_cpython_106905() -> None:
-    """Hypothesis describes a strategy's lambdas by parsing their source with ``ast.parse``; on CPython 3.11,
-    with server threads running (the zoo fuzzes a live service), that parse now and then raises
-    ``SystemError: AST constructor recursion depth mismatch`` — CPython's bug gh-106905, not ours, and it
-    failed a fuzzing run that had found nothing. Hypothesis already falls back to "lambda: <unknown>" when
-    a parse fails with a SyntaxError; here it does the same for that SystemError. The description only
-    names a lambda in reports: what is drawn and what is checked are unchanged."""
-    from hypothesis.internal import lambda_sources
-
-    describe = lambda_sources._lambda_description
-
-    def tolerant(f: Any, *args: Any, **kwargs: Any) -> str:
-        try:
-            return describe(f, *args, **kwargs)
-        except SystemError:
-            import inspect
-
-            parameters = str(inspect.signature(f))[1:-1]
-            return f"lambda {parameters}: <unknown>" if parameters else "lambda: <unknown>"
-
-    lambda_sources._lambda_description = tolerant
-
-
-_lambda_description_despite_cpython_106905()
+tolerate_cpython_106905()
