@@ -115,6 +115,19 @@ def test_forbidden_feature_present_but_unused_is_recorded() -> None:
     assert issue.severity == "info"
 
 
+def test_protected_columns_must_be_in_the_data_and_their_groups_are_counted() -> None:
+    rng = np.random.default_rng(0)
+    frame = small_sales().assign(
+        gender=lambda f: rng.choice(["F", "M"], len(f)), age=lambda f: rng.integers(18, 80, len(f))
+    )
+    compliance = {"forbidden_features": ["gender"], "protected": ["gender", "age", "postcode"]}
+    issues = _issues(frame, requirements={"compliance": compliance})
+    missing = _find(issues, "protected", "postcode")
+    assert missing.blocking and "not in the data" in missing.message
+    assert "2 groups" in _find(issues, "protected", "gender").message
+    assert "4 groups" in _find(issues, "protected", "age").message  # many ages: cut at the quartiles
+
+
 def test_forbidden_feature_sneaking_in_through_an_all_columns_variant_is_excluded() -> None:
     frame = small_sales().assign(gender=lambda f: np.where(f.index % 2, "f", "m"))
     issues = _issues(

@@ -623,4 +623,97 @@ NOISE = Case(
 )
 
 
-ZOO = [CHURN, RENTALS, PANEL, LOAD, FRAUD, RAIN, DIABETES, NOISE]
+# ── I: credit decisions, a forbidden gender with a planted proxy and a planted disparity ──
+def loans_data(n: int = 3000, seed: int = 12, *, proxy: bool = True, disparity: bool = True) -> pd.DataFrame:
+    """Loan applications and whether they defaulted. ``gender`` is protected and forbidden as an input.
+
+    The planted problems, each removable: ``title`` ("Mr"/"Ms") gives gender away in 90 % of rows (a proxy),
+    and for women the default depends mostly on something the data does not hold (a disparity: the model
+    misses far more of their defaults). Without the proxy ``title`` is drawn independently of gender."""
+    rng = np.random.default_rng(seed)
+    gender = rng.choice(["F", "M"], n)
+    mr = gender == "M"
+    if proxy:
+        mr = np.where(rng.random(n) < 0.9, mr, ~mr)
+    else:
+        mr = rng.random(n) < 0.5
+    income = rng.normal(38_000, 11_000, n).round(-2)
+    balance = rng.gamma(2.0, 1_200, n).round(0)
+    years = rng.integers(0, 30, n)
+    employment = rng.choice(["employed", "self-employed", "none"], n, p=[0.7, 0.2, 0.1])
+    observed = -0.00006 * (income - 38_000) + 0.0007 * (balance - 2_400) - 0.05 * years + 1.2 * (employment == "none")
+    unobserved = rng.normal(0, 1, n)
+    signal = np.where(gender == "F", 0.3 * observed + 1.6 * unobserved, observed) if disparity else observed
+    base = np.where(gender == "F", -2.6, -1.6) if disparity else -1.6  # as many defaults among women as men
+    default = (rng.random(n) < 1 / (1 + np.exp(-(base + 2.2 * signal)))).astype(int)
+    income[rng.random(n) < 0.04] = np.nan
+    return pd.DataFrame(
+        {
+            "title": np.where(mr, "Mr", "Ms"),
+            "income": income,
+            "balance": balance,
+            "years_at_address": years,
+            "employment": employment,
+            "gender": gender,
+            "default": default,
+        }
+    )
+
+
+def loans_served(_: pd.DataFrame) -> Served:
+    fresh = loans_data(500, seed=13)
+    return Served(
+        fresh.drop(columns=["default"]),
+        [int(v) for v in fresh["default"]],
+        [np.arange(i, min(i + 25, len(fresh))) for i in range(0, len(fresh), 25)],
+    )
+
+
+def loans_design(
+    *, features: tuple[str, ...] = ("title", "income", "balance", "years_at_address", "employment")
+) -> dict[str, Any]:
+    return {
+        "name": "loans",
+        "task": "classification",
+        "target": "default",
+        "data": {"source": "data/applications.csv"},
+        "value": _value(
+            predictions_per_period=2000,
+            payoff={"true_positive": 200, "false_positive": -300, "false_negative": -200, "true_negative": 0},
+        ),
+        "requirements": {
+            "explainability": "per_prediction",
+            "compliance": {
+                "forbidden_features": ["gender"],
+                "protected": ["gender"],
+                "max_disparity": {"metrics": ["false_negative_rate"], "difference": 0.15},
+            },
+        },
+        "metrics": {"domain_expert": ["miss_rate", "false_alarm_rate"]},
+        "experiments": {
+            "validation": {"method": "stratified_kfold", "folds": 4},
+            "data_variants": {"applicant": {"features": list(features)}},
+            "algorithms": {"logistic_regression": {"C": [0.1, 1.0]}},
+            "search": {"sampler": "grid"},
+        },
+        "monitoring": {"review": {"min_labelled_rows": 200}},
+    }
+
+
+LOANS = Case(
+    "loans",
+    "classification · no time · forbidden gender given away by title (proxy), defaults of women missed (disparity)",
+    loans_design(),
+    loans_data,
+    loans_served,
+    Expect(
+        "logistic_regression",
+        gate_fails=("no proxy for forbidden gender", "fairness: false-negative rate across gender"),
+        steady=("income", "balance", "years_at_address", "employment", "title"),
+        verdict="healthy",
+    ),
+    trials=2,
+)
+
+
+ZOO = [CHURN, RENTALS, PANEL, LOAD, FRAUD, RAIN, DIABETES, NOISE, LOANS]

@@ -179,6 +179,40 @@ class QualityRequirement(_Strict):
     min: float | None = Field(None, description="Floor, for higher-is-better metrics (r2, f1, roc_auc …).")
 
 
+FAIRNESS_RATES: dict[str, tuple[str, ...]] = {
+    "classification": ("selection_rate", "false_positive_rate", "false_negative_rate"),
+    "regression": ("mean_error", "mae", "under_forecast_rate", "over_forecast_rate"),
+}
+
+
+class DisparityLimit(_Strict):
+    """``difference``: the highest group's figure minus the lowest's may be at most this (in the metric's unit).
+    ``ratio``: the lowest group's figure over the highest's must be at least this (0.8 = the four-fifths rule).
+    Either or both; each applies to every listed metric."""
+
+    metrics: list[str] | None = Field(
+        None,
+        description="Which figures are limited: the decision rates (classification: selection_rate, "
+        "false_positive_rate, false_negative_rate; regression: mean_error, mae, under_forecast_rate, "
+        "over_forecast_rate), cost_per_prediction, or a catalogue metric listed in the data-scientist or "
+        "domain-expert view. Default: the task's decision rates.",
+    )
+    difference: float | None = Field(None, ge=0, description="Largest allowed gap, highest − lowest group.")
+    ratio: float | None = Field(None, gt=0, le=1, description="Smallest allowed ratio, lowest ÷ highest group.")
+    min_group_rows: int = Field(
+        30, ge=1, description="Groups with fewer rows are shown but left out of the comparison."
+    )
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> DisparityLimit:
+        if self.difference is None and self.ratio is None:
+            raise ValueError("give difference (e.g. 0.10) or ratio (e.g. 0.8), or both")
+        return self
+
+    def limited(self, task: str) -> list[str]:
+        return list(self.metrics) if self.metrics is not None else list(FAIRNESS_RATES[task])
+
+
 class Compliance(_Strict):
     audit_log: bool = Field(True, description="Keep every prediction for audit.")
     forbidden_features: list[str] = Field(default_factory=list, description="Columns no model may use.")
@@ -196,6 +230,26 @@ class Compliance(_Strict):
         le=1,
         description="The same for a forbidden numeric column, as cross-validated R² (0 = not at all).",
     )
+    protected: list[str] = Field(
+        default_factory=list,
+        description="Columns whose groups must be treated alike (e.g. gender, age_band). They must be in the data; "
+        "they may be forbidden as inputs. Per group: the decision rates and the views' metrics, with intervals, "
+        "at the gate and in every monitoring window where the column is sent with the requests.",
+    )
+    max_disparity: DisparityLimit | None = Field(
+        None,
+        description="How far apart the groups of each protected column may be; without it the groups are "
+        "measured and shown but nothing fails.",
+    )
+
+    @model_validator(mode="after")
+    def _protected_for_limit(self) -> Compliance:
+        if self.max_disparity is not None and not self.protected:
+            raise ValueError(
+                "max_disparity limits the gaps between the groups of protected columns; list them in "
+                "protected: [column, …]"
+            )
+        return self
 
 
 class Budget(_Strict):
@@ -887,6 +941,31 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
         problems += _bound_problems(
             "monitoring.performance", performance, "alert_above", "alert_below", task, required=False
         )
+
+    # fairness: the limited figures must be measured for this task
+    compliance = design.requirements.compliance
+    limit = compliance.max_disparity
+    if limit is not None and limit.metrics is not None:
+        listed = [*(design.metrics.data_scientist or []), *(design.metrics.domain_expert or [])]
+        allowed = [*FAIRNESS_RATES[task], "cost_per_prediction", *[m for m in listed if not is_user_metric(m)]]
+        for i, name in enumerate(limit.metrics):
+            if name not in allowed:
+                add(
+                    f"requirements.compliance.max_disparity.metrics[{i}]",
+                    f"{name!r} is not measured per group for a {task} design; valid: {', '.join(allowed)}",
+                )
+        if (
+            limit.difference is None
+            and limit.metrics
+            and all(m in ("mean_error", "forecast_bias") for m in limit.metrics)
+        ):
+            add(
+                "requirements.compliance.max_disparity.ratio",
+                "a ratio of signed errors means nothing; limit their difference instead (difference: …)",
+            )
+    for i, column in enumerate(compliance.protected):
+        if column == design.target:
+            add(f"requirements.compliance.protected[{i}]", f"{column!r} is the target; name the column of the groups")
 
     # experiments
     method = design.experiments.validation.method

@@ -17,6 +17,7 @@ import pandas as pd
 
 from mlcycle.contract.spec import Design, positive_mask
 from mlcycle.data import proxies
+from mlcycle.data.groups import groups_of
 from mlcycle.data.profile import kind_of
 from mlcycle.data.schema import feature_columns
 
@@ -309,6 +310,34 @@ def _proxy(design: Design, frame: pd.DataFrame, column: str, features: list[str]
     ]
 
 
+def _protected(design: Design, frame: pd.DataFrame) -> list[DataIssue]:
+    """Each protected column must be in the data, or fairness across it cannot be measured."""
+    issues = []
+    for column in design.requirements.compliance.protected:
+        if column not in frame.columns:
+            issues.append(
+                DataIssue(
+                    "protected",
+                    "error",
+                    "is protected by requirements.compliance but not in the data: fairness across its groups cannot "
+                    "be measured. Add the column (it may stay out of the features) or remove it from protected",
+                    column,
+                )
+            )
+        else:
+            sizes = groups_of(frame[column]).value_counts()
+            issues.append(
+                DataIssue(
+                    "protected",
+                    "info",
+                    f"is protected: the gate measures each group's figures ({len(sizes)} groups, the smallest "
+                    f"{sizes.index[-1]} with {int(sizes.iloc[-1]):,} rows)",
+                    column,
+                )
+            )
+    return issues
+
+
 CHECKS: dict[str, Check] = {
     "size": _size,
     "types": _types,
@@ -319,6 +348,7 @@ CHECKS: dict[str, Check] = {
     "leakage": _leakage,
     "constant": _constant,
     "forbidden": _forbidden,
+    "protected": _protected,
 }
 
 

@@ -48,7 +48,8 @@ from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.develop.trial import TrialSpec, Workbench, fit_folds, measure
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.explain import Explainer, check_additivity
-from mlcycle.metrics import catalogue, estimation, thresholds
+from mlcycle.metrics import catalogue, estimation, fairness, thresholds
+from mlcycle.metrics.fairness import Fairness
 from mlcycle.metrics.interval import LEVEL
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class GateReport:
     figures: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # library warnings of the refit, in mlcycle's words
+    fairness: list[dict[str, Any]] = field(default_factory=list)  # per protected column: Fairness.to_json()
 
     @property
     def passed(self) -> bool:
@@ -105,6 +107,7 @@ class GateReport:
                 "trial_run_id": self.trial_run_id,
                 "figures": self.figures,
                 "notes": self.notes,
+                "fairness": self.fairness,
             }
         )
 
@@ -168,6 +171,7 @@ def evaluate(
     additivity_gap: float | None,
     refit_minutes: float,
     latency_rounds: int = 1,
+    fairness: list[Fairness] | None = None,
 ) -> list[GateRow]:
     """One row per requirement of the design, from the candidate's figures."""
     design, req = ws.spec, ws.spec.requirements
@@ -264,6 +268,7 @@ def evaluate(
         )
     )
     rows += _proxy_rows(ws, chosen, forbidden)
+    rows += _fairness_rows(ws, fairness or [])
     budget = req.budget.max_training_minutes
     ok = refit_minutes <= budget
     rows.append(
@@ -303,6 +308,69 @@ def _proxy_rows(ws: Workspace, chosen: Candidate, forbidden: set[str]) -> list[G
                 "" if ok else f"the features give {column} away; strongest: {strongest}",
             )
         )
+    return rows
+
+
+def groups(ws: Workspace, bench: Workbench, chosen: Candidate, reference: OutOfFold) -> list[Fairness]:
+    """Fairness per group of each protected column, on the out-of-fold predictions the estimator learns from."""
+    compliance = ws.spec.requirements.compliance
+    limit = compliance.max_disparity
+    return [
+        fairness.measure(
+            ws.spec,
+            bench.costs,
+            column,
+            reference.protected[column],
+            reference.actual,
+            reference.prediction,
+            threshold=chosen.threshold,
+            min_group_rows=limit.min_group_rows if limit is not None else 30,
+        )
+        for column in compliance.protected
+        if column in reference.protected.columns
+    ]
+
+
+def _fairness_rows(ws: Workspace, found: list[Fairness]) -> list[GateRow]:
+    """One row per limit of ``max_disparity``, metric and protected column; a protected column missing from the
+    data fails its row — the design promised to look at it."""
+    compliance = ws.spec.requirements.compliance
+    limit = compliance.max_disparity
+    if limit is None:
+        return []
+    rows = []
+    measured = {f.column for f in found}
+    for column in compliance.protected:
+        if column not in measured:
+            rows.append(
+                row(
+                    f"fairness across {column}",
+                    "groups measured",
+                    "not in the data",
+                    False,
+                    f"the protected column {column} is not in the training data; add it (it may stay out of the "
+                    "features) or remove it from requirements.compliance.protected",
+                )
+            )
+    for result in found:
+        for finding in fairness.judge(result, limit.limited(ws.spec.task), limit.difference, limit.ratio):
+            sign = "≤" if finding.kind == "difference" else "≥"
+            figure = finding.measured
+            shown = (
+                "—"
+                if not math.isfinite(figure.value)
+                else f"{figure.value:.3g}"
+                + (f" ({figure.low:.3g} – {figure.high:.3g}, {LEVEL:.0%})" if math.isfinite(figure.low) else "")
+            )
+            rows.append(
+                row(
+                    f"fairness: {fairness.label(finding.metric)} across {finding.column}",
+                    f"{finding.kind} {sign} {finding.limit:g}",
+                    shown,
+                    finding.passed,
+                    finding.detail,
+                )
+            )
     return rows
 
 
@@ -373,8 +441,13 @@ def promote(
         },
     )
     with recording(chosen.spec.algorithm, report.notes):
-        estimator = _estimator(ws, bench, chosen)
-    report.model_uri, report.promotion_run_id = _log_model(ws, tracker, model, train, example, chosen, estimator)
+        reference = out_of_fold(ws, chosen, bench)
+        estimator = _estimator(ws, bench, chosen, reference)
+        found = groups(ws, bench, chosen, reference)
+    report.fairness = [f.to_json() for f in found]
+    report.model_uri, report.promotion_run_id = _log_model(
+        ws, tracker, model, train, example, chosen, estimator, report.fairness
+    )
 
     loaded = mlflow.pyfunc.load_model(report.model_uri)
     valid_rows = train.iloc[bench.folds[-1][1]][inputs]
@@ -394,6 +467,7 @@ def promote(
         latency_rounds=latency.rounds,
         additivity_gap=gap,
         refit_minutes=refit_minutes,
+        fairness=found,
     )
     if challenge is not None:
         report.rows.append(challenge(loaded.unwrap_python_model()))
@@ -475,6 +549,7 @@ class OutOfFold:
     actual: np.ndarray  # the value, or 1.0 / 0.0 for the positive class
     baseline: np.ndarray  # today's process on the same rows (NaN where it has no answer)
     times: pd.Series | None  # the time column, when the design has one
+    protected: pd.DataFrame  # the design's protected columns that are in the data, on the same rows
 
 
 def out_of_fold(ws: Workspace, chosen: Candidate, bench: Workbench | None = None) -> OutOfFold:
@@ -497,12 +572,12 @@ def out_of_fold(ws: Workspace, chosen: Candidate, bench: Workbench | None = None
         np.concatenate([p.y_true for p in predictions]),
         np.concatenate([p.baseline for p in predictions]),
         frame[design.time_column] if design.time_column else None,
+        frame[[c for c in design.requirements.compliance.protected if c in frame.columns]],
     )
 
 
-def _estimator(ws: Workspace, bench: Workbench, chosen: Candidate) -> estimation.Estimator:
+def _estimator(ws: Workspace, bench: Workbench, chosen: Candidate, reference: OutOfFold) -> estimation.Estimator:
     """The estimator monitoring uses before actuals arrive (CBPE / DLE), fitted on the out-of-fold reference."""
-    reference = out_of_fold(ws, chosen, bench)
     times = reference.times
     window = pd.Timedelta(parse_duration(ws.spec.monitoring.window))
     return estimation.fit(
@@ -526,6 +601,7 @@ def _log_model(
     example: pd.DataFrame,
     chosen: Candidate,
     estimator: estimation.Estimator,
+    fairness_found: list[dict[str, Any]],
 ) -> tuple[str, str]:
     import mlflow
     from mlflow.models import infer_signature
@@ -551,6 +627,8 @@ def _log_model(
         Schema.save(schema, schema_path)
         reference_profile(ws, reference, train).save(profile_path)
         estimator_path.write_text(json.dumps(estimator.to_dict()), encoding="utf-8")
+        fairness_path = Path(tmp) / "fairness.json"
+        fairness_path.write_text(json.dumps(fairness_found), encoding="utf-8")
         with mlflow.start_run(
             experiment_id=tracker.experiment_id,
             run_name=f"promotion-trial-{chosen.spec.number:03d}",
@@ -578,7 +656,7 @@ def _log_model(
                 artifacts={"schema": str(schema_path), "profile": str(profile_path)},
                 pip_requirements=requirements,
             )
-            for path in (schema_path, profile_path, estimator_path):
+            for path in (schema_path, profile_path, estimator_path, fairness_path):
                 mlflow.log_artifact(str(path), "mlcycle")
     return info.model_uri, run.info.run_id
 

@@ -34,6 +34,7 @@ TRANSLATIONS: list[tuple[str, str, str | None]] = [
     ),  # unknown categories are encoded as unknown on purpose
     ("FutureWarning", r".", None),
     ("DeprecationWarning", r".", None),
+    ("PendingDeprecationWarning", r".", None),  # matplotlib's colormaps, imported by SHAP: nothing to act on
     (
         "RuntimeWarning",
         r"overflow|divide by zero|invalid value",

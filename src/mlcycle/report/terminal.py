@@ -23,6 +23,7 @@ from mlcycle.contract.vocabulary import View
 from mlcycle.data.quality import DataIssue
 from mlcycle.develop.gate import GateReport
 from mlcycle.develop.search import ExperimentResult
+from mlcycle.metrics import fairness
 from mlcycle.monitor.retrain import RetrainResult
 from mlcycle.monitor.review import Review
 from mlcycle.monitor.status import Status
@@ -183,6 +184,8 @@ def gate(console: Console, report: GateReport) -> None:
             row.detail,
         )
     console.print(table)
+    for found in report.fairness:
+        _fairness(console, found)
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
     if report.registered:
@@ -193,6 +196,33 @@ def gate(console: Console, report: GateReport) -> None:
         )
     if report.report_path:
         console.print(f"report: {report.report_path}")
+
+
+def _fairness(console: Console, found: dict[str, Any]) -> None:
+    """A protected column's groups: rows and the decision rates (the whole table is in the HTML report)."""
+    if not found["groups"]:
+        return
+    shown = [
+        m for m in found["groups"][0]["figures"] if m in fairness.rates("classification") + fairness.rates("regression")
+    ]
+    table = Table(title=f"Fairness across {found['column']} (out of fold, 90% intervals)", header_style="bold")
+    table.add_column("group")
+    table.add_column("rows", justify="right")
+    for metric in shown:
+        table.add_column(fairness.label(metric), justify="right")
+    for group in found["groups"]:
+        cells = []
+        for metric in shown:
+            x = group["figures"][metric]
+            cells.append(
+                "—"
+                if x["value"] is None
+                else f"{x['value']:.3g}" + (f"\n({x['low']:.3g} – {x['high']:.3g})" if x["low"] is not None else "")
+            )
+        table.add_row(group["name"], f"{group['rows']:,}", *cells)
+    console.print(table)
+    if found["left_out"]:
+        console.print("too few rows to compare: " + ", ".join(f"{name} ({n})" for name, n in found["left_out"]))
 
 
 def windows(console: Console, results: list[MonitoringResult], design: Design, window: str | None = None) -> None:
