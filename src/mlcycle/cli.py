@@ -155,6 +155,20 @@ def promote_command(
     terminal.gate(out, report)
 
 
+@app.command("log-work")
+@user_errors
+def log_work_command(
+    days: Annotated[float, typer.Option(help="Days of one person's work, e.g. 1.5.")],
+    note: Annotated[str, typer.Option(help="What the time went on, for the record.")],
+    use_case: UseCaseOption = Path("."),
+) -> None:
+    """Record team time against the development budget (priced at requirements.budget.team_day_cost)."""
+    uc = UseCase.load(use_case)
+    spent = uc.log_work(days, note)
+    out.print(f"logged {days:g} day(s): {note.strip()}")
+    out.print(spent.describe())
+
+
 keys_app = typer.Typer(help="API keys of the service (only hashes are stored).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

@@ -9,6 +9,11 @@ This is the Python API the CLI is a thin layer over::
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
+import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +26,8 @@ from mlcycle.data import quality
 from mlcycle.data.quality import DataIssue
 from mlcycle.data.schema import Schema, infer
 from mlcycle.data.workspace import DESIGN_FILE, STATE_DIR, Workspace
+from mlcycle.design import spend as spend_mod
+from mlcycle.design.spend import Spend
 from mlcycle.exceptions import GateFailed, UseCaseError
 from mlcycle.report import card as card_mod
 from mlcycle.report.card import DesignCard
@@ -114,6 +121,9 @@ class UseCase:
     def design(self) -> DesignCard:
         """Profile the data, price today's process, decide go / no-go, write the design card."""
         card = card_mod.build(self.spec, self.data, self.folder)
+        spent = self.spend()
+        if spent.since is not None:
+            card = dataclasses.replace(card, spend=spent)
         return card_mod.write(card, self.reports_dir)
 
     def check_data(self) -> list[DataIssue]:
@@ -145,6 +155,7 @@ class UseCase:
         from mlcycle.develop import search
         from mlcycle.report import experiment as experiment_report
 
+        started = time.perf_counter()
         result = search.experiment(
             self.workspace,
             trials=trials,
@@ -155,6 +166,8 @@ class UseCase:
             console=console,
             tags=tags,
         )
+        if track:
+            self._record_compute("search", time.perf_counter() - started, result.parent_run_id)
         if report:
             result.report_path = experiment_report.experiment(self.workspace, result)
         return result
@@ -177,13 +190,55 @@ class UseCase:
         from mlcycle.develop import gate
         from mlcycle.report import promotion as promotion_report
 
+        started, spent = time.perf_counter(), self.spend()
         try:
-            report = gate.promote(self.workspace, run_id, force=force, reason=reason, challenge=challenge, tags=tags)
+            report = gate.promote(
+                self.workspace, run_id, force=force, reason=reason, challenge=challenge, tags=tags, spent=spent
+            )
         except GateFailed as failed:
+            self._record_compute("promotion", time.perf_counter() - started, failed.report.promotion_run_id)
             failed.report.report_path = promotion_report.write(self.workspace, failed.report)
             raise
+        self._record_compute("promotion", time.perf_counter() - started, report.promotion_run_id)
         report.report_path = promotion_report.write(self.workspace, report)
         return report
+
+    # ── what it costs ────────────────────────────────────────────────────────────────
+    def spend(self) -> Spend:
+        """What the use case has cost so far — compute of every search, promotion and retrain, and team days —
+        against the development budget (the team estimated from ``team_size`` while none is logged)."""
+        from mlcycle.store import open_store
+
+        return spend_mod.summarise(self.spec, open_store(self.state_dir).history.spend())
+
+    def log_work(self, days: float, note: str) -> Spend:
+        """Record ``days`` of team time (priced at ``requirements.budget.team_day_cost``); returns the new spend."""
+        from mlcycle.store import open_store
+
+        if not (days > 0 and math.isfinite(days)):
+            raise UseCaseError(f"--days must be a positive number of days, e.g. 1.5; got {days}")
+        if not note.strip():
+            raise UseCaseError("--note must say what the time was spent on, e.g. 'feature review with the buyers'")
+        cost = days * self.spec.requirements.budget.team_day_cost
+        store = open_store(self.state_dir)
+        store.history.add_spend("team", "work", days, cost, _actor(), note=note.strip())
+        return spend_mod.summarise(self.spec, store.history.spend())
+
+    def _record_compute(self, what: str, seconds: float, run_id: str | None) -> None:
+        """Price and keep a search's, promotion's or retrain's minutes; a store that cannot take them is said
+        on the log, not raised: the work itself is done and tracked in MLflow."""
+        from mlcycle.exceptions import StoreError
+        from mlcycle.store import open_store
+
+        minutes = seconds / 60
+        try:
+            open_store(self.state_dir).history.add_spend(
+                "compute", what, minutes, spend_mod.compute_cost(self.spec, minutes), _actor(), run_id=run_id
+            )
+        except StoreError as error:
+            logging.getLogger("mlcycle").warning(
+                "the %s's %.1f compute minutes were not recorded: %s", what, minutes, error
+            )
 
     # ── monitoring and the loop back ─────────────────────────────────────────────────
     def monitor(
@@ -280,6 +335,10 @@ class UseCase:
 
     def __repr__(self) -> str:
         return f"UseCase({self.name!r}, folder={str(self.folder)!r})"
+
+
+def _actor() -> str:
+    return f"local user {getpass.getuser()}"
 
 
 def _when(value: str | datetime | None) -> datetime | None:

@@ -126,6 +126,22 @@ def test_actions_are_recorded_before_they_run_and_closed_after(store: Store) -> 
         store.history.end_action(first, "maybe", {})
 
 
+def test_spend_is_kept_in_order_and_refuses_negative_amounts(store: Store) -> None:
+    first = store.history.add_spend("compute", "search", 12.5, 2.08, "local user ann", run_id="abc")
+    store.history.add_spend("team", "work", 1.5, 900.0, "local user bob", note="feature review with the buyers")
+    entries = store.history.spend()
+    assert [(e.kind, e.what, e.quantity, e.cost) for e in entries] == [
+        ("compute", "search", 12.5, 2.08),
+        ("team", "work", 1.5, 900.0),
+    ]
+    assert entries[0].id == first and entries[0].run_id == "abc" and entries[1].note.startswith("feature review")
+    with pytest.raises(StoreError, match="cannot be negative"):
+        store.history.add_spend("team", "work", -1, 0, "local user ann")
+    with pytest.raises(StoreError, match="'compute' or 'team'"):
+        store.history.add_spend("lunch", "work", 1, 0, "local user ann")
+    assert len(store.history.spend()) == 2
+
+
 def test_one_holder_of_a_store_lock_at_a_time_and_a_killed_holder_lets_go(store: Store, tmp_path: Path) -> None:
     with store.exclusive("monitor"):
         with pytest.raises(StoreError, match="another monitor run has held the store"):

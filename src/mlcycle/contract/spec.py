@@ -253,8 +253,30 @@ class Compliance(_Strict):
 
 
 class Budget(_Strict):
-    max_training_minutes: float = Field(30, gt=0, description="Wall-clock budget for one experiment.")
-    team_size: int = Field(1, ge=1, description="People who build and keep the model.")
+    max_training_minutes: float = Field(
+        30,
+        gt=0,
+        description="Wall-clock budget for one experiment: the search asks no new trial past it and says so; "
+        "the gate also checks the champion's refit against it.",
+    )
+    team_size: int = Field(
+        1,
+        ge=1,
+        description="People who build and keep the model. While no team time is logged with `mlcycle log-work`, "
+        "spend estimates it as team_size × working days since the first recorded work, labelled as an estimate.",
+    )
+    compute_cost_per_hour: float = Field(
+        0.0,
+        ge=0,
+        description="What an hour of the machine that searches, promotes and retrains costs, in value.currency. "
+        "Every search, promotion and retrain is timed and priced at it into the spend.",
+    )
+    team_day_cost: float = Field(
+        0.0,
+        ge=0,
+        description="What a day of one person's work costs, in value.currency: prices the days logged with "
+        "`mlcycle log-work` (0: days are counted, not priced).",
+    )
 
 
 class Requirements(_Strict):

@@ -42,6 +42,7 @@ from mlcycle.data import proxies
 from mlcycle.data.features import builder_for
 from mlcycle.data.reference import Profile, profile, seasonal
 from mlcycle.data.schema import Schema
+from mlcycle.design.spend import Spend
 from mlcycle.develop import registry
 from mlcycle.develop.notes import recording
 from mlcycle.develop.tracking import TAG, Tracker
@@ -172,6 +173,7 @@ def evaluate(
     refit_minutes: float,
     latency_rounds: int = 1,
     fairness: list[Fairness] | None = None,
+    spent: Spend | None = None,
 ) -> list[GateRow]:
     """One row per requirement of the design, from the candidate's figures."""
     design, req = ws.spec, ws.spec.requirements
@@ -269,6 +271,8 @@ def evaluate(
     )
     rows += _proxy_rows(ws, chosen, forbidden)
     rows += _fairness_rows(ws, fairness or [])
+    if spent is not None:
+        rows.append(_budget_row(spent))
     budget = req.budget.max_training_minutes
     ok = refit_minutes <= budget
     rows.append(
@@ -309,6 +313,26 @@ def _proxy_rows(ws: Workspace, chosen: Candidate, forbidden: set[str]) -> list[G
             )
         )
     return rows
+
+
+def _budget_row(spent: Spend) -> GateRow:
+    """Spend so far (searches, promotions, retrains, team days) against the development budget."""
+    currency = spent.currency
+    if spent.budget <= 0:
+        return row("within budget", "no development budget set", f"{spent.total:,.0f} {currency} spent", True, "met")
+    over = spent.total - spent.budget
+    return row(
+        "within budget",
+        f"≤ {spent.budget:,.0f} {currency}",
+        f"{spent.total:,.0f} {currency} spent ({spent.total / spent.budget:.0%})",
+        spent.within_budget,
+        ("met" if spent.within_budget else f"{over:,.0f} {currency} over the development budget")
+        + (
+            " — team time estimated (none logged with mlcycle log-work)"
+            if spent.team_estimated and spent.team_cost
+            else ""
+        ),
+    )
 
 
 def groups(ws: Workspace, bench: Workbench, chosen: Candidate, reference: OutOfFold) -> list[Fairness]:
@@ -394,7 +418,10 @@ def promote(
     reason: str | None = None,
     challenge: Callable[[Any], GateRow] | None = None,
     tags: dict[str, str] | None = None,
+    spent: Spend | None = None,
 ) -> GateReport:
+    """Refit the chosen trial, log it with its artifacts, judge every requirement; register it when all pass
+    (or ``force``). ``spent`` — what the use case has cost so far — adds the "within budget" row."""
     import mlflow
 
     if force and not reason:
@@ -468,6 +495,7 @@ def promote(
         additivity_gap=gap,
         refit_minutes=refit_minutes,
         fairness=found,
+        spent=spent,
     )
     if challenge is not None:
         report.rows.append(challenge(loaded.unwrap_python_model()))

@@ -247,7 +247,14 @@ def run(
     direction = "maximize" if primary.direction == "higher" else "minimize"
     n_folds = len(bench.folds)
     study, budget = _study(design, direction, bench.context, n_folds if prune else 1)
-    deadline = started + 60 * min(search.timeout_minutes, design.requirements.budget.max_training_minutes)
+    allowed = design.requirements.budget.max_training_minutes
+    deadline = started + 60 * min(search.timeout_minutes, allowed)
+    # what stops it, in words: the design's budget when it is the tighter limit
+    out_of_time = (
+        f"the training budget: requirements.budget.max_training_minutes is {allowed:g} min"
+        if allowed <= search.timeout_minutes
+        else f"experiments.search.timeout_minutes ({search.timeout_minutes:g} min)"
+    )
     tracker = Tracker(state_dir, design.name) if track else None
     tags = {f"{TAG}design_hash": design_hash, f"{TAG}data_hash": frame_hash(frame), **(tags or {})}
     parent = None
@@ -302,7 +309,7 @@ def run(
             while True:
                 while len(in_flight) < pool.slots and asked < budget:
                     if time.perf_counter() >= deadline:
-                        stopped_by = "timeout"
+                        stopped_by = out_of_time
                         break
                     trial = study.ask()
                     asked += 1

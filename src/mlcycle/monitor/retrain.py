@@ -17,6 +17,8 @@ review row records the action with the run ids and versions.
 
 from __future__ import annotations
 
+import getpass
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlcycle.contract.spec import as_labels
+from mlcycle.design import spend
 from mlcycle.develop import gate as gate_mod
 from mlcycle.develop import registry, search
 from mlcycle.develop.gate import GateReport, GateRow, row
@@ -112,6 +115,7 @@ def retrain(
     store: Store | None = None,
 ) -> RetrainResult:
     store = store or open_store(ws.state_dir)
+    started = time.perf_counter()
     tracker = Tracker(ws.state_dir, ws.name)
     champion = registry.alias_version(tracker, ws.name, registry.CHAMPION)
     if champion is None:
@@ -172,10 +176,20 @@ def retrain(
                 experiment.best_run_id,
                 challenge=beats_champion,
                 tags={**link, f"{TAG}replaces": champion},
+                spent=spend.summarise(ws.spec, store.history.spend()),
             )
         except GateFailed as failed:
             gate = failed.report
     promoted = gate is not None and gate.registered
+    minutes = (time.perf_counter() - started) / 60
+    store.history.add_spend(
+        "compute",
+        "retrain",
+        minutes,
+        spend.compute_cost(ws.spec, minutes),
+        f"local user {getpass.getuser()}",
+        run_id=experiment.parent_run_id,
+    )
     result = RetrainResult(
         review_id,
         (start, end),

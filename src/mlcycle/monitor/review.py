@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mlcycle.design import spend
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import Tracker
 from mlcycle.exceptions import UseCaseError
@@ -68,6 +69,10 @@ def review(ws: Workspace, store: Store | None = None) -> Review:
     """Judge the champion from its stored windows; store and return the verdict."""
     store = store or open_store(ws.state_dir)
     result = judge(ws, store)
+    spent = spend.summarise(ws.spec, store.history.spend())
+    added = result.numbers.get("realised_value")
+    payback = spent.payback_periods(added if isinstance(added, int | float) else math.nan)
+    result.numbers["spend"] = spent.to_json() | {"payback_periods": payback if math.isfinite(payback) else None}
     result.id = store.history.add_review(result.verdict, result.model_version, result.reasons, result.numbers)
     return result
 

@@ -7,9 +7,11 @@ registry, the monitoring store — so ``mlcycle status`` is quick and changes no
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlcycle.design import spend as spend_mod
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker
 from mlcycle.store import open_store
@@ -31,6 +33,7 @@ class Status:
     last_window: dict[str, Any] | None
     open_alerts: list[dict[str, Any]]
     last_review: dict[str, Any] | None
+    spend: dict[str, Any] | None = None  # design/spend.py: so far, against the budget, payback with it
 
     def to_dict(self) -> dict[str, Any]:
         """The shape of ``mlcycle status --json``, which scripts read."""
@@ -42,6 +45,7 @@ class Status:
             "last_window": self.last_window,
             "open_alerts": self.open_alerts,
             "last_review": self.last_review,
+            "spend": self.spend,
         }
 
 
@@ -89,6 +93,12 @@ def status(ws: Workspace) -> Status:
         last["intervals"] = w.details.get("intervals", {})  # realised_value: low, high, level, method
         last["estimated"] = w.details.get("estimated")  # figures without actuals (CBPE / DLE), intervals, check
     reviews = store.history.reviews()
+    spent = spend_mod.summarise(ws.spec, store.history.spend())
+    added, basis = _added_value(design, gate, last)
+    spend_json = spent.to_json() | {
+        "payback_periods": _finite(spent.payback_periods(added)),
+        "payback_basis": basis,  # which added value the payback divides by
+    }
     return Status(
         use_case=ws.name,
         design=design,
@@ -109,7 +119,27 @@ def status(ws: Workspace) -> Status:
             if reviews
             else None
         ),
+        spend=spend_json,
     )
+
+
+def _added_value(
+    design: dict[str, Any] | None, gate: dict[str, Any] | None, last: dict[str, Any] | None
+) -> tuple[float, str | None]:
+    """The best-known added value per period: realised in the latest window, else validated at the gate, else
+    the design's estimate."""
+    if last and last.get("realised_value") is not None:
+        return float(last["realised_value"]), "realised"
+    if gate and gate.get("figures", {}).get("net_value") is not None:
+        return float(gate["figures"]["net_value"]), "validated"
+    estimated = (design or {}).get("estimated_added_value_per_period")
+    if estimated is not None:
+        return float(estimated), "estimated"
+    return math.nan, None
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 __all__ = ["Status", "status"]

@@ -19,6 +19,7 @@ import pandas as pd
 from mlcycle.contract.spec import CALENDAR_FEATURES, Design, positive_mask
 from mlcycle.data.load import training_rows
 from mlcycle.data.profile import DataProfile, profile_frame
+from mlcycle.design.spend import Spend
 from mlcycle.design.value import ValueEstimate, estimate, score_baseline
 from mlcycle.metrics import catalogue
 from mlcycle.report import html, plots
@@ -49,6 +50,7 @@ class DesignCard:
     requirements: list[RequirementRow]
     views: dict[str, list[MetricRow]]
     plot_svg: str
+    spend: Spend | None = None  # what the use case has cost so far (design/spend.py), when anything was recorded
     created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     markdown_path: Path | None = None
     html_path: Path | None = None
@@ -149,6 +151,7 @@ def write(card: DesignCard, reports: Path) -> DesignCard:
         "break_even_improvement": v.break_even_improvement,
         "required_by_design": v.required_by_design,
         "intervals": v.spread.to_dict() if v.spread is not None else None,
+        "spend": card.spend.to_json() if card.spend is not None else None,
     }
     (reports / "design.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")  # read by `mlcycle status`
     return card

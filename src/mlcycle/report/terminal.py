@@ -313,6 +313,16 @@ def review(console: Console, verdict: Review) -> None:
             expand=False,
         )
     )
+    spent = verdict.numbers.get("spend")
+    if spent:
+        payback = spent.get("payback_periods")
+        tail = f"; at the realised added value it pays that back in {payback:,.1f} periods" if payback else ""
+        console.print(
+            f"spend: {spent['total']:,.0f} {spent['currency']} so far"
+            + (f" of the {spent['budget']:,.0f} development budget" if spent["budget"] else "")
+            + (" (team time estimated)" if spent["team_estimated"] and spent["team_cost"] else "")
+            + tail
+        )
 
 
 def retrain(console: Console, result: RetrainResult) -> None:
@@ -420,6 +430,15 @@ def status(console: Console, state: Status) -> None:
         if last_review
         else "last review   none (mlcycle review)"
     )
+    spent = state.spend
+    if spent and spent["since"]:
+        budget = f" of {spent['budget']:,.0f}" if spent["budget"] else ""
+        payback = spent.get("payback_periods")
+        lines.append(
+            f"spend         {spent['total']:,.0f} {spent['currency']}{budget}: {spent['compute_minutes']:,.1f} compute "
+            f"min, {spent['team_days']:,.1f} team days{' (estimated)' if spent['team_estimated'] else ''}"
+            + (f"; pays back in {payback:,.1f} periods ({spent['payback_basis']} value)" if payback else "")
+        )
     console.print(Panel("\n".join(lines), title=f"status — {state.use_case}", expand=False))
 
 

@@ -67,6 +67,7 @@ from mlcycle.store.records import (
     LoggedPrediction,
     PredictionRef,
     QueuedAlert,
+    SpendEntry,
     StoredAction,
     StoredPrediction,
     StoredReview,
@@ -289,6 +290,26 @@ class MonitoringHistory(abc.ABC):
     @abc.abstractmethod
     def actions(self, *, last: int | None = None) -> list[StoredAction]:
         """The actions taken, oldest first (only the ``last`` ones when given)."""
+
+    @abc.abstractmethod
+    def add_spend(
+        self,
+        kind: str,
+        what: str,
+        quantity: float,
+        cost: float,
+        actor: str,
+        *,
+        note: str = "",
+        run_id: str | None = None,
+    ) -> int:
+        """Record one cost (see :class:`~mlcycle.store.records.SpendEntry`); returns its id. ``kind`` is
+        ``compute`` or ``team``; a negative quantity or cost raises :class:`StoreError` (a correction is a note
+        on a new entry, not a subtraction the audit cannot follow)."""
+
+    @abc.abstractmethod
+    def spend(self) -> list[SpendEntry]:
+        """Every cost recorded, oldest first."""
 
     @abc.abstractmethod
     def set_status(self, key: str, value: dict[str, Any] | None) -> None:

@@ -196,6 +196,23 @@ class StoredAction:
     ended_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SpendEntry:
+    """One cost of building or keeping the model: ``kind`` ``compute`` (``quantity`` in minutes: a search, a
+    promotion, a retrain, measured on the clock) or ``team`` (``quantity`` in days, from ``mlcycle log-work``),
+    with its ``cost`` priced when it was recorded (``requirements.budget``)."""
+
+    id: int
+    at: datetime
+    kind: str
+    what: str
+    quantity: float
+    cost: float
+    actor: str
+    note: str = ""
+    run_id: str | None = None
+
+
 __all__ = [
     "SCOPES",
     "AlertEpisode",
@@ -205,6 +222,7 @@ __all__ = [
     "LoggedPrediction",
     "PredictionRef",
     "QueuedAlert",
+    "SpendEntry",
     "StoredAction",
     "StoredPrediction",
     "StoredReview",

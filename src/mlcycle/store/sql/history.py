@@ -10,10 +10,18 @@ import sqlalchemy as sa
 
 from mlcycle.exceptions import StoreError
 from mlcycle.store._base import MonitoringHistory
-from mlcycle.store.records import AlertEpisode, QueuedAlert, StoredAction, StoredReview, StoredWindow, utcnow
+from mlcycle.store.records import (
+    AlertEpisode,
+    QueuedAlert,
+    SpendEntry,
+    StoredAction,
+    StoredReview,
+    StoredWindow,
+    utcnow,
+)
 from mlcycle.store.sql.encoding import dumps, loads
 from mlcycle.store.sql.engine import insert_for
-from mlcycle.store.sql.tables import actions, alert_outbox, alerts, reviews, status, windows
+from mlcycle.store.sql.tables import actions, alert_outbox, alerts, reviews, spend, status, windows
 
 _WINDOW_COLUMNS = [f.name for f in dataclasses.fields(StoredWindow) if f.name not in ("id", "details")]
 
@@ -184,6 +192,51 @@ class SqlMonitoringHistory(MonitoringHistory):
                 r["id"], r["at"], r["actor"], r["action"], r["outcome"], loads(r["detail"]) or {}, r["ended_at"]
             )
             for r in reversed(rows)
+        ]
+
+    # ── what it cost ─────────────────────────────────────────────────────────────────
+    def add_spend(
+        self,
+        kind: str,
+        what: str,
+        quantity: float,
+        cost: float,
+        actor: str,
+        *,
+        note: str = "",
+        run_id: str | None = None,
+    ) -> int:
+        if kind not in ("compute", "team"):
+            raise StoreError(f"spend is 'compute' or 'team', not {kind!r}")
+        if not (quantity >= 0 and cost >= 0):
+            raise StoreError(
+                f"spend cannot be negative (quantity {quantity}, cost {cost}); record a correction as its own "
+                "entry with a note"
+            )
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                spend.insert().values(
+                    at=utcnow(),
+                    kind=kind,
+                    what=what[:32],
+                    quantity=float(quantity),
+                    cost=float(cost),
+                    actor=actor[:128],
+                    note=note,
+                    run_id=run_id,
+                )
+            )
+            assert done.inserted_primary_key is not None
+            return int(done.inserted_primary_key[0])
+
+    def spend(self) -> list[SpendEntry]:
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(sa.select(spend).order_by(spend.c.id)).mappings())
+        return [
+            SpendEntry(
+                r["id"], r["at"], r["kind"], r["what"], r["quantity"], r["cost"], r["actor"], r["note"], r["run_id"]
+            )
+            for r in rows
         ]
 
     # ── use-case status ──────────────────────────────────────────────────────────────

@@ -175,3 +175,17 @@ actions = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),  # JSON: the arguments, then the result or the error
     sa.Column("ended_at", sa.DateTime(timezone=False), nullable=True),
 )
+
+spend = sa.Table(
+    "mlcycle_spend",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # compute | team
+    sa.Column("what", sa.String(32), nullable=False),  # search | promotion | retrain | work
+    sa.Column("quantity", sa.Float, nullable=False),  # compute: minutes; team: days
+    sa.Column("cost", sa.Float, nullable=False),  # priced when recorded, in the design's currency
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),  # the MLflow run it was measured on, when there is one
+)
