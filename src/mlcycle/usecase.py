@@ -188,6 +188,7 @@ class UseCase:
         model (retraining: "beats the champion").
         """
         from mlcycle.develop import gate
+        from mlcycle.report import model_card
         from mlcycle.report import promotion as promotion_report
 
         started, spent = time.perf_counter(), self.spend()
@@ -201,6 +202,7 @@ class UseCase:
             raise
         self._record_compute("promotion", time.perf_counter() - started, report.promotion_run_id)
         report.report_path = promotion_report.write(self.workspace, report)
+        report.model_card = model_card.write(self.workspace, report)
         return report
 
     # ── what it costs ────────────────────────────────────────────────────────────────
@@ -302,6 +304,7 @@ class UseCase:
         champion only through the promotion gate and only if it beats the champion on the latest window."""
         from mlcycle.monitor import retrain as retrain_mod
         from mlcycle.report import experiment as experiment_report
+        from mlcycle.report import model_card
         from mlcycle.report import promotion as promotion_report
 
         def retrain(store: Store) -> RetrainResult:
@@ -313,6 +316,8 @@ class UseCase:
         result.experiment.report_path = experiment_report.experiment(result.workspace, result.experiment)
         if result.gate is not None:
             result.gate.report_path = promotion_report.write(result.workspace, result.gate)
+            if result.gate.registered:
+                result.gate.model_card = model_card.write(result.workspace, result.gate)
         return result
 
     def status(self) -> Status:

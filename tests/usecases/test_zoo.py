@@ -85,6 +85,19 @@ class Loop:
         return output
 
 
+def _every_version_has_its_card(folder: Path, name: str) -> None:
+    """A model card per registered version, naming its version and carrying its gate."""
+    from mlcycle.develop.tracking import Tracker
+
+    versions = Tracker(folder / ".mlcycle", name).client.search_model_versions(f"name='{name}'")
+    assert versions
+    for version in versions:
+        path = folder / ".mlcycle" / "reports" / "model-cards" / f"{name}-v{version.version}.json"
+        assert path.is_file(), f"version {version.version} has no model card"
+        card = json.loads(path.read_text(encoding="utf-8"))
+        assert card["model_details"]["version"]["name"] == str(version.version) and card["gate"]["rows"]
+
+
 def _python_default_filters() -> None:
     """The filters a user's ``python`` starts with (pytest installs its own): deprecations stay hidden."""
     warnings.resetwarnings()
@@ -128,6 +141,7 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
         out = loop.run("promote")
     assert f"({expect.champion} on" in out, out
     assert "registered" in out and "nan" not in out.lower(), out
+    _every_version_has_its_card(loop.folder, case.design["name"])
 
     # ── deployment ───────────────────────────────────────────────────────────────────
     served = case.served(loop.data)

@@ -614,6 +614,21 @@ class Monitoring(_Strict):
 
 
 # ── the design ────────────────────────────────────────────────────────────────────────
+class ModelCardSpec(_Strict):
+    """What only people can say about the model; the model card per registered version adds what mlcycle measured."""
+
+    intended_use: str = Field(
+        "", description="Who uses the predictions and for what decision (default: the design's description)."
+    )
+    out_of_scope: list[str] = Field(
+        default_factory=list, description="Uses the model was not built or checked for, each in a sentence."
+    )
+    limitations: list[str] = Field(
+        default_factory=list, description="Known limits beyond those mlcycle measures (data ranges, groups left out…)."
+    )
+    owners: list[str] = Field(default_factory=list, description="Who answers for the model (names or teams).")
+
+
 class Design(_Strict):
     """The whole of ``mlcycle.yaml``."""
 
@@ -664,6 +679,11 @@ class Design(_Strict):
     monitoring: Monitoring = Field(
         default_factory=lambda: Monitoring.model_validate({}),
         description="Drift, performance, money and alerts once it is served.",
+    )
+    model_card: ModelCardSpec = Field(
+        default_factory=lambda: ModelCardSpec.model_validate({}),
+        description="Intended use, out-of-scope uses, limitations and owners for the model card of every "
+        "registered version (the rest of the card is measured).",
     )
 
     @field_validator("positive_class")

@@ -85,6 +85,11 @@ class GateReport:
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # library warnings of the refit, in mlcycle's words
     fairness: list[dict[str, Any]] = field(default_factory=list)  # per protected column: Fairness.to_json()
+    evaluation: dict[str, dict[str, dict[str, float | None]]] = field(
+        default_factory=dict
+    )  # view → metric → model/baseline
+    training: dict[str, Any] = field(default_factory=dict)  # rows, inputs, time range, source: for the model card
+    model_card: dict[str, Path] = field(default_factory=dict)  # md, html, json of a registered version's card
 
     @property
     def passed(self) -> bool:
@@ -315,6 +320,43 @@ def _proxy_rows(ws: Workspace, chosen: Candidate, forbidden: set[str]) -> list[G
     return rows
 
 
+def _evaluation(ws: Workspace, chosen: Candidate) -> dict[str, dict[str, dict[str, float | None]]]:
+    """The three views' validated figures of the chosen trial, beside today's process's (the model card)."""
+
+    def finite(value: float | None) -> float | None:
+        return value if value is not None and math.isfinite(value) else None
+
+    return {
+        view: {
+            m.name: {
+                "model": finite(chosen.metrics.get(m.name)),
+                "baseline": finite(chosen.metrics.get(f"baseline_{m.name}")),
+                "low": finite(chosen.metrics.get(f"{m.name}_low")),
+                "high": finite(chosen.metrics.get(f"{m.name}_high")),
+            }
+            for m in metrics
+        }
+        for view, metrics in catalogue.measured(ws.spec, ws.folder).items()
+    }
+
+
+def _training(ws: Workspace, train: pd.DataFrame, inputs: list[str]) -> dict[str, Any]:
+    """What the champion learnt from, in the model card's words."""
+    design = ws.spec
+    out: dict[str, Any] = {
+        "rows": len(train),
+        "source": design.data.source if not design.data.is_database else "a database query",
+        "inputs": list(inputs),
+        "target": design.target,
+        "forbidden": list(design.requirements.compliance.forbidden_features),
+        "missing": {c: int(n) for c, n in train[inputs].isna().sum().items() if n},
+    }
+    if design.time_column:
+        times = pd.to_datetime(train[design.time_column])
+        out["from"], out["until"] = str(times.min()), str(times.max())
+    return out
+
+
 def _budget_row(spent: Spend) -> GateRow:
     """Spend so far (searches, promotions, retrains, team days) against the development budget."""
     currency = spent.currency
@@ -517,6 +559,8 @@ def promote(
             )
         },
     }
+    report.evaluation = _evaluation(ws, chosen)
+    report.training = _training(ws, train, inputs)
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate", report.to_json())
     tracker.client.set_tag(report.promotion_run_id, f"{TAG}gate_passed", str(report.passed).lower())
     for key, value in (tags or {}).items():

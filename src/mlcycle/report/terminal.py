@@ -196,6 +196,8 @@ def gate(console: Console, report: GateReport) -> None:
         )
     if report.report_path:
         console.print(f"report: {report.report_path}")
+    if report.model_card:
+        console.print(f"model card: {report.model_card['html']}  (and .md, .json; logged with the model)")
 
 
 def _fairness(console: Console, found: dict[str, Any]) -> None:
