@@ -23,6 +23,8 @@ from mlcycle.exceptions import (
 )
 from mlcycle.usecase import UseCase, init
 
+from mlcycle.funding import portfolio  # isort: skip
+
 # Each registry tells the contract its names when it is imported (mlcycle.contract.vocabulary).
 # Importing any part of mlcycle runs this file first, so no design is read against half a vocabulary.
 from mlcycle.develop import algorithms as _algorithms  # noqa: F401  isort: skip
@@ -47,4 +49,5 @@ __all__ = [
     "UseCaseError",
     "__version__",
     "init",
+    "portfolio",
 ]

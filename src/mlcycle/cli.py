@@ -155,6 +155,29 @@ def promote_command(
     terminal.gate(out, report)
 
 
+@app.command("portfolio")
+@user_errors
+def portfolio_command(
+    roots: Annotated[
+        list[Path] | None, typer.Argument(help="Folders holding use cases (default: the current folder).")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Order: score, value, probability, payback, spend or name.")] = "score",
+    as_json: Annotated[bool, typer.Option("--json", help="The ranking as JSON, for scripts.")] = False,
+) -> None:
+    """Rank every use case by expected value per unit of budget still unspent, with risks: which to fund next."""
+    import json
+
+    from mlcycle.funding import ORDERS, portfolio
+
+    if by not in ORDERS:
+        raise typer.BadParameter(f"must be one of {', '.join(ORDERS)}. Got {by!r}", param_hint="--by")
+    ranked = portfolio(roots or [Path(".")], by=by)
+    if as_json:
+        typer.echo(json.dumps(ranked.to_json(), indent=1, default=str))
+        return
+    terminal.portfolio(out, ranked.to_json())
+
+
 @app.command("log-work")
 @user_errors
 def log_work_command(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlcycle.exceptions import UsageError
 from mlcycle.metrics import catalogue, fairness
 from mlcycle.report import html
 
@@ -112,7 +113,7 @@ def build(ws: Workspace, report: GateReport) -> dict[str, Any]:
 def write(ws: Workspace, report: GateReport) -> dict[str, Path]:
     """Write the card of a registered version (Markdown, HTML, JSON) and log it with its promotion run."""
     if report.version is None:
-        raise ValueError("a model card describes a registered version; this promotion registered none")
+        raise UsageError("a model card describes a registered version; this promotion registered none")
     card = build(ws, report)
     folder = ws.reports_dir / "model-cards"
     stem = f"{ws.name}-v{report.version}"

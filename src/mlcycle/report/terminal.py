@@ -200,6 +200,33 @@ def gate(console: Console, report: GateReport) -> None:
         console.print(f"model card: {report.model_card['html']}  (and .md, .json; logged with the model)")
 
 
+def portfolio(console: Console, ranked: dict[str, Any]) -> None:
+    """The ranked use cases (the shape of ``mlcycle portfolio --json``), then what to fund next in words."""
+    table = Table(title=f"Portfolio — ranked by {ranked['by']}", header_style="bold")
+    for column in ("#", "use case", "stage", "added value / period", "pays back", "budget · spent", "payback", "risks"):
+        table.add_column(column, justify="right" if column in ("#", "pays back", "payback") else "left")
+    for e in ranked["use_cases"]:
+        value = "—"
+        if e["added_value"] is not None:
+            value = f"{e['added_value']:,.0f} {e['currency']} ({e['basis']})"
+            if e["low"] is not None and e["high"] is not None:
+                value += f"\n{e['low']:,.0f} – {e['high']:,.0f}"
+        chance = e["pays_back_probability"]
+        table.add_row(
+            str(e["rank"]),
+            e["name"],
+            e["stage"],
+            value,
+            "—" if chance is None else f"{chance:.0%}",
+            f"{e['budget']:,.0f} · {e['spent']:,.0f}" + (" (est.)" if e["spent_estimated"] else ""),
+            "—" if e["payback_periods"] is None else f"{e['payback_periods']:,.1f} {e['period']}s",
+            "\n".join(e["risks"]) or "—",
+        )
+    console.print(table)
+    console.print(f"[bold]What to fund next[/]: {ranked['advice']}")
+    console.print(f"[dim]rule: {ranked['rule']}[/]")
+
+
 def _fairness(console: Console, found: dict[str, Any]) -> None:
     """A protected column's groups: rows and the decision rates (the whole table is in the HTML report)."""
     if not found["groups"]:
