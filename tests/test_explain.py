@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from mlcycle.data.features import FeatureBuilder
 from mlcycle.develop import algorithms
-from mlcycle.explain import Explainer, check_additivity, sentence
+from mlcycle.explain import Explainer, check_additivity, reasons, sentence
 
 FEATURES = ["size", "weight", "colour"]
 
@@ -100,3 +100,41 @@ def test_a_classifiers_sentence_names_its_space_and_probability() -> None:
         "Predicted Yes (probability of the positive class 0.81, decided at 0.30 for the most money): "
     )
     assert "parcel weight" in text and "log-odds" in text
+
+
+def test_a_decisions_reasons_are_the_features_pushing_towards_it_in_plain_words() -> None:
+    row = pd.Series({"balance": 2300.0, "income": 12000.0, "years": 4.0, "plan": "basic"})
+    contributions = pd.Series({"balance": 0.81, "income": 0.42, "years": -0.3, "plan": 0.05})
+    typical = {"balance": 1200.0, "income": 38000.0, "years": 6.0}
+    found, text = reasons(
+        "declined", True, row, contributions, typical=typical, labels={}, target="default", space="log-odds"
+    )
+    assert [r["feature"] for r in found] == ["balance", "income", "plan"]  # years pushed the other way
+    assert [r["level"] for r in found] == ["high", "low", None]
+    assert text == (
+        "declined mainly because: balance 2,300 is high (+0.81 log-odds); income 12,000 is low (+0.42 log-odds); "
+        "plan basic (+0.05 log-odds)."
+    )
+    found, text = reasons(
+        "approved",
+        False,
+        row,
+        contributions,
+        typical=typical,
+        labels={"years": "years at the address"},
+        target="default",
+        space="log-odds",
+    )
+    assert [r["feature"] for r in found] == ["years"] and text == (
+        "approved mainly because: years at the address 4 is low (-0.30 log-odds)."
+    )
+
+
+def test_reasons_hold_plain_json_values() -> None:
+    import json
+
+    row = pd.Series({"n": np.int64(3), "x": np.float64("nan")})
+    found, _ = reasons(
+        1, True, row, pd.Series({"n": 0.5, "x": 0.2}), typical={}, labels={}, target="y", space="log-odds"
+    )
+    assert json.loads(json.dumps(found))[0]["value"] == 3 and found[1]["value"] is None

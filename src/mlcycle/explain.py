@@ -274,3 +274,61 @@ def sentence(
             f" (probability of the positive class {probability:.2f}{cut})" if probability is not None else ""
         )
     return f"{head}: {', '.join(reasons)}." if reasons else f"{head}."
+
+
+def reasons(
+    decision: Any,
+    positive: bool,
+    row: pd.Series,
+    contributions: pd.Series,
+    *,
+    typical: dict[str, float],
+    labels: dict[str, str],
+    target: str,
+    space: str,
+    top: int = 3,
+    unit: str = "day",
+) -> tuple[list[dict[str, Any]], str]:
+    """A decision's main reasons, the way an adverse-action notice gives them: the features that pushed *towards*
+    the decision taken (towards the positive class for a positive decision, away from it otherwise), strongest
+    first, each with its value, whether it is high or low against the training rows' median (``typical``), and its
+    contribution. Returns the reasons and one sentence ("Yes mainly because: balance 2,300 is high (+0.81 log-odds);
+    …"). Features that pushed the other way are not reasons for this decision and are left out."""
+    toward = contributions[contributions > 0] if positive else contributions[contributions < 0]
+    strongest = toward.reindex(toward.abs().sort_values(ascending=False).index).head(top)
+    found: list[dict[str, Any]] = []
+    texts: list[str] = []
+    for name, value in strongest.items():
+        raw = row.get(name)
+        middle = typical.get(str(name))
+        level = None
+        if middle is not None and isinstance(raw, int | float | np.integer | np.floating) and raw == raw:
+            level = "high" if float(raw) > middle else "low" if float(raw) < middle else None
+        words = describe_feature(str(name), raw, labels, target, unit) + (f" is {level}" if level else "")
+        amount = f"{value:+,.0f}" if abs(value) >= 1 else f"{value:+.2f}"
+        texts.append(f"{words} ({amount} {space})")
+        found.append(
+            {
+                "feature": str(name),
+                "value": _plain(raw),
+                "level": level,
+                "contribution": float(value),
+                "text": texts[-1],
+            }
+        )
+    head = f"{decision} mainly because"
+    text = (
+        f"{head}: " + "; ".join(r["text"] for r in found) + "."
+        if found
+        else f"{decision}: no feature pushed towards it."
+    )
+    return found, text
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: numpy scalars as Python ones, NaN as None (the audit log is JSON)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

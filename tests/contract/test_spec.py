@@ -468,3 +468,27 @@ def _models() -> list[type]:
 def test_every_design_field_is_documented(model: type) -> None:
     undocumented = [name for name, field in model.model_fields.items() if not field.description]  # type: ignore[attr-defined]
     assert not undocumented, f"{model.__name__}: document {undocumented}"
+
+
+def test_the_compliance_and_budget_keys_of_issue_14_parse_and_are_checked() -> None:
+    full = yaml.safe_load(DESIGN_MD_EXAMPLE)
+    full["requirements"]["compliance"] |= {
+        "protected": ["store"],
+        "max_disparity": {"metrics": ["mae", "under_forecast_rate"], "ratio": 0.8, "min_group_rows": 50},
+        "proxy_max_auc": 0.75,
+    }
+    full["requirements"]["budget"] |= {"compute_cost_per_hour": 2.4, "team_day_cost": 650}
+    full["model_card"] = {"intended_use": "store orders", "out_of_scope": ["pricing"], "owners": ["buying team"]}
+    design = spec.parse(full)
+    assert spec.check_consistency(design) == []
+    assert design.requirements.compliance.max_disparity is not None
+    assert design.requirements.compliance.max_disparity.limited("regression") == ["mae", "under_forecast_rate"]
+    assert design.requirements.budget.team_day_cost == 650 and design.model_card.owners == ["buying team"]
+    full["requirements"]["compliance"]["reasons_per_decision"] = (
+        True  # a regression has no decision to give reasons for
+    )
+    problems = spec.check_consistency(spec.parse(full))
+    assert [p.path for p in problems] == ["requirements.compliance.reasons_per_decision"]
+    full["requirements"]["compliance"] |= {"reasons_per_decision": False, "protected": ["units"]}
+    problems = spec.check_consistency(spec.parse(full))
+    assert [p.path for p in problems] == ["requirements.compliance.protected[0]"] and "target" in problems[0].message

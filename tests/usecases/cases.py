@@ -685,6 +685,7 @@ def loans_design(
             "explainability": "per_prediction",
             "compliance": {
                 "forbidden_features": ["gender"],
+                "reasons_per_decision": True,
                 "protected": ["gender"],
                 "max_disparity": {"metrics": ["false_negative_rate"], "difference": 0.15},
             },

@@ -156,6 +156,11 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
             if expect.verdict == "retire":
                 loop.run("retire", "--reason", "the no-signal model never paid")
     assert len(ids) == len(served.rows)
+    if uc.spec.requirements.compliance.reasons_per_decision:  # every decision's reasons are on its audit record
+        for request_id in (ids[0], ids[-1]):
+            record = json.loads(loop.run("audit", "--request-id", request_id))
+            explanation = record["explanation"]
+            assert "mainly because" in explanation["reason"] and explanation["reasons"], record
 
     # ── monitoring and the review ────────────────────────────────────────────────────
     args = ["monitor"]
@@ -184,6 +189,9 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
         if window.realised_value is not None and "net_value" in estimated["figures"]:
             assert estimated["check"]["net_value"]["realised"] == pytest.approx(window.realised_value)
     assert "estimated without actuals" in out, out
+    for column in uc.spec.requirements.compliance.protected:  # sent beside the inputs: measured per group per window
+        measured = [f for w in windows if w.labelled for f in w.details["fairness"] if f["column"] == column]
+        assert measured and all(len(f["groups"]) >= 2 for f in measured), [w.details["fairness"] for w in windows]
     judged = [w for w in windows if w.predictions >= uc.spec.monitoring.drift.min_rows] or windows[-1:]
     levels = {row["column"]: row["level"] for row in judged[-1].details["drift"]}
     for column in expect.drifted:

@@ -230,6 +230,12 @@ class Compliance(_Strict):
         le=1,
         description="The same for a forbidden numeric column, as cross-validated R² (0 = not at all).",
     )
+    reasons_per_decision: bool = Field(
+        False,
+        description="Classification with explainability per_prediction: explain every decision, asked or not, and "
+        "keep its reasons — the top features in the decision's direction, in plain words — in the audit log "
+        "(the adverse-action record). Costs the explanation's time on every request.",
+    )
     protected: list[str] = Field(
         default_factory=list,
         description="Columns whose groups must be treated alike (e.g. gender, age_band). They must be in the data; "
@@ -1005,6 +1011,12 @@ def check_consistency(design: Design, *, folder: Path | None = None) -> list[Pro
                 "requirements.compliance.max_disparity.ratio",
                 "a ratio of signed errors means nothing; limit their difference instead (difference: …)",
             )
+    if compliance.reasons_per_decision and (regression or design.requirements.explainability != "per_prediction"):
+        add(
+            "requirements.compliance.reasons_per_decision",
+            "keeps the reasons of a classifier's decisions: it needs task: classification and "
+            "requirements.explainability: per_prediction",
+        )
     for i, column in enumerate(compliance.protected):
         if column == design.target:
             add(f"requirements.compliance.protected[{i}]", f"{column!r} is the target; name the column of the groups")

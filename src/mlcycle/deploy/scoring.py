@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import time
 import uuid
@@ -25,7 +26,7 @@ from mlcycle.deploy import series
 from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
 from mlcycle.exceptions import RequestRejected
-from mlcycle.explain import sentence
+from mlcycle.explain import reasons, sentence
 from mlcycle.metrics import decision
 
 
@@ -79,6 +80,7 @@ def score(
     started = time.perf_counter()
     loaded = _loaded(serving, len(rows), max_rows)
     model = loaded.model
+    asked, explain = explain, explain or _reasons_kept(serving)
     lean = loaded.fast is not None and not explain
     frame, errors = validate_records(loaded.schema, rows, model.input_columns, build=not lean)
     if errors:
@@ -95,7 +97,17 @@ def score(
         else:
             built, values = _pipeline(serving, loaded, frame)
     result = _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
-    return _flagged(result, warnings)
+    return _flagged(result if asked else _unasked(result), warnings)
+
+
+def _reasons_kept(serving: Serving) -> bool:
+    """Whether every decision is explained for the audit log (``compliance.reasons_per_decision``)."""
+    return serving.ws.spec.requirements.compliance.reasons_per_decision
+
+
+def _unasked(result: Result) -> Result:
+    """The explanations made only for the audit log stay in its records, out of the answer nobody asked for."""
+    return dataclasses.replace(result, explanations=None)
 
 
 def score_frame(
@@ -109,6 +121,7 @@ def score_frame(
     """Score the rows of a table (batch): validated column by column and built as one frame; a record per row
     is made only for the audit log. Refusals name the row's position in ``table``, as :func:`score` does."""
     started = time.perf_counter()
+    asked, explain = explain, explain or _reasons_kept(serving)
     loaded = _loaded(serving, len(table), max_rows)
     frame, errors = validate_frame(loaded.schema, table, loaded.model.input_columns)
     if errors:
@@ -116,9 +129,11 @@ def score_frame(
     warnings = _in_range(serving, frame_out_of_range(loaded.schema, frame, loaded.model.input_columns))
     with _unscorable(warnings):
         built, values = _pipeline(serving, loaded, frame)
-    rows = json_rows(table[[c for c in loaded.model.input_columns if c in table.columns]])
+    protected = serving.ws.spec.requirements.compliance.protected
+    kept = [*loaded.model.input_columns, *[c for c in protected if c not in loaded.model.input_columns]]
+    rows = json_rows(table[[c for c in kept if c in table.columns]])
     result = _result(serving, loaded, rows, frame, built, values, explain=explain, source=source, started=started)
-    return _flagged(result, warnings)
+    return _flagged(result if asked else _unasked(result), warnings)
 
 
 def _in_range(serving: Serving, warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,13 +219,16 @@ def _result(
         explanations = explain_rows(serving, loaded, frame, built, values, outputs)
     elapsed = (time.perf_counter() - started) * 1000 / len(rows)
     design = serving.ws.spec
+    # protected columns sent beside the inputs are kept on the record (never used by the model): monitoring
+    # measures fairness per group from them
+    kept = [c for c in design.requirements.compliance.protected if c not in model.input_columns]
     ids = [uuid.uuid4().hex for _ in rows]
     records = [
         PredictionRecord(
             request_id=ids[i],
             model_name=design.name,
             model_version=loaded.version,
-            inputs={c: row.get(c) for c in model.input_columns},
+            inputs={c: row.get(c) for c in [*model.input_columns, *kept] if c in row or c in model.input_columns},
             output=float(values[i]),
             output_label=None if model.task == "regression" else str(outputs[i]),
             explanation=explanations[i] if explanations else None,
@@ -237,11 +255,28 @@ def explain_rows(
         raise RequestRejected(422, "this model version was promoted without an explainer")
     explanation = model.explainer.explain(frame, built)
     design = serving.ws.spec
+    typical = model.meta.get("typical", {})
+    positive_label = model.labels[1] if model.labels else None
     out = []
     for i in range(len(frame)):
         contributions = explanation.contributions.iloc[i]
+        because: dict[str, Any] = {}
+        if model.task == "classification":
+            found, text = reasons(
+                outputs[i],
+                outputs[i] == positive_label,
+                built.iloc[i],
+                contributions,
+                typical=typical,
+                labels=design.labels,
+                target=design.target,
+                space=explanation.space,
+                unit=design.time_unit,
+            )
+            because = {"reasons": found, "reason": text}
         out.append(
             {
+                **because,
                 "prediction": outputs[i],
                 "base": float(explanation.base[i]),
                 "space": explanation.space,

@@ -124,13 +124,15 @@ def measure(
     prediction: np.ndarray,
     *,
     threshold: float | None = None,
+    decided: np.ndarray | None = None,
     min_group_rows: int = 30,
     seed: int = 0,
 ) -> Fairness:
     """The figures per group of ``groups`` (one value per row) for predictions against their actuals.
 
     ``actual`` is the value, or 1/0 for the positive class; ``prediction`` the forecast, or the probability of
-    the positive class (``threshold`` turns it into the decision, as the served model does)."""
+    the positive class (``threshold`` turns it into the decision, as the served model does; or ``decided`` gives
+    the decisions as they were made, 1/0, as the prediction log has them)."""
     from fairlearn.metrics import MetricFrame
 
     from mlcycle.metrics import decision
@@ -145,7 +147,11 @@ def measure(
         return Fairness(column, (), {}, left_out)
     keep = names.isin(compared).to_numpy()
     classification = design.task == "classification"
-    decided = decision.decide(prediction, threshold) if classification else prediction
+    if not classification:
+        decided = prediction
+    elif decided is None:
+        decided = decision.decide(prediction, threshold)
+    decided = np.asarray(decided, dtype=float)
     functions = _functions(design, costs)
     with warnings.catch_warnings():  # a group without positives makes a rate 0/0: NaN, shown as —
         warnings.simplefilter("ignore")

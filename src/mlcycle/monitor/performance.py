@@ -21,7 +21,7 @@ from mlcycle.contract.spec import actual_numbers, positive_mask
 from mlcycle.data.reference import Profile
 from mlcycle.design import baseline as baseline_mod
 from mlcycle.design.value import cost_model, estimate, predictions_per_period
-from mlcycle.metrics import catalogue
+from mlcycle.metrics import catalogue, fairness
 from mlcycle.metrics.cost import CostModel
 from mlcycle.metrics.estimation import Estimator, outside_support
 from mlcycle.metrics.interval import Interval, resample_means
@@ -43,6 +43,7 @@ class Performance:
     note: str = ""
     realised_interval: Interval | None = None  # over the window's days (rows without a time column)
     estimated: dict[str, Any] | None = None  # figures estimated without actuals (Estimate.to_dict, support, check)
+    fairness: list[dict[str, Any]] = field(default_factory=list)  # per protected column sent with the requests
 
     @property
     def labelled_share(self) -> float:
@@ -212,10 +213,55 @@ def evaluate(
     if compared is not None and result.realised_value is not None:
         days = labelled["event_time"].to_numpy()[keep] if design.time_column else None
         result.realised_interval = realised_interval(scored, compared, days, result.realised_value)
+    result.fairness = _fairness(ws, store, labelled, y, decided if design.task == "classification" else None)
     if estimator is not None and result.estimated is not None:
         on_labelled = _estimated(ws, store, labelled, known, estimator, None)
         result.estimated["check"] = _check(on_labelled, result.metrics, result.baseline)
     return result
+
+
+def _fairness(
+    ws: Workspace, store: Store, labelled: pd.DataFrame, actual: np.ndarray, decided: np.ndarray | None
+) -> list[dict[str, Any]]:
+    """Fairness per group on the window's labelled rows, for each protected column the requests carried
+    (``metrics/fairness.py``), with ``max_disparity``'s findings. A column never sent is not measured."""
+    compliance = ws.spec.requirements.compliance
+    if not compliance.protected:
+        return []
+    inputs = store.predictions.inputs(list(labelled["request_id"])).reindex(labelled["request_id"])
+    limit = compliance.max_disparity
+    out = []
+    for column in compliance.protected:
+        if column not in inputs.columns or inputs[column].isna().all():
+            continue
+        found = fairness.measure(
+            ws.spec,
+            costs(ws),
+            column,
+            inputs[column].reset_index(drop=True),
+            actual,
+            labelled["output"].to_numpy(dtype=float),
+            decided=decided,
+            min_group_rows=limit.min_group_rows if limit is not None else 30,
+        )
+        findings = fairness.judge(found, limit.limited(ws.spec.task), limit.difference, limit.ratio) if limit else []
+        out.append(
+            found.to_json()
+            | {
+                "findings": [
+                    {
+                        "metric": f.metric,
+                        "kind": f.kind,
+                        "limit": f.limit,
+                        "value": f.measured.value if math.isfinite(f.measured.value) else None,
+                        "passed": f.passed,
+                        "detail": f.detail,
+                    }
+                    for f in findings
+                ]
+            }
+        )
+    return out
 
 
 def _estimated(

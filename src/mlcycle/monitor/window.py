@@ -87,6 +87,7 @@ class MonitoringResult:
             "baseline": perf.baseline,
             "intervals": {"realised_value": perf.realised_interval.to_dict()} if perf.realised_interval else {},
             "estimated": perf.estimated,
+            "fairness": perf.fairness,
             "note": perf.note,
             "active": [c.__dict__ for c in self.conditions if c.active],
             "raised": [e["message"] for e in self.alerts.raised],

@@ -316,6 +316,19 @@ def windows(console: Console, results: list[MonitoringResult], design: Design, w
     )
     for line in estimation_lines([r.performance.estimated for r in results], design):
         console.print(line)
+    for found in latest.performance.fairness:
+        groups = ", ".join(f"{g['name']} {g['rows']:,}" for g in found["groups"])
+        verdicts = [
+            f"{fairness.label(f['metric'])} {f['kind']} {f['value']:.3g} "
+            + ("[green]within[/]" if f["passed"] else "[bold red]beyond[/]")
+            + f" {f['limit']:g}"
+            for f in found["findings"]
+            if f["value"] is not None
+        ]
+        console.print(
+            f"fairness across {found['column']} (latest window: {groups}): "
+            + ("; ".join(verdicts) or "measured, no limit set")
+        )
     for event in [e for r in results for e in r.alerts.raised]:
         console.print(f"[bold red]alert[/]   {event['at'][:10]}  {event['message']}")
     for event in [e for r in results for e in r.alerts.cleared]:
