@@ -58,6 +58,11 @@ def test_a_better_challenger_replaces_the_champion(promoted_example: Any, tmp_pa
     stored = open_store(uc.state_dir).history.review(review.id)
     assert stored.action == "retrain" and stored.action_detail["new_version"] == new
     assert stored.action_detail["promotion_run"] == result.gate.promotion_run_id
+    # what it cost is on the record, judged by the gate, and the new version has its model card
+    retrains = [e for e in open_store(uc.state_dir).history.spend() if e.what == "retrain"]
+    assert len(retrains) == 1 and retrains[0].run_id == result.experiment.parent_run_id and retrains[0].quantity > 0
+    assert any(r.requirement == "within budget" for r in result.gate.rows)
+    assert result.gate.model_card["json"].name == f"{uc.name}-v{new}.json" and result.gate.model_card["json"].is_file()
 
 
 def test_a_worse_challenger_is_kept_out(promoted_example: Any, tmp_path: Any) -> None:

@@ -198,6 +198,9 @@ def test_a_portfolio_lists_every_use_case_under_a_folder(
     page = client.get("/").text
     assert 'href="/uc/shop/"' in page and 'href="/uc/team~new/"' in page and "team/new" in page
     assert "✔ GO" in page and "not designed" in page  # the demo was designed, the new one not yet
+    # ranked as `mlcycle portfolio` ranks them: the demo, which adds value, first, with what to fund next
+    assert page.index('href="/uc/shop/"') < page.index('href="/uc/team~new/"')
+    assert 'id="advice"' in page and "Fund store-sales next" in page and "not designed yet" in page
     assert client.get("/uc/team~new/experiments").status_code == 200
     assert client.get("/uc/elsewhere/").status_code == 404
 

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
+from mlcycle import funding
 from mlcycle._version import __version__
 from mlcycle.exceptions import MlcycleError, RequestRejected, UseCaseError
 from mlcycle.report import html
@@ -140,15 +141,23 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
     def home(request: Request) -> Response:
         if not board.portfolio:
             return RedirectResponse(f"{base_of(request)}/uc/{next(iter(board.sites))}/", status_code=303)
-        rows = []
+        rows, locked = [], []
         for site in board.sites.values():
             try:
                 site.access.viewer(request)
             except RequestRejected:
-                rows.append({"site": site, "locked": True})
+                locked.append({"site": site, "locked": True})
                 continue
-            rows.append({"site": site, "locked": False, **pages.portfolio_row(site)})
-        return board.render(request, "portfolio.html.j2", rows=rows)
+            rows.append(
+                {"site": site, "locked": False, "entry": funding.entry(site.use_case), **pages.portfolio_row(site)}
+            )
+        # ranked as `mlcycle portfolio` ranks them, over the use cases this visitor may see; the locked ones last
+        ranked = funding.rank([r["entry"] for r in rows])
+        place = {id(e): i for i, e in enumerate(ranked)}
+        rows.sort(key=lambda r: place[id(r["entry"])])
+        return board.render(
+            request, "portfolio.html.j2", rows=[*rows, *locked], advice=funding.advice(ranked), rule=funding.RULE
+        )
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "") -> Response:
