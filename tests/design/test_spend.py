@@ -62,6 +62,23 @@ def test_unlogged_team_time_is_estimated_from_the_team_size_and_labelled() -> No
     assert spend.summarise(_design(), []).total == 0 and spend.summarise(_design(), []).within_budget
 
 
+def test_serving_compute_is_measured_on_the_log_else_estimated_from_the_gate() -> None:
+    design = _design()  # 60 predictions a month, running cost 10 a month, 3.0 an hour of compute
+    measured = spend.serving_cost(design, predictions=700, scoring_ms=7_000 * 3_600, days=7.0)
+    assert measured is not None and measured.basis == "measured"
+    per_month = 365.25 / 12 / 7
+    assert measured.predictions_per_period == pytest.approx(700 * per_month)
+    assert measured.scoring_hours_per_period == pytest.approx(7.0 * per_month)
+    assert measured.cost_per_period == pytest.approx(3.0 * 7.0 * per_month)
+    assert measured.share_of_running_cost == pytest.approx(measured.cost_per_period / 10)
+    assert "measured on the prediction log" in measured.describe()
+    estimated = spend.serving_cost(design, latency_ms=120.0)
+    assert estimated is not None and estimated.basis == "estimated"
+    assert estimated.scoring_hours_per_period == pytest.approx(60 * 0.12 / 3600)
+    assert spend.serving_cost(design, latency_ms=120.0, predictions_per_period=600).predictions_per_period == 600
+    assert spend.serving_cost(design) is None
+
+
 def test_the_gate_refuses_a_use_case_over_its_budget(example_dir: Path) -> None:
     uc = mlcycle.UseCase.load(example_dir)
     chosen = gate.Candidate("run", TrialSpec(1, "with_lags", "lightgbm", {}), {"net_value": 1.0})
@@ -96,6 +113,8 @@ def test_search_promotion_and_log_work_are_recorded_and_shown(promoted_example: 
     assert state["spend"]["team_days"] == 2 and not state["spend"]["team_estimated"]
     assert state["spend"]["compute_minutes"] == pytest.approx(sum(e.quantity for e in entries if e.kind == "compute"))
     assert state["spend"]["payback_basis"] == "validated"
+    serving = state["spend"]["serving"]  # nothing served yet: from the gate's latency and the design's volume
+    assert serving["basis"] == "estimated" and serving["scoring_hours_per_period"] > 0
     card = uc.design()
     assert card.spend is not None and card.spend.team_days == 2
     assert "spent so far" in card.html_path.read_text(encoding="utf-8")

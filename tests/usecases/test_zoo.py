@@ -212,6 +212,8 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     assert state["champion"]["version"] is not None
     assert state["last_review"]["verdict"] == expect.verdict
     assert state["last_window"]["labelled"] > 0
+    serving = state["spend"]["serving"]  # the compute the served requests took, from the prediction log
+    assert serving["basis"] == "measured" and serving["scoring_hours_per_period"] > 0, state["spend"]
     if expect.verdict == "retire":
         assert state["serving"]["retired"]["reason"].startswith("the no-signal model")
     if expect.verdict != "retire":  # batch scoring: the same model, schema and log, for a file

@@ -133,4 +133,61 @@ def compute_cost(design: Design, minutes: float) -> float:
     return minutes / 60 * design.requirements.budget.compute_cost_per_hour
 
 
-__all__ = ["Entry", "Spend", "compute_cost", "summarise", "working_days"]
+@dataclass(frozen=True)
+class ServingCost:
+    """What scoring costs per period in compute, beside the design's ``running_cost_per_period`` (which also pays
+    for hosting, monitoring and upkeep). ``measured``: from the scoring time the prediction log recorded over the
+    last days of service; ``estimated``: the design's predictions per period × the latency the gate measured."""
+
+    basis: str  # measured | estimated
+    predictions_per_period: float
+    scoring_hours_per_period: float
+    cost_per_period: float  # scoring hours × compute_cost_per_hour
+    running_cost_per_period: float
+    currency: str
+    period: str
+
+    @property
+    def share_of_running_cost(self) -> float | None:
+        return self.cost_per_period / self.running_cost_per_period if self.running_cost_per_period > 0 else None
+
+    def describe(self) -> str:
+        share = self.share_of_running_cost
+        of = f" ({share:.1%} of the running cost, {self.running_cost_per_period:,.0f})" if share is not None else ""
+        return (
+            f"scoring {self.predictions_per_period:,.0f} predictions per {self.period} takes "
+            f"{self.scoring_hours_per_period:,.2f} compute hours, {self.cost_per_period:,.2f} {self.currency}{of} — "
+            + ("measured on the prediction log" if self.basis == "measured" else "estimated from the gate's latency")
+        )
+
+
+def serving_cost(
+    design: Design,
+    *,
+    predictions: int = 0,
+    scoring_ms: float = 0.0,
+    days: float = 0.0,
+    latency_ms: float | None = None,
+    predictions_per_period: float | None = None,
+) -> ServingCost | None:
+    """Measured when ``predictions`` were scored over ``days`` (``scoring_ms`` their summed scoring time), else
+    estimated from ``latency_ms`` and ``predictions_per_period`` (default: the design's); None when neither is
+    known."""
+    from mlcycle.design.value import PERIOD_DAYS
+
+    value = design.value
+    per_hour = design.requirements.budget.compute_cost_per_hour
+    if predictions > 0 and days > 0:
+        scale = PERIOD_DAYS[value.period] / days
+        count, hours, basis = predictions * scale, scoring_ms / 3.6e6 * scale, "measured"
+    elif latency_ms is not None and (predictions_per_period or value.predictions_per_period):
+        count = float(predictions_per_period or value.predictions_per_period or 0.0)
+        hours, basis = count * latency_ms / 3.6e6, "estimated"
+    else:
+        return None
+    return ServingCost(
+        basis, count, hours, hours * per_hour, value.running_cost_per_period, value.currency, value.period
+    )
+
+
+__all__ = ["Entry", "ServingCost", "Spend", "compute_cost", "serving_cost", "summarise", "working_days"]

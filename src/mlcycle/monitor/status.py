@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from mlcycle.design import spend as spend_mod
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker
@@ -98,6 +100,7 @@ def status(ws: Workspace) -> Status:
     spend_json = spent.to_json() | {
         "payback_periods": _finite(spent.payback_periods(added)),
         "payback_basis": basis,  # which added value the payback divides by
+        "serving": _serving(ws, store, gate, design),
     }
     return Status(
         use_case=ws.name,
@@ -121,6 +124,47 @@ def status(ws: Workspace) -> Status:
         ),
         spend=spend_json,
     )
+
+
+SERVED_DAYS = 7.0  # serving's compute is measured over the last week of the prediction log
+
+
+def _serving(
+    ws: Workspace, store: Any, gate: dict[str, Any] | None, design: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Scoring's compute per period against the running cost: measured on the last week's predictions, else
+    estimated from the champion's gate latency (``design/spend.py``)."""
+    from datetime import timedelta
+
+    from mlcycle.store.records import utcnow
+
+    now = utcnow()
+    count, scoring_ms, first = 0, 0.0, now
+    for chunk in store.predictions.frame(now - timedelta(days=SERVED_DAYS), None):
+        count += len(chunk)
+        scoring_ms += float(chunk["latency_ms"].fillna(0).sum())
+        first = min(first, pd.Timestamp(chunk["created_at"].min()).to_pydatetime())
+    served_days = max((now - first).total_seconds() / 86400, 1 / 24)  # since the first of them, an hour at least
+    latency = ((gate or {}).get("figures") or {}).get("latency_p95_ms")
+    found = spend_mod.serving_cost(
+        ws.spec,
+        predictions=count,
+        scoring_ms=scoring_ms,
+        days=served_days if count else 0.0,
+        latency_ms=latency,
+        predictions_per_period=(design or {}).get("predictions_per_period"),
+    )
+    if found is None:
+        return None
+    return {
+        "basis": found.basis,
+        "predictions_per_period": found.predictions_per_period,
+        "scoring_hours_per_period": found.scoring_hours_per_period,
+        "cost_per_period": found.cost_per_period,
+        "running_cost_per_period": found.running_cost_per_period,
+        "share_of_running_cost": found.share_of_running_cost,
+        "text": found.describe(),
+    }
 
 
 def _added_value(

@@ -146,6 +146,7 @@ def write(card: DesignCard, reports: Path) -> DesignCard:
         "reasons": v.reasons,
         "currency": v.currency,
         "period": v.period,
+        "predictions_per_period": v.predictions_per_period,
         "baseline_money_lost_per_period": v.baseline_money_lost_per_period,
         "estimated_added_value_per_period": v.at_gate.added_value_per_period,
         "break_even_improvement": v.break_even_improvement,

@@ -481,6 +481,8 @@ def status(console: Console, state: Status) -> None:
             f"min, {spent['team_days']:,.1f} team days{' (estimated)' if spent['team_estimated'] else ''}"
             + (f"; pays back in {payback:,.1f} periods ({spent['payback_basis']} value)" if payback else "")
         )
+    if spent and spent.get("serving"):
+        lines.append(f"serving       {spent['serving']['text']}")
     console.print(Panel("\n".join(lines), title=f"status — {state.use_case}", expand=False))
 
 
