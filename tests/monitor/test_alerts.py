@@ -206,3 +206,29 @@ def test_sinks_come_from_the_design(tmp_path: Path, kind: str) -> None:
     design.monitoring.alerts = [spec.AlertSink(kind=kind, url="http://127.0.0.1:9/hook" if kind == "webhook" else None)]
     names = [s.name for s in alerts.sinks_for(design, tmp_path, open_store(tmp_path))]
     assert names == ["prometheus", kind]
+
+
+def test_a_window_beyond_max_disparity_raises_a_fairness_alert() -> None:
+    design = _design()
+
+    def finding(value: float | None, passed: bool) -> dict[str, Any]:
+        detail = "false-negative rate is 0.20 for M against 0.45 for F"
+        return {
+            "metric": "false_negative_rate",
+            "kind": "difference",
+            "limit": 0.1,
+            "value": value,
+            "passed": passed,
+            "detail": detail,
+        }
+
+    def window(*findings: dict[str, Any]) -> Performance:
+        return Performance(200, 200, fairness=[{"column": "gender", "groups": [], "findings": list(findings)}])
+
+    found = alerts.conditions(design, None, window(finding(0.25, False)), None)
+    assert [(c.rule, c.subject, c.active) for c in found] == [
+        ("fairness", "gender false_negative_rate difference", True)
+    ]
+    assert "0.25 > 0.1" in found[0].message and "for F" in found[0].message
+    assert [c.active for c in alerts.conditions(design, None, window(finding(0.05, True)), None)] == [False]
+    assert alerts.conditions(design, None, window(finding(None, True)), None) == []  # no evidence: neither way

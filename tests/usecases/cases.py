@@ -37,6 +37,7 @@ class Expect:
     drifted: tuple[str, ...] = ()  # input columns shifted on purpose: each must alert
     steady: tuple[str, ...] = ()  # input columns left alone: none may alert
     verdict: str = "healthy"
+    unfair: tuple[str, ...] = ()  # protected columns whose groups are treated apart on purpose: past max_disparity
 
 
 @dataclass(frozen=True)
@@ -710,6 +711,7 @@ LOANS = Case(
     Expect(
         "logistic_regression",
         gate_fails=("no proxy for forbidden gender", "fairness: false-negative rate across gender"),
+        unfair=("gender",),
         steady=("income", "balance", "years_at_address", "employment", "title"),
         verdict="healthy",
     ),

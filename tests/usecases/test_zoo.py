@@ -192,6 +192,16 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     for column in uc.spec.requirements.compliance.protected:  # sent beside the inputs: measured per group per window
         measured = [f for w in windows if w.labelled for f in w.details["fairness"] if f["column"] == column]
         assert measured and all(len(f["groups"]) >= 2 for f in measured), [w.details["fairness"] for w in windows]
+    last_labelled = [w for w in windows if w.labelled][-1]
+    beyond = {
+        f["column"]
+        for f in last_labelled.details["fairness"]
+        for x in f["findings"]
+        if x["value"] is not None and not x["passed"]
+    }
+    assert beyond == set(expect.unfair), last_labelled.details["fairness"]
+    if beyond:  # a window past max_disparity keeps a fairness alert open
+        assert {a.subject.split()[0] for a in store.history.open_alerts() if a.rule == "fairness"} == beyond
     judged = [w for w in windows if w.predictions >= uc.spec.monitoring.drift.min_rows] or windows[-1:]
     levels = {row["column"]: row["level"] for row in judged[-1].details["drift"]}
     for column in expect.drifted:

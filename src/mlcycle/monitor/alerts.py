@@ -127,6 +127,22 @@ def conditions(
                 f"of the design's estimate)",
             )
         )
+    for found in performance.fairness if performance is not None else []:
+        for finding in found["findings"]:
+            if finding["value"] is None:
+                continue  # too few rows in a group, or a figure that cannot be computed: no evidence either way
+            sign = ">" if finding["kind"] == "difference" else "<"
+            out.append(
+                Condition(
+                    "fairness",
+                    f"{found['column']} {finding['metric']} {finding['kind']}",
+                    not finding["passed"],
+                    finding["value"],
+                    finding["limit"],
+                    f"fairness across {found['column']}: {finding['metric'].replace('_', ' ')} {finding['kind']} "
+                    f"{finding['value']:.3g} {sign} {finding['limit']:g} — {finding['detail']}",
+                )
+            )
     if latency_p95_ms is not None:
         limit = design.requirements.latency_p95_ms
         out.append(
