@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import mlcycle
 from mlcycle.cli import app
+from mlcycle.exceptions import GateFailed
 from mlcycle.funding import Entry, advice, rank
 from tests.usecases.cases import DIABETES, LOANS, Case
 
@@ -71,7 +72,12 @@ def _write(case: Case, folder: Path) -> Path:
 def test_the_example_and_zoo_cases_at_their_stages(promoted_example: Any, tmp_path: Path) -> None:
     uc, report = promoted_example
     root = tmp_path / "use-cases"
-    mlcycle.UseCase.load(_write(LOANS, root / "credit" / "loans")).design()  # two levels down: designed
+    loans = mlcycle.UseCase.load(_write(LOANS, root / "credit" / "loans"))  # two levels down
+    loans.design()
+    loans.check_data()  # warns: title gives the forbidden gender away
+    loans.experiment(trials=1)
+    with pytest.raises(GateFailed):  # refused on its planted proxy and disparity: experimented, not promoted
+        loans.promote()
     _write(DIABETES, root / "diabetes")  # written, nothing run: new
     runner = CliRunner()
     done = runner.invoke(app, ["portfolio", str(uc.folder), str(root), "--json"])
@@ -82,7 +88,7 @@ def test_the_example_and_zoo_cases_at_their_stages(promoted_example: Any, tmp_pa
     assert [u["rank"] for u in ranked["use_cases"]] == [1, 2, 3]
     assert (rows["store-sales"]["stage"], rows["loans"]["stage"], rows["diabetes-progression"]["stage"]) == (
         "promoted",
-        "designed",
+        "experimented",
         "new",
     )
     example = rows["store-sales"]
@@ -94,7 +100,9 @@ def test_the_example_and_zoo_cases_at_their_stages(promoted_example: Any, tmp_pa
     )
     loans = rows["loans"]
     assert loans["basis"] == "estimated" and loans["added_value"] < 0  # a model that only just meets its gate
-    assert "data not checked (mlcycle data check)" in loans["risks"]
+    assert "data check: 0 error(s), 1 warning(s)" in loans["risks"]
+    refused = next(r for r in loans["risks"] if r.startswith("last promotion refused"))
+    assert "no proxy for forbidden gender" in refused and "fairness: false-negative rate across gender" in refused
     assert rows["diabetes-progression"]["added_value"] is None and rows["diabetes-progression"]["rank"] == 3
     assert (
         ranked["advice"].startswith("Fund store-sales next")

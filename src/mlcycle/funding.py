@@ -20,6 +20,7 @@ what has to be paid back being the budget, or the spend when it is larger.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -260,13 +261,38 @@ def _searched(uc: UseCase) -> bool:
     return bool(found)
 
 
+def _refused(uc: UseCase) -> str | None:
+    """The requirements the latest promotion failed on, when it registered nothing."""
+    from mlcycle.develop.tracking import TAG, Tracker
+
+    tracker = Tracker(uc.state_dir, uc.name)
+    runs = tracker.client.search_runs(
+        [tracker.experiment_id],
+        f"tags.`{TAG}kind` = 'promotion'",
+        max_results=1,
+        order_by=["attributes.start_time DESC"],
+    )
+    if not runs or runs[0].data.tags.get(f"{TAG}gate_passed") != "false":
+        return None
+    rows = json.loads(runs[0].data.tags.get(f"{TAG}gate", "{}")).get("rows", [])
+    return ", ".join(r["requirement"] for r in rows if not r["passed"]) or "see its gate report"
+
+
 def _risks(uc: UseCase, state: Any, stage: str) -> list[str]:
     risks = []
     design = state.design or {}
     if design.get("verdict") == "no-go":
         risks.append("no-go at design")
-    if stage != "new" and not uc.schema_path.is_file():
+    checked = uc.reports_dir / "data_check.json"
+    if checked.is_file():
+        found = json.loads(checked.read_text(encoding="utf-8"))
+        if found["errors"] or found["warnings"]:
+            risks.append(f"data check: {found['errors']} error(s), {found['warnings']} warning(s)")
+    elif stage != "new":
         risks.append("data not checked (mlcycle data check)")
+    refused = _refused(uc) if state.champion is None and stage != "new" else None
+    if refused:
+        risks.append(f"last promotion refused ({refused})")
     gate = state.gate or {}
     if gate.get("forced"):
         failed = [r["requirement"] for r in gate.get("rows", []) if not r.get("passed")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import json
 import logging
 import math
 import time
@@ -133,6 +134,13 @@ class UseCase:
         """
         issues = quality.check(self.spec, self.raw_data)
         infer(self.spec, self.data).save(self.schema_path)
+        summary = {  # read by `mlcycle portfolio`: a use case's data problems are a risk to whoever funds it
+            "errors": sum(i.severity == "error" for i in issues),
+            "warnings": sum(i.severity == "warning" for i in issues),
+            "issues": [{"check": i.check, "severity": i.severity, "column": i.column} for i in issues],
+        }
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        (self.reports_dir / "data_check.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
         return issues
 
     # ── the development phase ────────────────────────────────────────────────────────
