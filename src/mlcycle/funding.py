@@ -30,6 +30,7 @@ from typing import Any
 
 from mlcycle.data.workspace import DESIGN_FILE
 from mlcycle.exceptions import UsageError, UseCaseError
+from mlcycle.monitor.status import Status
 from mlcycle.usecase import UseCase
 
 ORDERS = ("score", "value", "probability", "payback", "spend", "name")
@@ -109,9 +110,10 @@ def portfolio(paths: Iterable[str | Path], *, by: str = "score") -> Portfolio:
     return Portfolio(ranked, by, advice(ranked))
 
 
-def entry(uc: UseCase) -> Entry:
-    """What one use case is worth, costs and risks, from what its commands wrote."""
-    state = uc.status()
+def entry(uc: UseCase, state: Status | None = None) -> Entry:
+    """What one use case is worth, costs and risks, from what its commands wrote (``state``: its status, when
+    the caller has read it already)."""
+    state = state or uc.status()
     design, value = uc.spec, uc.spec.value
     summary = state.design or {}
     added, low, high, basis = _added_value(state)

@@ -114,6 +114,18 @@ class Finding:
     passed: bool
     detail: str
 
+    def to_json(self) -> dict[str, Any]:
+        """As a monitoring window keeps it: the measured figure alone, None when it could not be computed."""
+        value = self.measured.value
+        return {
+            "metric": self.metric,
+            "kind": self.kind,
+            "limit": self.limit,
+            "value": value if math.isfinite(value) else None,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
+
 
 def measure(
     design: Design,

@@ -245,22 +245,7 @@ def _fairness(
             min_group_rows=limit.min_group_rows if limit is not None else 30,
         )
         findings = fairness.judge(found, limit.limited(ws.spec.task), limit.difference, limit.ratio) if limit else []
-        out.append(
-            found.to_json()
-            | {
-                "findings": [
-                    {
-                        "metric": f.metric,
-                        "kind": f.kind,
-                        "limit": f.limit,
-                        "value": f.measured.value if math.isfinite(f.measured.value) else None,
-                        "passed": f.passed,
-                        "detail": f.detail,
-                    }
-                    for f in findings
-                ]
-            }
-        )
+        out.append(found.to_json() | {"findings": [f.to_json() for f in findings]})
     return out
 
 

@@ -148,8 +148,14 @@ def create_app(folder: str | Path | None = None, *, root: str | Path | None = No
             except RequestRejected:
                 locked.append({"site": site, "locked": True})
                 continue
+            state = site.use_case.status()  # read once: the ranking and the row both need it
             rows.append(
-                {"site": site, "locked": False, "entry": funding.entry(site.use_case), **pages.portfolio_row(site)}
+                {
+                    "site": site,
+                    "locked": False,
+                    "entry": funding.entry(site.use_case, state),
+                    **pages.portfolio_row(site, state),
+                }
             )
         # ranked as `mlcycle portfolio` ranks them, over the use cases this visitor may see; the locked ones last
         ranked = funding.rank([r["entry"] for r in rows])

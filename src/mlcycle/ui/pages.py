@@ -23,6 +23,7 @@ from mlcycle.data.reference import Profile
 from mlcycle.data.workspace import DESIGN_FILE
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker, tracking_uri
+from mlcycle.monitor.status import Status
 from mlcycle.report.monitoring import heat_map
 from mlcycle.store import Store, open_store, utcnow
 from mlcycle.ui.access import Access
@@ -180,9 +181,10 @@ def overview(site: Site) -> dict[str, Any]:
     }
 
 
-def portfolio_row(site: Site) -> dict[str, Any]:
-    """One use case's line in the portfolio: verdict, champion, the three money figures, alerts, last review."""
-    status = site.use_case.status()
+def portfolio_row(site: Site, status: Status | None = None) -> dict[str, Any]:
+    """One use case's line in the portfolio: verdict, champion, the three money figures, alerts, last review
+    (``status``: the use case's, when the caller has read it already)."""
+    status = status or site.use_case.status()
     windows = site.store.history.windows(last=1)
     return {
         "status": status,
