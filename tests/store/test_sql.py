@@ -30,7 +30,7 @@ def test_migrations_are_idempotent(store: Store) -> None:
     store.migrate()
     store.migrate()
     with _engine(store).connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM mlcycle_alembic_version")).scalar_one() == "0007"
+        assert connection.execute(sa.text("SELECT version_num FROM mlcycle_alembic_version")).scalar_one() == "0008"
 
 
 def test_one_engine_and_one_migration_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

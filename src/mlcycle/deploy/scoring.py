@@ -223,6 +223,8 @@ def _result(
     # measures fairness per group from them
     kept = [c for c in design.requirements.compliance.protected if c not in model.input_columns]
     ids = [uuid.uuid4().hex for _ in rows]
+    keys = series.series_of_rows(design, rows)
+    when = series.steps_of(design, rows)
     records = [
         PredictionRecord(
             request_id=ids[i],
@@ -234,8 +236,8 @@ def _result(
             explanation=explanations[i] if explanations else None,
             latency_ms=elapsed,
             source=source,
-            series_key=series.series_of(design, row),
-            event_time=series.step_of(design, row),
+            series_key=keys[i],
+            event_time=when[i],
         )
         for i, row in enumerate(rows)
     ]

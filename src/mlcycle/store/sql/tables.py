@@ -1,8 +1,8 @@
 """The monitoring store's tables (SQLAlchemy Core). Changes go through an Alembic migration.
 
-``predictions`` holds one row per prediction with its audit record (inputs as JSON, output,
-explanation); ``prediction_inputs`` repeats the inputs one value per row (request id, column,
-number or text) so monitoring reads millions of values per column without parsing JSON.
+``predictions`` holds one row per prediction with its audit record (inputs as JSON, written once,
+output, explanation); monitoring windows it by creation time or by ``coalesce(event_time,
+created_at)``, each with its index.
 ``feedback`` holds actuals, by request id or by series key and time. ``api_keys`` holds only
 hashes of keys. ``windows`` holds one monitoring result per window (recomputing a window
 replaces it), ``reviews`` each verdict and what was done about it, ``request_errors`` the
@@ -37,21 +37,8 @@ predictions = sa.Table(
     sa.Index("ix_mlcycle_predictions_series", "series_key", "event_time"),
     sa.Index("ix_mlcycle_predictions_event_time", "event_time"),
 )
-
-prediction_inputs = sa.Table(
-    "mlcycle_prediction_inputs",
-    metadata,
-    sa.Column(
-        "request_id",
-        sa.String(64),
-        sa.ForeignKey("mlcycle_predictions.request_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("number", sa.Float, nullable=True),
-    sa.Column("text", sa.String(512), nullable=True),
-)
+# monitoring's windows by event (`frame(by="event")`) select and order on this expression
+sa.Index("ix_mlcycle_predictions_event_basis", sa.func.coalesce(predictions.c.event_time, predictions.c.created_at))
 
 feedback = sa.Table(
     "mlcycle_feedback",
