@@ -250,7 +250,10 @@ def predict_command(
 
     uc = UseCase.load(use_case)
     result = batch.run(uc.workspace, input, output, explain=explain, console=out)
-    out.print(f"scored {result.scored:,} rows with {uc.name} version {result.version} → {result.output}")
+    out.print(
+        f"scored {result.scored:,} rows with {uc.name} version {result.version} → {result.output} "
+        f"({result.seconds:,.1f} s, {result.rows_per_second:,.0f} rows/s, every row logged)"
+    )
     if result.rejects:
         out.print(f"[yellow]rejected {result.rejected:,} rows[/] (reason per row) → {result.rejects}")
     if result.orders:

@@ -91,3 +91,37 @@ def test_keys_create_list_revoke(promoted_example: Any, tmp_path: Any) -> None:
     assert again.exit_code == 2 and "no active key" in again.stderr
     bad = invoke("keys", "create", "--scope", "root", "-u", str(uc.folder))
     assert bad.exit_code == 2 and "scope must be one of" in bad.stderr
+
+
+def test_batch_streams_in_chunks_with_the_same_result_as_one_read(promoted_example: Any, tmp_path: Any) -> None:
+    """Read 7 rows at a time (parquet in, parquet out; CSV in, CSV out), the scored rows, rejects, order proposal
+    and the log are those of a single read — chunks change the memory, not the answer."""
+    from mlcycle.deploy import batch
+
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    days = uc.data[uc.data["date"].isin(pd.to_datetime(["2011-09-01", "2011-09-02"]))]
+    days = days[["date", "item", "description", "price"]]
+    days = days.assign(date=days["date"].dt.strftime("%Y-%m-%d")).reset_index(drop=True)
+    assert len(days) > 20  # several chunks of 7
+    days.loc[5, "item"] = "XYZ"  # one reject in the middle
+    days.to_parquet(tmp_path / "in.parquet", index=False)
+    days.to_csv(tmp_path / "in.csv", index=False)
+    runs = {
+        (suffix, rows): batch.run(
+            uc.workspace, tmp_path / f"in.{suffix}", tmp_path / f"out-{rows}.{suffix}", read_rows=rows
+        )
+        for suffix in ("parquet", "csv")
+        for rows in (7, 100_000)
+    }
+    for suffix in ("parquet", "csv"):
+        small, whole = runs[(suffix, 7)], runs[(suffix, 100_000)]
+        assert (small.scored, small.rejected) == (whole.scored, whole.rejected) == (len(days) - 1, 1)
+        read = pd.read_parquet if suffix == "parquet" else pd.read_csv
+        a, b = read(small.output), read(whole.output)
+        pd.testing.assert_frame_equal(a.drop(columns="request_id"), b.drop(columns="request_id"))
+        assert small.rejects is not None and list(read(small.rejects)["item"]) == ["XYZ"]
+        assert small.orders is not None and whole.orders is not None
+        pd.testing.assert_frame_equal(pd.read_csv(small.orders), pd.read_csv(whole.orders))
+        assert small.rows_per_second > 0
+    assert open_store(uc.state_dir).predictions.count() == 4 * (len(days) - 1)
+    assert not list(tmp_path.glob(".*.partial"))  # no temporary file left behind

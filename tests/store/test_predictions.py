@@ -91,3 +91,39 @@ def test_windows_of_time_and_failed_requests(store: Store) -> None:
         [(datetime(2026, 1, 1, 12, 1), "/predict", 422), (datetime(2026, 1, 2), "/predict", 500)]
     )
     assert store.predictions.request_counts(datetime(2026, 1, 1), datetime(2026, 1, 1, 23)) == (5, 1)
+
+
+def test_a_batch_as_columns_is_stored_as_its_records_would_be(store: Store) -> None:
+    """log_table (batch scoring's path) and log (the service's) leave the same rows behind."""
+    import json
+
+    import pandas as pd
+
+    from mlcycle.store import LOGGED_COLUMNS
+
+    records = [record(i) for i in range(6)]
+    records[2].warnings = [{"field": "price", "message": "above the training range"}]
+    records[3].explanation = {"sentence": "because"}
+    store.predictions.log(records[:3])
+    table = pd.DataFrame(
+        {
+            name: [
+                json.dumps(getattr(r, name)) if name in ("inputs", "explanation", "warnings") else getattr(r, name)
+                for r in records
+            ]
+            for name in LOGGED_COLUMNS
+        }
+    )
+    table.loc[[0, 1, 2, 4, 5], "explanation"] = None
+    table.loc[[0, 1, 3, 4, 5], "warnings"] = None
+    table["request_id"] = [f"tab-{i:05d}" for i in range(6)]
+    store.predictions.log_table(table)
+    for i in range(3):
+        by_record, by_table = store.predictions.get(f"req-{i:05d}"), store.predictions.get(f"tab-{i:05d}")
+        assert by_record is not None and by_table is not None
+        assert {**vars(by_table), "request_id": by_record.request_id} == vars(by_record)
+    assert store.predictions.get("tab-00003").explanation == {"sentence": "because"}  # type: ignore[union-attr]
+    assert list(store.predictions.inputs(["tab-00005"]).loc["tab-00005"]) == ["2011-09-01", "85123A", 7.55, None]
+    with pytest.raises(sa.exc.IntegrityError):  # one repeated id: none of the batch is written
+        store.predictions.log_table(table.assign(request_id=[f"new-{i}" for i in range(5)] + ["tab-00000"]))
+    assert store.predictions.count() == 9

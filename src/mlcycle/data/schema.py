@@ -159,6 +159,10 @@ def validate_records(
     """
     wanted = columns if columns is not None else schema.input_columns
     errors: list[dict[str, Any]] = []
+    # a request's times and categories repeat (a day's rows for many items): each distinct one checked once
+    seen: dict[str, dict[Any, tuple[str | None, Any]]] = {
+        name: {} for name in wanted if schema.columns[name].type not in _NUMBER_TYPES
+    }
     for i, record in enumerate(records):
         if not isinstance(record, dict):
             errors.append(
@@ -174,11 +178,18 @@ def validate_records(
             if name not in record:
                 errors.append({"row": i, "field": name, "message": f"missing; the model needs {', '.join(wanted)}"})
                 continue
-            problem = _check_value(record[name], spec)
+            value = record[name]
+            memo = seen.get(name)
+            known = memo.get(value) if memo is not None and isinstance(value, str) else None
+            if known is None:
+                problem = _check_value(value, spec)
+                # the lean path and the Pipeline then read a time alike
+                known = (problem, plain_time(value) if not problem and spec.type == "datetime" else value)
+                if memo is not None and isinstance(value, str):
+                    memo[value] = known
+            problem, record[name] = known
             if problem:
                 errors.append({"row": i, "field": name, "message": problem})
-            elif spec.type == "datetime" and isinstance(record[name], str):
-                record[name] = plain_time(record[name])  # the lean path and the Pipeline then read it alike
     if errors or not build:
         return pd.DataFrame(), errors
     return _typed(schema, pd.DataFrame.from_records(records, columns=wanted), wanted), errors

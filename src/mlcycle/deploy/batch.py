@@ -1,7 +1,9 @@
 """Batch scoring: the same model, schema, features and prediction log as the service, for a file.
 
-Rows that fail validation (or lack the history their lags need) go to a rejects file with
-the reason; the rest are scored in chunks of ``deployment.max_batch_rows``. When the design
+The input is streamed: read ``READ_ROWS`` at a time (parquet by record batches, CSV by pandas'
+chunked reader), scored in chunks of ``deployment.max_batch_rows``, logged as columns, written and
+forgotten — ten million rows take the memory of one chunk. Rows that fail validation (or lack the
+history their lags need) go to a rejects file with the reason. When the design
 asks for it (``deployment.order_proposal``, a forecast with a time column), an order proposal
 is written too: the predicted units per series for the latest time in the file, rounded up —
 what a shop's ordering process reads.
@@ -10,9 +12,12 @@ what a shop's ordering process reads.
 from __future__ import annotations
 
 import math
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
@@ -21,7 +26,7 @@ from rich.progress import Progress
 from mlcycle.deploy.scoring import score_frame
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
-from mlcycle.store import open_store
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -35,23 +40,117 @@ class BatchResult:
     output: Path
     rejects: Path | None
     orders: Path | None
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return (self.scored + self.rejected) / self.seconds if self.seconds > 0 else 0.0
+
+
+READ_ROWS = 100_000  # rows read from the input at a time: a few tens of MB whatever the file's size
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
 
 
 def read_table(path: Path) -> pd.DataFrame:
+    """The whole input at once (small files: feedback, replays); batch scoring streams with :func:`read_chunks`."""
     if not path.is_file():
         raise DataError(f"--input {path} does not exist")
     try:
-        return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+        return pd.read_parquet(path) if _is_parquet(path) else pd.read_csv(path)
     except Exception as exc:
+        raise DataError(f"--input {path} could not be read: {exc}") from None
+
+
+def read_chunks(path: Path, rows: int = READ_ROWS) -> Iterator[pd.DataFrame]:
+    """The input ``rows`` at a time — a parquet file by its record batches, a CSV by pandas' chunked reader —
+    so memory stays bounded by the chunk, not the file."""
+    if not path.is_file():
+        raise DataError(f"--input {path} does not exist")
+    try:
+        if _is_parquet(path):
+            import pyarrow.parquet as pq
+
+            with pq.ParquetFile(path) as parquet:
+                for batch in parquet.iter_batches(batch_size=rows):
+                    yield batch.to_pandas()
+        else:
+            with pd.read_csv(path, chunksize=rows) as reader:
+                yield from reader
+    except (OSError, ValueError, pd.errors.ParserError) as exc:  # pyarrow's errors are ValueErrors too
         raise DataError(f"--input {path} could not be read: {exc}") from None
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if _is_parquet(path):
         frame.to_parquet(path, index=False)
     else:
         frame.to_csv(path, index=False)
+
+
+class TableWriter:
+    """A CSV or parquet file written chunk by chunk, under a temporary name until :meth:`close` — a run that
+    fails half-way leaves no half-written file where the result is expected. A parquet file's schema is
+    its first chunk's; a later chunk that does not fit it (a CSV column read as whole numbers, then with a
+    fraction) is a :class:`DataError` naming the column."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_name(f".{path.name}.partial")
+        self.rows = 0
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._open = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if not self._open:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open = True
+            if not _is_parquet(self.path):
+                frame.to_csv(self.partial, index=False)
+                self.rows += len(frame)
+                return
+        if not _is_parquet(self.path):
+            frame.to_csv(self.partial, index=False, header=False, mode="a")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._parquet is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self.partial, self._schema)
+            else:
+                try:
+                    table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+                    self.abandon()
+                    raise DataError(
+                        f"{self.path}: a later part of the input does not fit the columns' types read from its "
+                        f"first {self.rows:,} rows ({exc}); write to a CSV file (--output …csv) or give the "
+                        "input as parquet, whose types are fixed"
+                    ) from None
+            self._parquet.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> Path | None:
+        """Move the file into place; None when nothing was written."""
+        if self._parquet is not None:
+            self._parquet.close()
+        if not self._open:
+            return None
+        os.replace(self.partial, self.path)
+        return self.path
+
+    def abandon(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        self.partial.unlink(missing_ok=True)
+        self._open = False
 
 
 def run(
@@ -61,63 +160,128 @@ def run(
     *,
     explain: bool = False,
     console: Console | None = None,
+    read_rows: int = READ_ROWS,
 ) -> BatchResult:
+    """Score a file with the champion, streaming: read a chunk, score it ``deployment.max_batch_rows`` at a
+    time, log it, write it, forget it. Memory is bounded by the chunk, not the file."""
+    started = time.perf_counter()
     store = open_store(ws.state_dir)
     serving = Serving(ws, store)
     try:
         serving.load_champion()
     except ModelError as refused:
         raise UseCaseError(f"cannot score: {refused}") from None
-    frame = read_table(input_path)
     chunk = ws.spec.deployment.max_batch_rows
-    scored_parts, rejected_parts = [], []
     version = serving.current.version if serving.current else "?"
+    scored_out = TableWriter(output_path)
+    rejects_path = output_path.with_name(output_path.stem + ".rejects" + output_path.suffix)
+    rejects_out = TableWriter(rejects_path)
+    latest = _Latest(ws)
+    columns: list[str] | None = None
+    scored = rejected = 0
     progress = Progress(console=console, transient=True) if console else None
-    task = progress.add_task("scoring", total=len(frame)) if progress else None
+    task = progress.add_task("scoring", total=_rows_in(input_path)) if progress else None
     if progress:
         progress.start()
     try:
-        for start in range(0, len(frame), chunk):
-            part = frame.iloc[start : start + chunk].reset_index(drop=True)
-            bad: dict[int, str] = {}
-            for _ in range(2):  # validate, drop the bad rows, score the rest
-                keep = [i for i in range(len(part)) if i not in bad]
-                if not keep:
-                    break
-                try:
-                    table = part.iloc[keep].reset_index(drop=True)
-                    result = score_frame(serving, table, explain=explain, source="batch", max_rows=chunk)
-                except RequestRejected as error:
-                    if error.status != 422 or any(d.get("row") is None for d in error.detail):
-                        raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
-                    for d in error.detail:
-                        original = keep[int(str(d["row"]))]
-                        bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
-                    continue
-                store.predictions.log(result.records)
-                out = part.iloc[keep].copy()
-                out["prediction"] = result.outputs
-                out["request_id"] = result.request_ids
-                if explain and result.explanations:
-                    out["explanation"] = [e["sentence"] for e in result.explanations]
-                scored_parts.append(out)
-                break
-            if bad:
-                rejected_parts.append(part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]))
-            if progress and task is not None:
-                progress.advance(task, len(part))
+        for read in read_chunks(input_path, read_rows):
+            columns = columns or list(read.columns)
+            for start in range(0, len(read), chunk):
+                part = read.iloc[start : start + chunk].reset_index(drop=True)
+                out, bad = _score_part(serving, store, part, chunk, explain=explain)
+                if out is not None:
+                    scored_out.write(out)
+                    latest.see(out)
+                    scored += len(out)
+                if bad is not None:
+                    rejects_out.write(bad)
+                    rejected += len(bad)
+                if progress and task is not None:
+                    progress.advance(task, len(part))
+    except BaseException:
+        scored_out.abandon()
+        rejects_out.abandon()
+        raise
     finally:
         if progress:
             progress.stop()
         store.close()
-    scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else frame.iloc[:0]
-    write_table(scored, output_path)
-    rejects_path = None
-    if rejected_parts:
-        rejects_path = output_path.with_name(output_path.stem + ".rejects" + output_path.suffix)
-        write_table(pd.concat(rejected_parts, ignore_index=True), rejects_path)
-    orders = _order_proposal(ws, scored, output_path)
-    return BatchResult(len(scored), sum(len(p) for p in rejected_parts), version, output_path, rejects_path, orders)
+    if not scored:  # nothing scored: the output still has the input's columns
+        if columns is None:
+            columns = list(
+                pd.read_parquet(input_path).columns
+                if _is_parquet(input_path)
+                else pd.read_csv(input_path, nrows=0).columns
+            )
+        scored_out.write(pd.DataFrame(columns=columns))
+    scored_out.close()
+    orders = _order_proposal(ws, latest.rows, output_path) if latest.rows is not None else None
+    seconds = time.perf_counter() - started
+    return BatchResult(scored, rejected, version, output_path, rejects_out.close(), orders, seconds)
+
+
+def _rows_in(path: Path) -> int | None:
+    """How many rows a parquet file holds (for the progress bar); None for a CSV, which would be read twice."""
+    if not _is_parquet(path) or not path.is_file():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception:  # an unreadable file is read_chunks' error to report
+        return None
+
+
+def _score_part(
+    serving: Serving, store: Store, part: pd.DataFrame, chunk: int, *, explain: bool
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """One chunk scored and logged: (the scored rows with their predictions, the rejected rows with a reason).
+    Rows that fail validation are set aside with the reason and the rest scored."""
+    bad: dict[int, str] = {}
+    out = None
+    for _ in range(2):  # validate, drop the bad rows, score the rest
+        keep = [i for i in range(len(part)) if i not in bad]
+        if not keep:
+            break
+        table = part.iloc[keep].reset_index(drop=True) if bad else part
+        try:
+            result = score_frame(serving, table, explain=explain, source="batch", max_rows=chunk)
+        except RequestRejected as error:
+            if error.status != 422 or any(d.get("row") is None for d in error.detail):
+                raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
+            for d in error.detail:
+                original = keep[int(str(d["row"]))]
+                bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
+            continue
+        assert result.table is not None
+        store.predictions.log_table(result.table)
+        out = table.copy()
+        out["prediction"] = result.outputs
+        out["request_id"] = result.request_ids
+        if explain and result.explanations:
+            out["explanation"] = [e["sentence"] for e in result.explanations]
+        break
+    rejects = part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]) if bad else None
+    return out, rejects
+
+
+class _Latest:
+    """The scored rows at the latest time seen so far — all the order proposal reads — kept while streaming."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.column = ws.spec.time_column if ws.spec.deployment.order_proposal is not None else None
+        self.rows: pd.DataFrame | None = None
+        self.when: pd.Timestamp | None = None
+
+    def see(self, scored: pd.DataFrame) -> None:
+        if not self.column or self.column not in scored.columns or scored.empty:
+            return
+        times = pd.to_datetime(scored[self.column])
+        last = times.max()
+        if self.when is None or last > self.when:
+            self.rows, self.when = scored[times == last], last
+        elif last == self.when:
+            self.rows = pd.concat([self.rows, scored[times == last]], ignore_index=True)
 
 
 def _order_proposal(ws: Workspace, scored: pd.DataFrame, output_path: Path) -> Path | None:

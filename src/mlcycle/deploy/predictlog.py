@@ -170,8 +170,9 @@ class PredictionLog:
 
 
 def _integrity(exc: BaseException) -> bool:
-    """A record the store refused by its rules (a repeated request id): the store itself is fine."""
-    return type(exc).__name__ == "IntegrityError"
+    """A record the store refused by its rules (a repeated request id): the store itself is fine. Named, not
+    imported: SQLAlchemy's, sqlite3's and psycopg's (``UniqueViolation`` is one) all say IntegrityError."""
+    return any(kind.__name__ == "IntegrityError" for kind in type(exc).__mro__)
 
 
 def _short(exc: BaseException) -> str:

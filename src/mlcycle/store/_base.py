@@ -90,6 +90,15 @@ class PredictionLog(abc.ABC):
         """
 
     @abc.abstractmethod
+    def log_table(self, table: pd.DataFrame) -> None:
+        """:meth:`log` for a batch held as columns — batch scoring's path, with no object per row.
+
+        ``table`` has the columns of :data:`~mlcycle.store.records.LOGGED_COLUMNS`; ``inputs`` is each row's
+        JSON document, ``explanation`` and ``warnings`` JSON or None. The same promises as :meth:`log`: one
+        transaction, all or none, the same integrity error for a repeated request id.
+        """
+
+    @abc.abstractmethod
     def get(self, request_id: str) -> StoredPrediction | None:
         """The prediction logged under ``request_id``, or None."""
 

@@ -39,6 +39,24 @@ def given_actuals(feedback: pd.DataFrame) -> pd.Series:
     return feedback["actual_label"].astype(object).where(feedback["actual_label"].notna(), feedback["actual"])
 
 
+# what the log keeps of each prediction, as :meth:`PredictionLog.log_table` takes a batch of them
+LOGGED_COLUMNS = (
+    "request_id",
+    "created_at",
+    "model_name",
+    "model_version",
+    "source",
+    "series_key",
+    "event_time",
+    "inputs",
+    "output",
+    "output_label",
+    "explanation",
+    "latency_ms",
+    "warnings",
+)
+
+
 class LoggedPrediction(Protocol):
     """What the store needs of one prediction to log it (the serving layer's PredictionRecord is one)."""
 
@@ -214,6 +232,7 @@ class SpendEntry:
 
 
 __all__ = [
+    "LOGGED_COLUMNS",
     "SCOPES",
     "AlertEpisode",
     "ApiKey",

@@ -146,7 +146,7 @@ async def invocations(
             {"error_code": "INVALID_PARAMETER_VALUE", "message": _first(error), "detail": error.detail},
             status_code=error.status,
         )
-    return {"predictions": result.outputs}
+    return JSONResponse({"predictions": result.outputs})  # plain floats and labels: no encoder pass needed
 
 
 def _first(error: RequestRejected) -> str:

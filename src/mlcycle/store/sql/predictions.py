@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from mlcycle.exceptions import UsageError
 from mlcycle.store._base import PredictionLog, TimeBasis
-from mlcycle.store.records import LoggedPrediction, PredictionRef, StoredPrediction
+from mlcycle.store.records import LOGGED_COLUMNS, LoggedPrediction, PredictionRef, StoredPrediction
 from mlcycle.store.sql.encoding import as_datetime, loads, plain
 from mlcycle.store.sql.tables import predictions, request_errors
 
@@ -31,31 +31,41 @@ class SqlPredictionLog(PredictionLog):
         self.engine = engine
 
     def log(self, records: Sequence[LoggedPrediction]) -> None:
-        if not records:
-            return
-        rows = []
-        for r in records:
-            rows.append(
-                {
-                    "request_id": r.request_id,
-                    "created_at": r.created_at,
-                    "model_name": r.model_name,
-                    "model_version": r.model_version,
-                    "source": r.source,
-                    "series_key": r.series_key,
-                    "event_time": r.event_time,
-                    "inputs": json.dumps(r.inputs, default=plain, allow_nan=False)
-                    if _plain_inputs(r.inputs)
-                    else json.dumps({k: plain(v) for k, v in r.inputs.items()}),
-                    "output": r.output,
-                    "output_label": r.output_label,
-                    "explanation": json.dumps(r.explanation) if r.explanation is not None else None,
-                    "latency_ms": r.latency_ms,
-                    "warnings": json.dumps(r.warnings) if r.warnings else None,
-                }
-            )
+        if records:
+            self._write([_row(r) for r in records])
+
+    def log_table(self, table: pd.DataFrame) -> None:
+        if len(table):
+            self._write(_table_rows(table, sqlite=self.engine.dialect.name == "sqlite"), times_are_text=True)
+
+    def _write(self, rows: list[tuple[Any, ...]], *, times_are_text: bool = False) -> None:
+        """Written through the driver itself — PostgreSQL's ``COPY``, SQLite's ``executemany`` on plain tuples:
+        SQLAlchemy's per-row parameter handling cost more than the database's own work at 1,000 rows. Its
+        errors are raised as SQLAlchemy's (an ``IntegrityError`` for a repeated request id), as the contract says."""
+        dialect = self.engine.dialect
+        columns = ", ".join(LOGGED)
         with self.engine.begin() as connection:
-            connection.execute(predictions.insert(), rows)
+            if dialect.name not in ("postgresql", "sqlite"):
+                connection.execute(predictions.insert(), [dict(zip(LOGGED, row, strict=True)) for row in rows])
+                return
+            raw: Any = connection.connection.dbapi_connection
+            statement = f"INSERT INTO {predictions.name} ({columns}) VALUES ({', '.join('?' * len(LOGGED))})"
+            try:
+                if dialect.name == "postgresql":
+                    statement = f"COPY {predictions.name} ({columns}) FROM STDIN"
+                    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    cursor = raw.cursor()
+                    try:
+                        cursor.executemany(statement, rows if times_are_text else _sqlite_rows(rows))
+                    finally:
+                        cursor.close()
+            except dialect.loaded_dbapi.Error as exc:
+                raise sa.exc.DBAPIError.instance(
+                    statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+                ) from exc
 
     def get(self, request_id: str) -> StoredPrediction | None:
         with self.engine.connect() as connection:
@@ -174,6 +184,80 @@ class SqlPredictionLog(PredictionLog):
             condition = condition & predictions.c.model_version.not_in(sorted(keep_versions))
         with self.engine.begin() as connection:
             return int(connection.execute(predictions.delete().where(condition)).rowcount or 0)
+
+
+LOGGED = LOGGED_COLUMNS  # the columns a logged prediction fills, in the order :func:`_row` gives them
+
+
+def _row(r: LoggedPrediction) -> tuple[Any, ...]:
+    """One prediction as the values of :data:`LOGGED`. Inputs that are JSON as they are (the usual request) are
+    written without a copy; numpy scalars, NaN and times go through :func:`plain`."""
+    inputs = (
+        json.dumps(r.inputs, allow_nan=False)
+        if _plain_inputs(r.inputs)
+        else json.dumps({k: plain(v) for k, v in r.inputs.items()})
+    )
+    return (
+        r.request_id,
+        r.created_at,
+        r.model_name,
+        r.model_version,
+        r.source,
+        r.series_key,
+        r.event_time,
+        inputs,
+        r.output,
+        r.output_label,
+        json.dumps(r.explanation, default=plain) if r.explanation is not None else None,
+        r.latency_ms,
+        json.dumps(r.warnings, default=plain) if r.warnings else None,
+    )
+
+
+def _sqlite_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows with their two times as SQLite text; a request's rows share a few times, each written once."""
+    texts: dict[datetime, str] = {}
+
+    def text(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        found = texts.get(value)
+        if found is None:
+            found = texts[value] = _sqlite_time(value)
+        return found
+
+    created, event = LOGGED.index("created_at"), LOGGED.index("event_time")
+    assert (created, event) == (1, 6)  # the slices below
+    return [(r[0], text(r[1]), *r[2:6], text(r[6]), *r[7:]) for r in rows]
+
+
+def _table_rows(table: pd.DataFrame, *, sqlite: bool) -> list[tuple[Any, ...]]:
+    """A batch's columns as the driver's tuples, column-wise: times as SQLite's text (or datetimes for
+    PostgreSQL), missing values as None."""
+    columns = []
+    for name in LOGGED:
+        column = table[name]
+        if name in ("created_at", "event_time"):
+            when = pd.to_datetime(column)
+            if when.dt.tz is not None:
+                when = when.dt.tz_localize(None)
+            if sqlite:
+                values = when.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object)
+            else:
+                values = pd.Series(when.dt.to_pydatetime(), index=when.index, dtype=object)
+            columns.append(values.where(when.notna(), None).tolist())
+        elif name in ("output", "latency_ms"):
+            numbers = pd.to_numeric(column, errors="coerce").astype(float)
+            columns.append(numbers.astype(object).where(numbers.notna(), None).tolist())
+        else:
+            columns.append(column.astype(object).where(column.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def _sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy's SQLite ``DateTime`` writes it (its fields, any offset dropped), so rows written
+    through the driver read back exactly like rows written through SQLAlchemy."""
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def wide_inputs(request_ids: list[str], documents: list[str]) -> pd.DataFrame:

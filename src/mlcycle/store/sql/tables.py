@@ -35,7 +35,6 @@ predictions = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=True),
     sa.Column("warnings", sa.Text, nullable=True),  # JSON: what the service flagged (an input out of range…)
     sa.Index("ix_mlcycle_predictions_series", "series_key", "event_time"),
-    sa.Index("ix_mlcycle_predictions_event_time", "event_time"),
 )
 # monitoring's windows by event (`frame(by="event")`) select and order on this expression
 sa.Index("ix_mlcycle_predictions_event_basis", sa.func.coalesce(predictions.c.event_time, predictions.c.created_at))
