@@ -15,6 +15,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from rich.progress import Progress
 from mlcycle.deploy.scoring import score_frame
 from mlcycle.deploy.serving import Serving
 from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
-from mlcycle.store import Store, open_store
+from mlcycle.store import open_store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -183,26 +184,43 @@ def run(
     task = progress.add_task("scoring", total=_rows_in(input_path)) if progress else None
     if progress:
         progress.start()
+    pending: _Scored | None = None
+
+    def finish(done: _Scored) -> None:
+        """A chunk's rows are written once its log is committed — never a scored row without its record."""
+        nonlocal scored, rejected
+        if done.logged is not None:
+            done.logged.result()
+        if done.out is not None:
+            scored_out.write(done.out)
+            latest.see(done.out)
+            scored += len(done.out)
+        if done.rejects is not None:
+            rejects_out.write(done.rejects)
+            rejected += len(done.rejects)
+        if progress and task is not None:
+            progress.advance(task, done.rows)
+
+    # the log of one chunk is written while the next is scored: the model and the database each keep a core
+    logger = ThreadPoolExecutor(1, thread_name_prefix="mlcycle-batch-log")
     try:
         for read in read_chunks(input_path, read_rows):
             columns = columns or list(read.columns)
             for start in range(0, len(read), chunk):
                 part = read.iloc[start : start + chunk].reset_index(drop=True)
-                out, bad = _score_part(serving, store, part, chunk, explain=explain)
-                if out is not None:
-                    scored_out.write(out)
-                    latest.see(out)
-                    scored += len(out)
-                if bad is not None:
-                    rejects_out.write(bad)
-                    rejected += len(bad)
-                if progress and task is not None:
-                    progress.advance(task, len(part))
+                out, bad, table = _score_part(serving, part, chunk, explain=explain)
+                logged = logger.submit(store.predictions.log_table, table) if table is not None else None
+                if pending is not None:
+                    finish(pending)
+                pending = _Scored(len(part), out, bad, logged)
+        if pending is not None:
+            finish(pending)
     except BaseException:
         scored_out.abandon()
         rejects_out.abandon()
         raise
     finally:
+        logger.shutdown(wait=True)
         if progress:
             progress.stop()
         store.close()
@@ -232,13 +250,23 @@ def _rows_in(path: Path) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """One chunk scored: its rows, what to write, and its log's commit under way."""
+
+    rows: int
+    out: pd.DataFrame | None
+    rejects: pd.DataFrame | None
+    logged: Future[None] | None
+
+
 def _score_part(
-    serving: Serving, store: Store, part: pd.DataFrame, chunk: int, *, explain: bool
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """One chunk scored and logged: (the scored rows with their predictions, the rejected rows with a reason).
-    Rows that fail validation are set aside with the reason and the rest scored."""
+    serving: Serving, part: pd.DataFrame, chunk: int, *, explain: bool
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """One chunk scored: (the scored rows with their predictions, the rejected rows with a reason, the audit
+    log's rows to write). Rows that fail validation are set aside with the reason and the rest scored."""
     bad: dict[int, str] = {}
-    out = None
+    out = logged = None
     for _ in range(2):  # validate, drop the bad rows, score the rest
         keep = [i for i in range(len(part)) if i not in bad]
         if not keep:
@@ -253,8 +281,7 @@ def _score_part(
                 original = keep[int(str(d["row"]))]
                 bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
             continue
-        assert result.table is not None
-        store.predictions.log_table(result.table)
+        logged = result.table
         out = table.copy()
         out["prediction"] = result.outputs
         out["request_id"] = result.request_ids
@@ -262,7 +289,7 @@ def _score_part(
             out["explanation"] = [e["sentence"] for e in result.explanations]
         break
     rejects = part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]) if bad else None
-    return out, rejects
+    return out, rejects, logged
 
 
 class _Latest:

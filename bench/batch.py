@@ -1,0 +1,134 @@
+"""Batch scoring at volume: ``mlcycle predict`` (every row validated and logged) against the floor, measured in
+the same run.
+
+    PYTHONPATH=. .venv/bin/python bench/batch.py                  # 10,000,000 rows
+    PYTHONPATH=. .venv/bin/python bench/batch.py --rows 1000000   # a quicker look
+
+The example use case is trained and promoted once; the input is the next trading day's rows drawn with
+replacement (every row has the history its lags need), written as parquet. Each contender runs in its own
+process, so its time and its peak memory (``ru_maxrss`` from ``os.wait4``) are its own:
+
+- **mlcycle** — ``mlcycle predict --input big.parquet --output scored.parquet``: streamed, validated, scored,
+  every row logged to the SQLite prediction log, the scored rows written;
+- **floor** — the champion's MLflow pyfunc ``predict`` on the same frames (the same record batches, the same
+  ``max_batch_rows`` slices, the date column read as a time as its signature asks), with no validation, no
+  logging and nothing written.
+
+Target (issue 15): mlcycle within 1.5× the floor's time, peak memory under 2 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+FLOOR = """
+import sys, time
+import mlflow, pandas as pd, pyarrow.parquet as pq
+from mlcycle.deploy.batch import READ_ROWS
+model = mlflow.pyfunc.load_model(sys.argv[1])
+rows, step = 0, int(sys.argv[3])
+with pq.ParquetFile(sys.argv[2]) as parquet:
+    for batch in parquet.iter_batches(batch_size=READ_ROWS):
+        frame = batch.to_pandas()
+        frame["date"] = pd.to_datetime(frame["date"])  # the model's signature takes a time
+        for start in range(0, len(frame), step):
+            rows += len(model.predict(frame.iloc[start : start + step]))
+print(rows)
+"""
+
+
+def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak resident MiB, stdout) of one child process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors = process.stderr.read().decode() if process.stderr else ""
+        if process.returncode:
+            raise SystemExit(f"{command[:3]} failed ({process.returncode}): {errors[-3000:]}")
+        out.seek(0)
+        return seconds, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def big_input(uc: object, rows: int, path: Path) -> None:
+    """``rows`` rows of the day after training, drawn with replacement, written a million at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = uc.data  # type: ignore[attr-defined]
+    spec = uc.spec  # type: ignore[attr-defined]
+    day = data.loc[data["date"] > str(spec.data.train_until), "date"].min()
+    pool = data[data["date"] == day][["date", "item", "description", "price"]].reset_index(drop=True)
+    pool["date"] = pool["date"].dt.strftime("%Y-%m-%d")
+    writer = None
+    for start in range(0, rows, 1_000_000):
+        part = pool.sample(min(1_000_000, rows - start), replace=True, random_state=start).reset_index(drop=True)
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    import mlcycle
+    from bench.serve import prepare
+
+    folder = prepare()
+    uc = mlcycle.UseCase.load(folder)
+    source = folder / "big.parquet"
+    big_input(uc, args.rows, source)
+    uri = f"sqlite:///{uc.state_dir / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+    step = uc.spec.deployment.max_batch_rows
+
+    floor_s, floor_mib, floor_out = measured(
+        [sys.executable, "-c", FLOOR, f"models:/{uc.name}@champion", str(source), str(step)], env
+    )
+    assert int(floor_out.strip().splitlines()[-1]) == args.rows, floor_out
+    ours_s, ours_mib, ours_out = measured(
+        [
+            str(BIN / "mlcycle"),
+            "predict",
+            "-u",
+            str(folder),
+            "--input",
+            str(source),
+            "--output",
+            str(folder / "o.parquet"),
+        ],
+        env,
+    )
+    logged = mlcycle.UseCase.load(folder)
+    from mlcycle.store import open_store
+
+    count = open_store(logged.state_dir).predictions.count()
+    assert count == args.rows, f"{count:,} rows logged of {args.rows:,}: {ours_out}"
+
+    print(f"batch bench: {uc.name}, {args.rows:,} rows of parquet, {os.cpu_count()} cores, chunks of {step:,} rows")
+    print(f"{'contender':44s} {'seconds':>9s} {'rows/s':>10s} {'peak MiB':>9s}")
+    print(
+        f"{'floor: MLflow pyfunc predict, nothing logged':44s} {floor_s:9.1f} {args.rows / floor_s:10,.0f} {floor_mib:9.0f}"
+    )
+    print(
+        f"{'mlcycle predict: validated, logged, written':44s} {ours_s:9.1f} {args.rows / ours_s:10,.0f} {ours_mib:9.0f}"
+    )
+    print(f"{'ratio (mlcycle / floor)':44s} {ours_s / floor_s:8.2f}x {'':10s} {ours_mib / floor_mib:8.2f}x")
+    print(f"{count:,} predictions in the log; target: ≤ 1.5× the floor's time, peak < 2,048 MiB")
+
+
+if __name__ == "__main__":
+    main()
