@@ -3,7 +3,11 @@ process and address, a message that names an unreachable store."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +16,8 @@ from mlcycle.exceptions import StoreError
 from mlcycle.store import Store, open_store
 from mlcycle.store.sql import SqlStore
 from mlcycle.store.sql import engine as engines
+from tests.conftest import fresh_postgres_database
+from tests.store.conftest import record
 
 
 def _engine(store: Store) -> sa.Engine:
@@ -50,3 +56,60 @@ def test_unreachable_store_says_where(tmp_path: Path) -> None:
         open_store(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="cannot reach the monitoring store"):  # a failed open is not remembered
         open_store(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def _open_at(url: str, folder: str, start: Any) -> str:
+    """A replica starting: wait for the others, then open (and migrate) the store."""
+    start.wait()
+    store = open_store(Path(folder), url)
+    try:
+        store.predictions.log([record(os.getpid())])  # the schema is whole: a prediction can be written
+    finally:
+        store.close()
+    return "ok"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_replicas_starting_together_migrate_the_store_once(backend: str, tmp_path: Path) -> None:
+    """Four processes open a new store at the same instant: one runs the migrations under the store's lock, the
+    others wait and find the schema current — none fails on a table another just created."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with contextlib.ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'monitor.db'}"
+            if backend == "sqlite"
+            else stack.enter_context(fresh_postgres_database())
+        )
+        start = context.Manager().Barrier(4)
+        with context.Pool(4) as pool:
+            outcomes = pool.starmap(_open_at, [(url, str(tmp_path), start)] * 4)
+        assert outcomes == ["ok"] * 4
+        store = open_store(tmp_path, url)
+        with _engine(store).connect() as connection:
+            versions = connection.execute(sa.text("SELECT version_num FROM mlcycle_alembic_version")).scalars().all()
+        assert versions == ["0008"] and store.predictions.count() == 4
+        store.close()
+
+
+def test_migration_0008_keeps_every_input_both_ways(tmp_path: Path) -> None:
+    """Down to 0007 the long form is rebuilt from the documents; back up, the documents are all there is."""
+    from alembic import command
+    from alembic.config import Config
+
+    store = open_store(tmp_path)
+    store.predictions.log([record(i) for i in range(5)])
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("mlcycle.store") / "migrations"))
+    config.attributes["version_table"] = engines.VERSION_TABLE
+    with _engine(store).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    with _engine(store).connect() as connection:
+        long = connection.execute(
+            sa.text("SELECT number FROM mlcycle_prediction_inputs WHERE request_id = 'req-00003' AND name = 'price'")
+        ).scalar_one()
+    assert long == pytest.approx(5.55)
+    store.migrate()
+    assert list(store.predictions.inputs(["req-00003"]).loc["req-00003"]) == ["2011-09-01", "85123A", 5.55, None]

@@ -73,16 +73,27 @@ def _create(url: str) -> sa.Engine:
     return engine
 
 
+MIGRATION_WAIT_SECONDS = 300  # a replica starting beside one that migrates waits this long for it
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Bring the store to the latest schema with Alembic (idempotent)."""
+    """Bring the store to the latest schema with Alembic (idempotent), one process at a time.
+
+    Replicas started together would otherwise each read the schema's version, find it behind, and run the
+    same ``CREATE TABLE`` — the second fails on a table the first just made. So the upgrade holds the
+    store's ``migration`` lock (PostgreSQL: an advisory lock; SQLite: an ``flock`` beside the file); the
+    others wait, then find the schema current and do nothing.
+    """
     from alembic import command
     from alembic.config import Config
+
+    from mlcycle.store.sql import lock
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("mlcycle.store") / "migrations"))
     config.attributes["version_table"] = VERSION_TABLE
     try:
-        with engine.begin() as connection:
+        with lock.held(engine, "migration", MIGRATION_WAIT_SECONDS), engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except sa.exc.OperationalError as exc:
