@@ -46,16 +46,17 @@ print(rows)
 
 
 def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak resident MiB, stdout) of one child process."""
+    """(seconds, peak resident MiB, stdout) of one child process. Its output goes to files, not pipes: a
+    pipe nobody reads while we wait fills up and stops the child (warnings per chunk are enough)."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        errors = process.stderr.read().decode() if process.stderr else ""
         if process.returncode:
-            raise SystemExit(f"{command[:3]} failed ({process.returncode}): {errors[-3000:]}")
+            err.seek(0)
+            raise SystemExit(f"{command[:3]} failed ({process.returncode}): {err.read().decode()[-3000:]}")
         out.seek(0)
         return seconds, usage.ru_maxrss / 1024, out.read().decode()
 
@@ -84,8 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
-    import mlcycle
     from bench.serve import prepare
+
+    import mlcycle
 
     folder = prepare()
     uc = mlcycle.UseCase.load(folder)
@@ -120,12 +122,11 @@ def main() -> None:
 
     print(f"batch bench: {uc.name}, {args.rows:,} rows of parquet, {os.cpu_count()} cores, chunks of {step:,} rows")
     print(f"{'contender':44s} {'seconds':>9s} {'rows/s':>10s} {'peak MiB':>9s}")
-    print(
-        f"{'floor: MLflow pyfunc predict, nothing logged':44s} {floor_s:9.1f} {args.rows / floor_s:10,.0f} {floor_mib:9.0f}"
-    )
-    print(
-        f"{'mlcycle predict: validated, logged, written':44s} {ours_s:9.1f} {args.rows / ours_s:10,.0f} {ours_mib:9.0f}"
-    )
+    for label, seconds, mib in (
+        ("floor: MLflow pyfunc predict, nothing logged", floor_s, floor_mib),
+        ("mlcycle predict: validated, logged, written", ours_s, ours_mib),
+    ):
+        print(f"{label:44s} {seconds:9.1f} {args.rows / seconds:10,.0f} {mib:9.0f}")
     print(f"{'ratio (mlcycle / floor)':44s} {ours_s / floor_s:8.2f}x {'':10s} {ours_mib / floor_mib:8.2f}x")
     print(f"{count:,} predictions in the log; target: ≤ 1.5× the floor's time, peak < 2,048 MiB")
 

@@ -244,12 +244,18 @@ def predict_command(
     output: Annotated[Path, typer.Option("--output", help="Where to write the scored rows (CSV or parquet).")],
     use_case: UseCaseOption = Path("."),
     explain: Annotated[bool, typer.Option(help="Add a plain-language explanation per row.")] = False,
+    executor: Annotated[
+        str, typer.Option(help="local: streamed in this process; ray: Ray Data over a cluster (parquet input).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="--executor ray: the cluster's address (ray://host:10001, auto); else local.")
+    ] = None,
 ) -> None:
     """Batch scoring with the champion: same schema, features and logging as the service."""
     from mlcycle.deploy import batch
 
     uc = UseCase.load(use_case)
-    result = batch.run(uc.workspace, input, output, explain=explain, console=out)
+    result = batch.run(uc.workspace, input, output, explain=explain, console=out, executor=executor, address=address)
     out.print(
         f"scored {result.scored:,} rows with {uc.name} version {result.version} → {result.output} "
         f"({result.seconds:,.1f} s, {result.rows_per_second:,.0f} rows/s, every row logged)"

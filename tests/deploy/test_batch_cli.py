@@ -125,3 +125,49 @@ def test_batch_streams_in_chunks_with_the_same_result_as_one_read(promoted_examp
         assert small.rows_per_second > 0
     assert open_store(uc.state_dir).predictions.count() == 4 * (len(days) - 1)
     assert not list(tmp_path.glob(".*.partial"))  # no temporary file left behind
+
+
+def test_ray_data_scores_a_parquet_file_as_the_local_path_does(promoted_example: Any, tmp_path: Any) -> None:
+    """mlcycle predict --executor ray: Ray Data's actors score and log; the files are the local path's."""
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    days = uc.data[uc.data["date"].isin(pd.to_datetime(["2011-09-01", "2011-09-02"]))]
+    days = days[["date", "item", "description", "price"]].reset_index(drop=True)
+    days = days.assign(date=days["date"].dt.strftime("%Y-%m-%d"))
+    days.loc[3, "item"] = "XYZ"
+    days.to_parquet(tmp_path / "in.parquet", index=False)
+    for executor in ("local", "ray"):
+        result = invoke(
+            "predict",
+            "-u",
+            str(uc.folder),
+            "--input",
+            str(tmp_path / "in.parquet"),
+            "--output",
+            str(tmp_path / f"{executor}.parquet"),
+            "--executor",
+            executor,
+        )
+        assert result.exit_code == 0, result.output
+    local, ray = pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "ray.parquet")
+    assert len(local) == len(days) - 1
+    pd.testing.assert_frame_equal(local.drop(columns="request_id"), ray.drop(columns="request_id"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "local.rejects.parquet"), pd.read_parquet(tmp_path / "ray.rejects.parquet")
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local.orders.csv"), pd.read_csv(tmp_path / "ray.orders.csv"))
+    store = open_store(uc.state_dir)
+    logged = {p.request_id for p in store.predictions.recent(limit=10_000, source="batch")}
+    assert set(ray["request_id"]) <= logged and set(local["request_id"]) <= logged  # every scored row logged
+    assert store.predictions.count() == 2 * len(local)
+    refused = invoke(
+        "predict",
+        "-u",
+        str(uc.folder),
+        "--input",
+        str(tmp_path / "x.csv"),
+        "--output",
+        str(tmp_path / "o.csv"),
+        "--executor",
+        "ray",
+    )
+    assert refused.exit_code != 0 and "reads parquet" in refused.output

@@ -240,6 +240,49 @@ class ProfileBuilder:
         self._categories: dict[str, dict[str, int]] = {}
         self._category_missing: dict[str, int] = {}
 
+    def blank(self) -> ProfileBuilder:
+        """An empty builder with this one's bins (its first chunk's range): what each worker of a distributed
+        profile starts from, so the partial profiles can be added up with :meth:`merge`."""
+        twin = ProfileBuilder(self.bins)
+        if self._counts is not None:
+            assert self._lo is not None and self._width is not None
+            k = len(self._names)
+            twin._names, twin._centre, twin._lo, twin._width = list(self._names), self._centre, self._lo, self._width
+            twin._counts = np.zeros_like(self._counts)
+            twin._missing = np.zeros(k, dtype=np.int64)
+            twin._sum, twin._sumsq = np.zeros(k), np.zeros(k)
+            twin._min, twin._max = np.full(k, np.inf), np.full(k, -np.inf)
+        return twin
+
+    def merge(self, other: ProfileBuilder) -> ProfileBuilder:
+        """Add ``other``'s rows in — a partial profile built from :meth:`blank` of the same builder. Counts,
+        sums and extremes add up exactly, so merged partials give the profile one builder would have given."""
+        if other._counts is not None:
+            if self._counts is None:
+                self._names, self._centre, self._lo, self._width = other._names, other._centre, other._lo, other._width
+                self._counts = np.zeros_like(other._counts)
+                k = len(other._names)
+                self._missing, self._sum, self._sumsq = np.zeros(k, dtype=np.int64), np.zeros(k), np.zeros(k)
+                self._min, self._max = np.full(k, np.inf), np.full(k, -np.inf)
+            same = np.array_equal(np.asarray(other._lo), np.asarray(self._lo)) and np.array_equal(
+                np.asarray(other._width), np.asarray(self._width)
+            )
+            if other._names != self._names or not same:
+                raise DataError("partial profiles merge only with the bins they were started from (blank())")
+            self._counts += other._counts
+            self._missing += other._missing
+            self._sum += other._sum
+            self._sumsq += other._sumsq
+            self._min, self._max = np.fmin(self._min, other._min), np.fmax(self._max, other._max)
+        for name, counts in other._categories.items():
+            mine = self._categories.setdefault(name, {})
+            for value, count in counts.items():
+                mine[value] = mine.get(value, 0) + count
+        for name, missing in other._category_missing.items():
+            self._category_missing[name] = self._category_missing.get(name, 0) + missing
+        self.rows += other.rows
+        return self
+
     def update(self, chunk: pd.DataFrame) -> None:
         """Fold a chunk of rows in (its columns typed as the first chunk's)."""
         numeric = [
@@ -327,7 +370,8 @@ class ProfileBuilder:
             total = sum(counts.values())
             column = ColumnProfile("categorical", self.rows, self._category_missing.get(name, 0))
             if total:
-                top = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_CATEGORIES]
+                # ties by name, so partial profiles merged in any order list the same categories
+                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES]
                 column.categories = [k for k, _ in top]
                 column.shares = [v / total for _, v in top]
                 other = total - sum(v for _, v in top)

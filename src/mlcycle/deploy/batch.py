@@ -26,8 +26,8 @@ from rich.progress import Progress
 
 from mlcycle.deploy.scoring import score_frame
 from mlcycle.deploy.serving import Serving
-from mlcycle.exceptions import DataError, ModelError, RequestRejected, UseCaseError
-from mlcycle.store import open_store
+from mlcycle.exceptions import DataError, ModelError, RequestRejected, UsageError, UseCaseError
+from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -154,6 +154,9 @@ class TableWriter:
         self._open = False
 
 
+EXECUTORS = ("local", "ray")
+
+
 def run(
     ws: Workspace,
     input_path: Path,
@@ -162,9 +165,15 @@ def run(
     explain: bool = False,
     console: Console | None = None,
     read_rows: int = READ_ROWS,
+    executor: str = "local",
+    address: str | None = None,
 ) -> BatchResult:
     """Score a file with the champion, streaming: read a chunk, score it ``deployment.max_batch_rows`` at a
-    time, log it, write it, forget it. Memory is bounded by the chunk, not the file."""
+    time, log it, write it, forget it. Memory is bounded by the chunk, not the file. ``executor="ray"``
+    scores and logs on Ray Data (:mod:`mlcycle.deploy.raybatch`, parquet input; ``address`` a cluster's, else a
+    local Ray); the files written are the same."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}. Got {executor!r}")
     started = time.perf_counter()
     store = open_store(ws.state_dir)
     serving = Serving(ws, store)
@@ -175,67 +184,75 @@ def run(
     chunk = ws.spec.deployment.max_batch_rows
     version = serving.current.version if serving.current else "?"
     scored_out = TableWriter(output_path)
-    rejects_path = output_path.with_name(output_path.stem + ".rejects" + output_path.suffix)
-    rejects_out = TableWriter(rejects_path)
+    rejects_out = TableWriter(output_path.with_name(output_path.stem + ".rejects" + output_path.suffix))
     latest = _Latest(ws)
-    columns: list[str] | None = None
     scored = rejected = 0
     progress = Progress(console=console, transient=True) if console else None
     task = progress.add_task("scoring", total=_rows_in(input_path)) if progress else None
     if progress:
         progress.start()
-    pending: _Scored | None = None
-
-    def finish(done: _Scored) -> None:
-        """A chunk's rows are written once its log is committed — never a scored row without its record."""
-        nonlocal scored, rejected
-        if done.logged is not None:
-            done.logged.result()
-        if done.out is not None:
-            scored_out.write(done.out)
-            latest.see(done.out)
-            scored += len(done.out)
-        if done.rejects is not None:
-            rejects_out.write(done.rejects)
-            rejected += len(done.rejects)
-        if progress and task is not None:
-            progress.advance(task, done.rows)
-
-    # the log of one chunk is written while the next is scored: the model and the database each keep a core
-    logger = ThreadPoolExecutor(1, thread_name_prefix="mlcycle-batch-log")
     try:
-        for read in read_chunks(input_path, read_rows):
-            columns = columns or list(read.columns)
-            for start in range(0, len(read), chunk):
-                part = read.iloc[start : start + chunk].reset_index(drop=True)
-                out, bad, table = _score_part(serving, part, chunk, explain=explain)
-                logged = logger.submit(store.predictions.log_table, table) if table is not None else None
-                if pending is not None:
-                    finish(pending)
-                pending = _Scored(len(part), out, bad, logged)
-        if pending is not None:
-            finish(pending)
+        if executor == "ray":
+            from mlcycle.deploy import raybatch
+
+            chunks = raybatch.scored_chunks(ws, input_path, explain=explain, address=address, chunk=chunk)
+        else:
+            chunks = _scored_chunks(serving, store, input_path, read_rows, chunk, explain=explain)
+        for rows, out, rejects in chunks:
+            if out is not None:
+                scored_out.write(out)
+                latest.see(out)
+                scored += len(out)
+            if rejects is not None:
+                rejects_out.write(rejects)
+                rejected += len(rejects)
+            if progress and task is not None:
+                progress.advance(task, rows)
     except BaseException:
         scored_out.abandon()
         rejects_out.abandon()
         raise
     finally:
-        logger.shutdown(wait=True)
         if progress:
             progress.stop()
         store.close()
     if not scored:  # nothing scored: the output still has the input's columns
-        if columns is None:
-            columns = list(
-                pd.read_parquet(input_path).columns
-                if _is_parquet(input_path)
-                else pd.read_csv(input_path, nrows=0).columns
-            )
-        scored_out.write(pd.DataFrame(columns=columns))
+        scored_out.write(pd.DataFrame(columns=_columns_of(input_path)))
     scored_out.close()
     orders = _order_proposal(ws, latest.rows, output_path) if latest.rows is not None else None
     seconds = time.perf_counter() - started
     return BatchResult(scored, rejected, version, output_path, rejects_out.close(), orders, seconds)
+
+
+def _scored_chunks(
+    serving: Serving, store: Store, input_path: Path, read_rows: int, chunk: int, *, explain: bool
+) -> Iterator[tuple[int, pd.DataFrame | None, pd.DataFrame | None]]:
+    """(rows, scored rows, rejected rows) per chunk, each given back only once its log has committed — never a
+    scored row without its record. The log of one chunk is written on a second thread while the next is
+    scored: the model and the database each keep a core."""
+    logger = ThreadPoolExecutor(1, thread_name_prefix="mlcycle-batch-log")
+    pending: _Scored | None = None
+    try:
+        for read in read_chunks(input_path, read_rows):
+            for start in range(0, len(read), chunk):
+                part = read.iloc[start : start + chunk].reset_index(drop=True)
+                out, bad, table = score_part(serving, part, chunk, explain=explain)
+                logged = logger.submit(store.predictions.log_table, table) if table is not None else None
+                if pending is not None:
+                    yield pending.done()
+                pending = _Scored(len(part), out, bad, logged)
+        if pending is not None:
+            yield pending.done()
+    finally:
+        logger.shutdown(wait=True)
+
+
+def _columns_of(path: Path) -> list[str]:
+    if path.is_dir() or _is_parquet(path):
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names) if path.is_file() else list(pd.read_parquet(path).columns)
+    return list(pd.read_csv(path, nrows=0).columns)
 
 
 def _rows_in(path: Path) -> int | None:
@@ -259,8 +276,14 @@ class _Scored:
     rejects: pd.DataFrame | None
     logged: Future[None] | None
 
+    def done(self) -> tuple[int, pd.DataFrame | None, pd.DataFrame | None]:
+        """The chunk's rows once its log has committed (raises what the store raised)."""
+        if self.logged is not None:
+            self.logged.result()
+        return self.rows, self.out, self.rejects
 
-def _score_part(
+
+def score_part(
     serving: Serving, part: pd.DataFrame, chunk: int, *, explain: bool
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
     """One chunk scored: (the scored rows with their predictions, the rejected rows with a reason, the audit
@@ -293,10 +316,13 @@ def _score_part(
 
 
 class _Latest:
-    """The scored rows at the latest time seen so far — all the order proposal reads — kept while streaming."""
+    """Each series' last scored row at the latest time seen so far — all the order proposal reads — kept while
+    streaming: as many rows as series, whatever the file's length (a row repeated for the same series and
+    time is proposed once, its last occurrence)."""
 
     def __init__(self, ws: Workspace) -> None:
         self.column = ws.spec.time_column if ws.spec.deployment.order_proposal is not None else None
+        self.keys = [*ws.spec.group_columns, *([self.column] if self.column else [])]
         self.rows: pd.DataFrame | None = None
         self.when: pd.Timestamp | None = None
 
@@ -305,10 +331,12 @@ class _Latest:
             return
         times = pd.to_datetime(scored[self.column])
         last = times.max()
-        if self.when is None or last > self.when:
-            self.rows, self.when = scored[times == last], last
-        elif last == self.when:
-            self.rows = pd.concat([self.rows, scored[times == last]], ignore_index=True)
+        if self.when is not None and last < self.when:
+            return
+        rows = scored[times == last]
+        if self.when is not None and last == self.when:
+            rows = pd.concat([self.rows, rows], ignore_index=True)
+        self.rows, self.when = rows.drop_duplicates(subset=self.keys, keep="last").reset_index(drop=True), last
 
 
 def _order_proposal(ws: Workspace, scored: pd.DataFrame, output_path: Path) -> Path | None:

@@ -15,7 +15,8 @@ from mlcycle.develop.trial import TrialSpec, Workbench
 from mlcycle.exceptions import BadInput
 
 
-def _ray() -> Any:
+def ray_module() -> Any:
+    """Ray itself, or the one message that says how to install it (imported only where Ray is used)."""
     try:
         import ray
     except ImportError:
@@ -29,7 +30,7 @@ class RayExecutor(Executor):
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
         self.address = address
         self.workers = workers
-        self._ray = _ray()
+        self._ray = ray_module()
         self._started_here = False
         self._bench_ref: Any = None
         self._remote: Any = None
