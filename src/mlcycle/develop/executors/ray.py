@@ -24,6 +24,9 @@ def ray_module() -> Any:
     return ray
 
 
+RETRIES_ON_LOST_NODE = 1
+
+
 class RayExecutor(Executor):
     name = "ray"
 
@@ -49,7 +52,9 @@ class RayExecutor(Executor):
                 ray.init(num_cpus=self.workers, **options)
                 self._started_here = True
         self._bench_ref = ray.put(bench)  # shipped to the object store once, shared by every task
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(run)
+        # a task whose worker or node dies is run once more elsewhere (Ray retries only such system failures);
+        # a trial's own exception is not retried: it is the trial's result
+        self._remote = ray.remote(num_cpus=1, max_retries=RETRIES_ON_LOST_NODE)(run)
 
     def submit(self, spec: TrialSpec, folds: list[int], measure_latency: bool) -> Future[Outcome]:
         assert self._remote is not None, "call start() first"
