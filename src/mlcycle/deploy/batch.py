@@ -24,9 +24,9 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
-from mlcycle.deploy.scoring import score_frame
+from mlcycle.deploy.scoring import score_chunk
 from mlcycle.deploy.serving import Serving
-from mlcycle.exceptions import DataError, ModelError, RequestRejected, UsageError, UseCaseError
+from mlcycle.exceptions import DataError, ModelError, UsageError, UseCaseError
 from mlcycle.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def _scored_chunks(
         for read in read_chunks(input_path, read_rows):
             for start in range(0, len(read), chunk):
                 part = read.iloc[start : start + chunk].reset_index(drop=True)
-                out, bad, table = score_part(serving, part, chunk, explain=explain)
+                out, bad, table = score_chunk(serving, part, chunk, explain=explain)
                 logged = logger.submit(store.predictions.log_table, table) if table is not None else None
                 if pending is not None:
                     yield pending.done()
@@ -281,38 +281,6 @@ class _Scored:
         if self.logged is not None:
             self.logged.result()
         return self.rows, self.out, self.rejects
-
-
-def score_part(
-    serving: Serving, part: pd.DataFrame, chunk: int, *, explain: bool
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
-    """One chunk scored: (the scored rows with their predictions, the rejected rows with a reason, the audit
-    log's rows to write). Rows that fail validation are set aside with the reason and the rest scored."""
-    bad: dict[int, str] = {}
-    out = logged = None
-    for _ in range(2):  # validate, drop the bad rows, score the rest
-        keep = [i for i in range(len(part)) if i not in bad]
-        if not keep:
-            break
-        table = part.iloc[keep].reset_index(drop=True) if bad else part
-        try:
-            result = score_frame(serving, table, explain=explain, source="batch", max_rows=chunk)
-        except RequestRejected as error:
-            if error.status != 422 or any(d.get("row") is None for d in error.detail):
-                raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
-            for d in error.detail:
-                original = keep[int(str(d["row"]))]
-                bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
-            continue
-        logged = result.table
-        out = table.copy()
-        out["prediction"] = result.outputs
-        out["request_id"] = result.request_ids
-        if explain and result.explanations:
-            out["explanation"] = [e["sentence"] for e in result.explanations]
-        break
-    rejects = part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]) if bad else None
-    return out, rejects, logged
 
 
 class _Latest:

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from mlcycle.data.workspace import Workspace
+from mlcycle.deploy.scoring import score_chunk
 from mlcycle.deploy.serving import Serving
 from mlcycle.develop.executors.ray import ray_module
 from mlcycle.exceptions import DataError
@@ -43,10 +44,8 @@ class Scorer:
         self.explain = explain
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from mlcycle.deploy.batch import score_part
-
         chunk = max(1, len(batch))
-        out, rejects, table = score_part(self.serving, batch.reset_index(drop=True), chunk, explain=self.explain)
+        out, rejects, table = score_chunk(self.serving, batch.reset_index(drop=True), chunk, explain=self.explain)
         if table is not None:
             self.store.predictions.log_table(table)  # before the rows leave the actor, as the local path does
         parts = []

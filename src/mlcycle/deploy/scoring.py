@@ -26,7 +26,7 @@ from mlcycle.data.schema import frame_out_of_range, out_of_range, validate_frame
 from mlcycle.deploy import series
 from mlcycle.deploy.predictlog import PredictionRecord
 from mlcycle.deploy.serving import Loaded, Serving
-from mlcycle.exceptions import RequestRejected
+from mlcycle.exceptions import DataError, RequestRejected
 from mlcycle.explain import reasons, sentence
 from mlcycle.metrics import decision
 from mlcycle.store import utcnow
@@ -193,6 +193,38 @@ def _logged_table(
     )
     logged["latency_ms"] = (time.perf_counter() - started) * 1000 / n
     return Result(outputs, values, ids, [], loaded.version, explanations, frame, warnings, table=logged)
+
+
+def score_chunk(
+    serving: Serving, part: pd.DataFrame, chunk: int, *, explain: bool
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """One chunk scored: (the scored rows with their predictions, the rejected rows with a reason, the audit
+    log's rows to write). Rows that fail validation are set aside with the reason and the rest scored."""
+    bad: dict[int, str] = {}
+    out = logged = None
+    for _ in range(2):  # validate, drop the bad rows, score the rest
+        keep = [i for i in range(len(part)) if i not in bad]
+        if not keep:
+            break
+        table = part.iloc[keep].reset_index(drop=True) if bad else part
+        try:
+            result = score_frame(serving, table, explain=explain, source="batch", max_rows=chunk)
+        except RequestRejected as error:
+            if error.status != 422 or any(d.get("row") is None for d in error.detail):
+                raise DataError(f"the batch cannot be scored: {error.detail[0]['message']}") from None
+            for d in error.detail:
+                original = keep[int(str(d["row"]))]
+                bad[original] = "; ".join(filter(None, [bad.get(original), f"{d['field']}: {d['message']}"]))
+            continue
+        logged = result.table
+        out = table.copy()
+        out["prediction"] = result.outputs
+        out["request_id"] = result.request_ids
+        if explain and result.explanations:
+            out["explanation"] = [e["sentence"] for e in result.explanations]
+        break
+    rejects = part.iloc[sorted(bad)].assign(reason=[bad[i] for i in sorted(bad)]) if bad else None
+    return out, rejects, logged
 
 
 def _in_range(serving: Serving, warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
