@@ -13,7 +13,9 @@ local Ray is started and stopped.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +44,7 @@ def ray_profile(path: Path, *, chunk_rows: int = CHUNK_ROWS, address: str | None
     seed = ProfileBuilder()
     seed.update(first)  # fixes the bins as the local builder's first chunk does; its counts are not kept
     blank = seed.blank()
-    ray = _ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
-        ray.init(address=address, **options) if address else ray.init(**options)
-    try:
+    with ray_session(address) as ray:
         partials = ray.data.read_parquet(str(path)).map_batches(
             _partial, fn_kwargs={"blank": blank}, batch_size=chunk_rows, batch_format="pandas"
         )
@@ -55,6 +52,19 @@ def ray_profile(path: Path, *, chunk_rows: int = CHUNK_ROWS, address: str | None
         for row in partials.iter_rows():
             merged.merge(pickle.loads(row["partial"]))
         return merged.result()
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None) -> Iterator[Any]:
+    """Ray, joined to the cluster at ``address`` (else a local Ray) unless this process is connected already;
+    a Ray started here is stopped on the way out. Batch scoring and profiles on Ray Data both run inside one."""
+    ray = _ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address=address, **options) if address else ray.init(**options)
+    try:
+        yield ray
     finally:
         if started_here:
             ray.shutdown()
@@ -86,4 +96,4 @@ def _ray() -> Any:
     return ray
 
 
-__all__ = ["CHUNK_ROWS", "local_profile", "ray_profile"]
+__all__ = ["CHUNK_ROWS", "local_profile", "ray_profile", "ray_session"]

@@ -107,15 +107,12 @@ class TableWriter:
         self._open = False
 
     def write(self, frame: pd.DataFrame) -> None:
-        if not self._open:
+        first = not self._open
+        if first:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._open = True
-            if not _is_parquet(self.path):
-                frame.to_csv(self.partial, index=False)
-                self.rows += len(frame)
-                return
         if not _is_parquet(self.path):
-            frame.to_csv(self.partial, index=False, header=False, mode="a")
+            frame.to_csv(self.partial, index=False, header=first, mode="w" if first else "a")
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -251,7 +248,7 @@ def _columns_of(path: Path) -> list[str]:
     if path.is_dir() or _is_parquet(path):
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names) if path.is_file() else list(pd.read_parquet(path).columns)
+        return list(pq.ParquetDataset(path).schema.names)  # the schema only, a file or a folder of them
     return list(pd.read_csv(path, nrows=0).columns)
 
 

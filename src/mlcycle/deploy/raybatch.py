@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from mlcycle.data.distributed import ray_session
 from mlcycle.data.workspace import Workspace
 from mlcycle.deploy.scoring import score_chunk
 from mlcycle.deploy.serving import Serving
-from mlcycle.develop.executors.ray import ray_module
 from mlcycle.exceptions import DataError
 from mlcycle.store import STORE_ENV, open_store
 
@@ -69,12 +68,7 @@ def scored_chunks(
         )
     if not input_path.exists():
         raise DataError(f"--input {input_path} does not exist")
-    ray = ray_module()
-    started_here = not ray.is_initialized()
-    if started_here:
-        options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
-        ray.init(address=address, **options) if address else ray.init(**options)
-    try:
+    with ray_session(address) as ray:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # the output in the input's order, as locally
         # one core left to Ray Data's readers: a pool holding every core starves the reads that feed it
@@ -98,9 +92,6 @@ def scored_chunks(
                 scored if len(scored) else None,
                 rejects.reset_index(drop=True) if len(rejects) else None,
             )
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 __all__ = ["Scorer", "scored_chunks"]
