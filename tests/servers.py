@@ -30,24 +30,21 @@ def free_port() -> int:
 def process_serving(
     command: list[str], port: int, health: str = "/health", env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a server process, wait until ``health`` answers 200, stop it afterwards.
+    """Start a server process, wait until ``health`` answers 200, stop it afterwards."""
+    with started(command, env) as process:
+        wait_until_healthy(process, port, health)
+        yield process
+
+
+@contextlib.contextmanager
+def started(command: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process, terminated (then killed) on the way out.
 
     Popen's own ``with`` closes the stderr pipe when the server is gone: left to the garbage collector, it
     warned "unclosed file" at whatever moment it was collected — once in the middle of another test's
     command, whose check for library warnings then failed."""
     with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env) as process:
         try:
-            deadline = time.time() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except (OSError, urllib.error.HTTPError):
-                    if process.poll() is not None or time.time() > deadline:
-                        shown = process.stderr.read().decode()[-3000:] if process.stderr else ""
-                        raise AssertionError(f"the server did not start: {shown}") from None
-                    time.sleep(0.3)
             yield process
         finally:
             if process.poll() is None:
@@ -58,24 +55,46 @@ def process_serving(
                     process.kill()
 
 
+def wait_until_healthy(process: subprocess.Popen[bytes], port: int, health: str = "/health") -> None:
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (OSError, urllib.error.HTTPError):
+            if process.poll() is not None or time.time() > deadline:
+                shown = process.stderr.read().decode()[-3000:] if process.stderr else ""
+                raise AssertionError(f"the server did not start: {shown}") from None
+            time.sleep(0.3)
+
+
+def serve_command(folder: Path, port: int, workers: int = 1) -> list[str]:
+    mlcycle = str(Path(sys.executable).parent / "mlcycle")
+    return [mlcycle, "serve", "-u", str(folder), "--port", str(port), "--workers", str(workers)]
+
+
 @contextlib.contextmanager
 def running(
     folder: Path, workers: int = 1, env: dict[str, str] | None = None, port: int | None = None
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """`mlcycle serve` on a free port (or ``port``), with ``env`` added to this process's environment."""
     port = port or free_port()
-    command = [
-        str(Path(sys.executable).parent / "mlcycle"),
-        "serve",
-        "-u",
-        str(folder),
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    command = serve_command(folder, port, workers)
     with process_serving(command, port, env={**os.environ, **env} if env else None) as process:
         yield port, process
+
+
+@contextlib.contextmanager
+def replicas(folder: Path, count: int, env: dict[str, str]) -> Iterator[list[int]]:
+    """``count`` `mlcycle serve` processes of one use case started at the same moment, as hosts behind a load
+    balancer would be, each on its own port; yields the ports once every one answers ``/health``."""
+    ports = [free_port() for _ in range(count)]
+    with contextlib.ExitStack() as stack:
+        processes = [stack.enter_context(started(serve_command(folder, p), {**os.environ, **env})) for p in ports]
+        for process, port in zip(processes, ports):
+            wait_until_healthy(process, port)
+        yield ports
 
 
 def post(port: int, path: str, body: Any) -> tuple[int, Any]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -121,24 +125,57 @@ def test_a_fitted_trial_predicts_new_rows_from_raw_columns(example_dir: Any) -> 
     assert forecast.shape == (20,) and np.isfinite(forecast).all()
 
 
+def _work(ms: float) -> None:
+    """Computation for about ``ms`` of this process's CPU time (a sleep would spend none)."""
+    started = time.process_time()
+    while (time.process_time() - started) * 1000 < ms:
+        pass
+
+
 def test_latency_is_measured_again_when_a_round_misses_the_limit() -> None:
     """Interference from other processes slows one round, not a model: the fastest round stands; a model slow in
     itself stays slow in every round and fails; without a limit one round is measured."""
-    import time
-
     rows = pd.DataFrame({"x": range(10)})
     calls: list[int] = []
 
     def busy_first_round(one: pd.DataFrame) -> None:
         calls.append(1)
-        time.sleep(0.02 if len(calls) <= 21 else 0)  # the warm-up and the first round of 20 calls are slowed
+        _work(20 if len(calls) <= 21 else 0)  # the warm-up and the first round of 20 calls are slowed
 
     latency = trial.measure(busy_first_round, rows, calls=20, limit_ms=10)
     assert latency.rounds == 2 and latency.p95_ms < 10 and len(calls) == 41
 
     def slow(one: pd.DataFrame) -> None:
-        time.sleep(0.02)
+        _work(20)
 
     latency = trial.measure(slow, rows, calls=10, limit_ms=10)
     assert latency.rounds == trial.LATENCY_ROUNDS and latency.p95_ms >= 20
     assert trial.measure(slow, rows, calls=10).rounds == 1
+
+
+def test_waiting_for_the_cpu_is_not_the_models_latency() -> None:
+    """Three processes spinning on this machine's cores: a model doing the same work measures about the same
+    latency as alone (the wall clock of each call would count the time the others held the CPU)."""
+    rows = pd.DataFrame({"x": range(10)})
+    work = 10_000
+
+    def model(one: pd.DataFrame) -> None:
+        sum(i * i for i in range(work))  # the same computation on every call
+
+    alone = trial.measure(model, rows, calls=60).p95_ms
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(3, (os.cpu_count() or 2) + 1))
+    ]
+    try:
+        time.sleep(0.2)
+        walls = []
+        for i in range(60):
+            started = time.perf_counter()
+            model(rows.iloc[[i % 10]])
+            walls.append((time.perf_counter() - started) * 1000)
+        crowded = trial.measure(model, rows, calls=60).p95_ms
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    assert crowded < 1.5 * alone + 0.5, (alone, crowded, float(np.percentile(walls, 95)))

@@ -93,6 +93,12 @@ def test_windows_of_time_and_failed_requests(store: Store) -> None:
     assert store.predictions.request_counts(datetime(2026, 1, 1), datetime(2026, 1, 1, 23)) == (5, 1)
 
 
+def test_usage_is_added_up_in_the_store(store: Store) -> None:
+    assert store.predictions.usage(datetime(2000, 1, 1)) == (0, 0.0, None)
+    store.predictions.log([record(i, when=datetime(2026, 1, 1, 12) + timedelta(minutes=i)) for i in range(5)])
+    assert store.predictions.usage(datetime(2026, 1, 1, 12, 2)) == (3, 4.5, datetime(2026, 1, 1, 12, 2))
+
+
 def test_a_batch_as_columns_is_stored_as_its_records_would_be(store: Store) -> None:
     """log_table (batch scoring's path) and log (the service's) leave the same rows behind."""
     import json

@@ -58,7 +58,7 @@ def ray_profile(path: Path, *, chunk_rows: int = CHUNK_ROWS, address: str | None
 def ray_session(address: str | None = None) -> Iterator[Any]:
     """Ray, joined to the cluster at ``address`` (else a local Ray) unless this process is connected already;
     a Ray started here is stopped on the way out. Batch scoring and profiles on Ray Data both run inside one."""
-    ray = _ray()
+    ray = ray_module()
     started_here = not ray.is_initialized()
     if started_here:
         options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -88,12 +88,13 @@ def _chunks(path: Path, rows: int) -> Any:
             yield batch.to_pandas()
 
 
-def _ray() -> Any:
+def ray_module() -> Any:
+    """Ray itself, or the one message that says how to install it (imported only where Ray is used)."""
     try:
         import ray
     except ImportError:
-        raise BadInput("a profile on Ray needs Ray: pip install 'mlcycle[ray]'") from None
+        raise BadInput("this needs Ray (executor 'ray', profiles on Ray Data): pip install 'mlcycle[ray]'") from None
     return ray
 
 
-__all__ = ["CHUNK_ROWS", "local_profile", "ray_profile", "ray_session"]
+__all__ = ["CHUNK_ROWS", "local_profile", "ray_module", "ray_profile", "ray_session"]

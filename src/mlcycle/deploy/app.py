@@ -42,7 +42,7 @@ def create_app(
 ) -> FastAPI:
     store = store or open_store(ws.state_dir, migrate=migrate)
     serving = Serving(ws, store)
-    metrics = ServiceMetrics()
+    metrics = ServiceMetrics(ws.name)
     max_body = int(ws.spec.deployment.max_body_mb * 1024 * 1024)
 
     @contextlib.asynccontextmanager

@@ -3,11 +3,18 @@ and the drift of each column in the latest monitored window (read from the store
 
 With several workers (``mlcycle serve --workers N``) prometheus-client's multiprocess mode
 is on (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve``), and ``/metrics`` adds up every worker.
+
+Several replicas (``mlcycle serve`` on several hosts behind a load balancer) each expose their own
+``/metrics``: Prometheus scrapes each as a target and tells them apart by the ``instance`` label it adds,
+and ``sum by (endpoint) (mlcycle_requests_total)`` adds them up — nothing is shared between replicas but
+the store. ``mlcycle_replica_info`` names the replica (``MLCYCLE_REPLICA``, else ``host:port``) and its use
+case, for dashboards that join on it.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -26,11 +33,22 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5
 VALUE_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000)
 
 
+REPLICA_ENV = "MLCYCLE_REPLICA"  # the replica's name in mlcycle_replica_info (``serve`` sets host:port)
+
+
 class ServiceMetrics:
-    def __init__(self) -> None:
+    def __init__(self, use_case: str = "") -> None:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         registry = None if self.multiprocess else CollectorRegistry()
         self.registry = registry
+        self.replica = os.environ.get(REPLICA_ENV) or socket.gethostname()
+        Gauge(
+            "mlcycle_replica_info",
+            "This replica of the service (1): its name and use case; each replica's /metrics is its own",
+            ["replica", "use_case"],
+            registry=registry,
+            multiprocess_mode="liveall",
+        ).labels(self.replica, use_case).set(1)
         self.requests = Counter(
             "mlcycle_requests", "Requests by endpoint and status", ["endpoint", "status"], registry=registry
         )

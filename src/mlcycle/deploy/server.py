@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from mlcycle.deploy.metrics import REPLICA_ENV
 from mlcycle.store import open_store
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def serve(
     os.environ["MLCYCLE_USE_CASE"] = str(ws.folder)
     os.environ["MLCYCLE_MIGRATED"] = "1"
     os.environ["MLCYCLE_SERVE_PARENT"] = str(os.getpid())
+    os.environ.setdefault(REPLICA_ENV, f"{socket.gethostname()}:{port}")
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlcycle-metrics-")
     say(f"serving {ws.name} on http://{host}:{port} with {workers} worker(s)")

@@ -39,6 +39,18 @@ def describe(design: Design) -> str:
     }[baseline.method]
 
 
+def reach(design: Design) -> pd.Timedelta | None:
+    """How far before a row's own time the baseline may look for an actual: ``MAX_SEASONS_BACK`` seasons for
+    ``seasonal_naive``; for ``last_value`` the last actual of the series however old (None); nothing for the
+    methods that read no actuals of the served rows (a zero span). Monitoring reads the log that far back."""
+    method = design.value.baseline.method
+    if method == "seasonal_naive":
+        return pd.Timedelta(MAX_SEASONS_BACK * design.value.baseline.season, unit=design.time_step)
+    if method == "last_value":
+        return None
+    return pd.Timedelta(0)
+
+
 def predict(design: Design, history: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     """The baseline's prediction for each of ``rows`` (NaN where it has none).
 

@@ -130,6 +130,8 @@ class Tracker:
             RunTag(f"{TAG}feasible", str(all(v <= 0 for v in result.constraints.values())).lower()),
             RunTag(f"{TAG}views", json.dumps({v: list(m) for v, m in result.metrics.items()})),
         ]
+        if result.worker:
+            run_tags.append(RunTag(f"{TAG}worker", result.worker[:4000]))
         if result.error:
             run_tags.append(RunTag(f"{TAG}error", result.error[:4000]))
         if result.notes:

@@ -76,6 +76,9 @@ def costs(ws: Workspace) -> CostModel:
     return cost_model(design, per_period)
 
 
+FRAMED = ["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"]
+
+
 def labelled_predictions(
     ws: Workspace,
     store: Store,
@@ -88,54 +91,66 @@ def labelled_predictions(
 
     ``actual`` is a number on every labelled row: the value itself for regression, 1.0 or 0.0
     (the design's positive class or not) for classification, however the label was sent —
-    ``"Yes"``, ``1``, ``true``. ``actual_label`` keeps the label as it was given.
+    ``"Yes"``, ``1``, ``true``. ``actual_label`` keeps the label as it was given. The store joins the
+    feedback to the window's rows: the rest of the log and of the feedback is never read.
     """
-    parts = list(store.predictions.frame(since, until, by=by))
-    frame = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(
-            columns=[
-                "request_id",
-                "created_at",
-                "model_version",
-                "series_key",
-                "event_time",
-                "output",
-                "output_label",
-            ]
-        )
-    )
-    feedback = store.feedback.frame()
-    feedback = feedback.assign(given=given_actuals(feedback))
-    by_id = feedback.dropna(subset=["request_id"]).set_index("request_id")
-    by_key = feedback[feedback["request_id"].isna()].dropna(subset=["series_key", "event_time"])
-    by_key = by_key.assign(event_time=pd.to_datetime(by_key["event_time"])).set_index(["series_key", "event_time"])
-    frame["event_time"] = pd.to_datetime(frame["event_time"])
-    given = (frame["request_id"].map(by_id["given"]) if len(by_id) else pd.Series(None, index=frame.index)).astype(
-        object
-    )
-    if len(by_key) and len(frame):
-        keys = pd.MultiIndex.from_arrays([frame["series_key"], frame["event_time"]])
-        fill = pd.Series(by_key["given"].reindex(keys).to_numpy(dtype=object), index=frame.index)
-        given = given.where(given.notna(), fill)
-    return frame.assign(actual=actual_numbers(ws.spec, given), actual_label=given.where(given.notna(), None))
+    parts = [_with_actuals(ws, part) for part in store.predictions.labelled(since, until, by=by)]
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return _with_actuals(ws, pd.DataFrame(columns=[*FRAMED, "latency_ms", "actual", "actual_label"]))
 
 
-def known_actuals(ws: Workspace, store: Store) -> pd.DataFrame:
-    """Every actual known now: the training data and the feedback, one row per series and day."""
+def _with_actuals(ws: Workspace, part: pd.DataFrame) -> pd.DataFrame:
+    """A chunk of the log as monitoring reads it: event times as times, the actual as a number and as given."""
+    given = given_actuals(part)
+    return part.assign(
+        event_time=pd.to_datetime(part["event_time"]),
+        actual=actual_numbers(ws.spec, given),
+        actual_label=given.where(given.notna(), None),
+    )
+
+
+def known_actuals(
+    ws: Workspace, store: Store, since: datetime | None = None, until: datetime | None = None
+) -> pd.DataFrame:
+    """Every actual today's process may need to answer for the predictions of ``[since, until)`` (by event
+    time): the training data, and the actuals that came back for the logged predictions — from as far back
+    as the baseline looks (:func:`mlcycle.design.baseline.reach`), one row per series and step; without
+    ``since``, all of them (a model's lag features may look further back than the baseline). For
+    ``last_value`` the log before ``since`` is read in chunks and only each series' latest actual kept, so
+    memory follows the window and the number of series, never the length of the log."""
     design = ws.spec
-    known = [ws.data[[*design.group_columns, design.time_column, design.target]]]
-    labelled = labelled_predictions(ws, store).dropna(subset=["actual", "event_time"])
+    assert design.time_column is not None  # known actuals are kept only for designs with a time column
+    keys = [*design.group_columns, design.time_column]
+    known = [ws.data[[*keys, design.target]]]
+    reach = baseline_mod.reach(design)
+    start = None if since is None or reach is None else since - reach.to_pytimedelta()
+    latest: pd.DataFrame | None = None  # last_value: each series' last actual before `since`
+    for part in store.predictions.labelled(start, until, by="event", only_labelled=True):
+        rows = _known_rows(ws, _with_actuals(ws, part))
+        if since is not None and start is None:
+            early = rows[rows[design.time_column] < pd.Timestamp(since)]
+            rows = rows[rows[design.time_column] >= pd.Timestamp(since)]
+            latest = pd.concat([latest, early] if latest is not None else [early], ignore_index=True)
+            latest = latest.drop_duplicates(subset=design.group_columns or None, keep="last")
+            if not design.group_columns:
+                latest = latest.tail(1)
+        known.append(rows)
+    if latest is not None:
+        known.insert(1, latest)
+    frame = pd.concat(known, ignore_index=True)
+    return frame.drop_duplicates(subset=keys, keep="last")
+
+
+def _known_rows(ws: Workspace, labelled: pd.DataFrame) -> pd.DataFrame:
+    """Labelled predictions as rows of the data: group columns, time, target (the label itself for classes)."""
+    design = ws.spec
+    assert design.time_column is not None
+    labelled = labelled.dropna(subset=["actual", "event_time"])
     if design.group_columns:
         labelled = labelled.dropna(subset=["series_key"])
-    if len(labelled):
-        keys = _series_columns(ws, labelled)
-        value = labelled["actual_label"] if design.task == "classification" else labelled["actual"]
-        assert design.time_column is not None  # known actuals are kept only for designs with a time column
-        known.append(keys.assign(**{design.time_column: labelled["event_time"], design.target: value}))
-    frame = pd.concat(known, ignore_index=True)
-    return frame.drop_duplicates(subset=[*design.group_columns, design.time_column], keep="last")
+    value = labelled["actual_label"] if design.task == "classification" else labelled["actual"]
+    return _series_columns(ws, labelled).assign(**{design.time_column: labelled["event_time"], design.target: value})
 
 
 def evaluate(
@@ -330,7 +345,9 @@ def _series_columns(ws: Workspace, logged: pd.DataFrame) -> pd.DataFrame:
     groups = ws.spec.group_columns
     if not groups:
         return pd.DataFrame(index=logged.index)
-    columns = pd.DataFrame([series_values(k) for k in logged["series_key"]], columns=groups, index=logged.index)
+    codes, keys = pd.factorize(logged["series_key"])  # each distinct key parsed once, not once per row
+    values = pd.DataFrame([series_values(k) for k in keys], columns=groups)
+    columns = values.reindex(codes).set_axis(logged.index)
     return columns.astype({g: ws.data[g].dtype for g in groups})
 
 
@@ -347,7 +364,11 @@ def _baseline(ws: Workspace, store: Store, labelled: pd.DataFrame, known: pd.Dat
             return nothing
         rows = _series_columns(ws, labelled)
         rows[design.time_column] = labelled["event_time"].to_numpy()
-        return baseline_mod.predict(design, known_actuals(ws, store) if known is None else known, rows)
+        if known is None:
+            when = pd.to_datetime(labelled["event_time"]).dropna()
+            span = (when.min(), when.max() + pd.Timedelta(1, unit="us")) if len(when) else (None, None)
+            known = known_actuals(ws, store, *span)
+        return baseline_mod.predict(design, known, rows)
     if method == "column":
         column = str(design.value.baseline.column)
         inputs = store.predictions.inputs(list(labelled["request_id"])).reindex(labelled["request_id"])

@@ -11,8 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from mlcycle.design import spend as spend_mod
 from mlcycle.develop import registry
 from mlcycle.develop.tracking import TAG, Tracker
@@ -139,11 +137,8 @@ def _serving(
     from mlcycle.store.records import utcnow
 
     now = utcnow()
-    count, scoring_ms, first = 0, 0.0, now
-    for chunk in store.predictions.frame(now - timedelta(days=SERVED_DAYS), None):
-        count += len(chunk)
-        scoring_ms += float(chunk["latency_ms"].fillna(0).sum())
-        first = min(first, pd.Timestamp(chunk["created_at"].min()).to_pydatetime())
+    count, scoring_ms, first = store.predictions.usage(now - timedelta(days=SERVED_DAYS))
+    first = min(first or now, now)
     served_days = max((now - first).total_seconds() / 86400, 1 / 24)  # since the first of them, an hour at least
     latency = ((gate or {}).get("figures") or {}).get("latency_p95_ms")
     found = spend_mod.serving_cost(

@@ -339,7 +339,8 @@ def _monitor(
     metric = watched_metric(ws.spec)
     stored = store.history.windows(last=1)
     alerted_until = stored[0].end if stored else None
-    known = performance_mod.known_actuals(ws, store) if ws.spec.time_column else None
+    # the actuals today's process may need for these windows, read once (not the whole log: see known_actuals)
+    known = performance_mod.known_actuals(ws, store, spans[0][0], spans[-1][1]) if ws.spec.time_column else None
     results = []
     for done, (start, end) in enumerate(spans):
         result = compute(ws, store, start, end, versions, latest=done == len(spans) - 1, known=known)

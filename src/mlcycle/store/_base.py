@@ -139,12 +139,33 @@ class PredictionLog(abc.ABC):
         """
 
     @abc.abstractmethod
+    def labelled(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        chunk_rows: int = 200_000,
+        *,
+        by: TimeBasis = "created",
+        only_labelled: bool = False,
+    ) -> Iterator[pd.DataFrame]:
+        """:meth:`frame` with the actual that came back for each prediction, joined in the store: the feedback
+        sent with its request id, else the one sent for its series and event time. Two more columns, as the
+        feedback keeps them: ``actual`` (a number) and ``actual_label`` (text), both null while nothing came
+        back. ``only_labelled`` leaves out the predictions without one. Memory is one chunk, however long the log
+        (monitoring a window never reads the whole feedback table)."""
+
+    @abc.abstractmethod
     def span(self, by: TimeBasis = "event") -> tuple[datetime | None, datetime | None]:
         """The first and last time of the logged predictions, (None, None) when there are none."""
 
     @abc.abstractmethod
     def inputs(self, request_ids: list[str]) -> pd.DataFrame:
         """The inputs of the given predictions as one wide frame indexed by request id (empty for none)."""
+
+    @abc.abstractmethod
+    def usage(self, since: datetime) -> tuple[int, float, datetime | None]:
+        """(predictions made, their scoring time in ms added up, when the first of them was made) since
+        ``since``: one aggregate in the store, however many predictions that is."""
 
     @abc.abstractmethod
     def log_errors(self, rows: list[tuple[datetime, str, int]]) -> None:

@@ -15,6 +15,8 @@ executor only runs :func:`mlcycle.develop.trial.fit_folds` somewhere else. The c
 from __future__ import annotations
 
 import abc
+import os
+import socket
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,9 +25,13 @@ from mlcycle.develop.trial import Latency, TrialSpec, Workbench, fit_folds
 Outcome = tuple[list[Any], Latency | None]
 
 
-def run(bench: Workbench, spec: TrialSpec, folds: list[int], measure_latency: bool) -> Outcome:
-    """The unit of work every executor runs (a module-level function, so it pickles by name)."""
-    return fit_folds(bench, spec, folds, measure_latency=measure_latency)
+def run(bench: Workbench, spec: TrialSpec, folds: list[int], measure_latency: bool, worker: str = "") -> Outcome:
+    """The unit of work every executor runs (a module-level function, so it pickles by name). Each fold's
+    predictions say where they were computed: ``worker``, else this host and process."""
+    predictions, latency = fit_folds(bench, spec, folds, measure_latency=measure_latency)
+    for fold in predictions:
+        fold.worker = worker or f"{socket.gethostname()} pid {os.getpid()}"
+    return predictions, latency
 
 
 class Executor(abc.ABC):

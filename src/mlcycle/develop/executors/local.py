@@ -13,10 +13,19 @@ _BENCH: Workbench | None = None  # set once per worker process by the pool's ini
 
 
 def _init_worker(bench: Workbench) -> None:
+    """Each trial fits on one thread: the pool has a process per core already. Setting ``OMP_NUM_THREADS`` here
+    came too late — the OpenMP runtimes read it when they are loaded, and unpickling the workbench had loaded
+    scikit-learn's — so two workers ran two OpenMP threads each on two cores, spinning against each other: a
+    quantile gradient boosting fitted five times slower in a worker than in the parent. The runtimes are loaded
+    first, then limited where they stand (threadpoolctl, scikit-learn's own dependency)."""
     global _BENCH
-    # Each trial fits single-threaded; keep BLAS and OpenMP from spawning threads of their own.
+    import lightgbm  # noqa: F401  (its OpenMP runtime, loaded so that the limit reaches it)
+    import sklearn.ensemble  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
+        os.environ[variable] = "1"  # for any runtime loaded later
+    threadpool_limits(1)
     _BENCH = bench
 
 

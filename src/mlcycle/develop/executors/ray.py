@@ -10,21 +10,18 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from mlcycle.data.distributed import ray_module
 from mlcycle.develop.executors._base import Executor, Outcome, run
 from mlcycle.develop.trial import TrialSpec, Workbench
-from mlcycle.exceptions import BadInput
-
-
-def ray_module() -> Any:
-    """Ray itself, or the one message that says how to install it (imported only where Ray is used)."""
-    try:
-        import ray
-    except ImportError:
-        raise BadInput("executor 'ray' needs Ray: pip install 'mlcycle[ray]'") from None
-    return ray
-
 
 RETRIES_ON_LOST_NODE = 1
+
+
+def run_on_node(bench: Workbench, spec: TrialSpec, folds: list[int], measure_latency: bool) -> Outcome:
+    """:func:`run` in a Ray task, its predictions stamped with the Ray node that computed them (on a cluster
+    several nodes share a host name; the node id is what tells them apart — and what ``ray status`` lists)."""
+    node = ray_module().get_runtime_context().get_node_id()
+    return run(bench, spec, folds, measure_latency, worker=f"ray node {node}")
 
 
 class RayExecutor(Executor):
@@ -54,7 +51,7 @@ class RayExecutor(Executor):
         self._bench_ref = ray.put(bench)  # shipped to the object store once, shared by every task
         # a task whose worker or node dies is run once more elsewhere (Ray retries only such system failures);
         # a trial's own exception is not retried: it is the trial's result
-        self._remote = ray.remote(num_cpus=1, max_retries=RETRIES_ON_LOST_NODE)(run)
+        self._remote = ray.remote(num_cpus=1, max_retries=RETRIES_ON_LOST_NODE)(run_on_node)
 
     def submit(self, spec: TrialSpec, folds: list[int], measure_latency: bool) -> Future[Outcome]:
         assert self._remote is not None, "call start() first"

@@ -21,7 +21,7 @@ from mlcycle.exceptions import UsageError
 from mlcycle.store._base import PredictionLog, TimeBasis
 from mlcycle.store.records import LOGGED_COLUMNS, LoggedPrediction, PredictionRef, StoredPrediction
 from mlcycle.store.sql.encoding import as_datetime, loads, plain
-from mlcycle.store.sql.tables import predictions, request_errors
+from mlcycle.store.sql.tables import feedback, predictions, request_errors
 
 IN_CHUNK = 5000  # ids per IN (…) list: well under every database's parameter limit
 
@@ -120,23 +120,43 @@ class SqlPredictionLog(PredictionLog):
         *,
         by: TimeBasis = "created",
     ) -> Iterator[pd.DataFrame]:
-        when = _when(by)
+        query = sa.select(*_framed())
+        yield from self._chunks(_between(query, since, until, by), by, chunk_rows)
+
+    def labelled(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        chunk_rows: int = 200_000,
+        *,
+        by: TimeBasis = "created",
+        only_labelled: bool = False,
+    ) -> Iterator[pd.DataFrame]:
+        by_id, by_key = feedback.alias("by_id"), feedback.alias("by_key")
+        sent_with_id = by_id.c.id.is_not(None)
         query = sa.select(
-            predictions.c.request_id,
-            predictions.c.created_at,
-            predictions.c.model_version,
-            predictions.c.series_key,
-            predictions.c.event_time,
-            predictions.c.output,
-            predictions.c.output_label,
-            predictions.c.latency_ms,
+            *_framed(),
+            sa.case((sent_with_id, by_id.c.actual), else_=by_key.c.actual).label("actual"),
+            sa.case((sent_with_id, by_id.c.actual_label), else_=by_key.c.actual_label).label("actual_label"),
+        ).select_from(
+            predictions.outerjoin(by_id, by_id.c.request_id == predictions.c.request_id).outerjoin(
+                by_key,
+                sa.and_(
+                    by_key.c.request_id.is_(None),
+                    by_key.c.series_key == predictions.c.series_key,
+                    by_key.c.event_time == predictions.c.event_time,
+                ),
+            )
         )
-        if since is not None:
-            query = query.where(when >= since)
-        if until is not None:
-            query = query.where(when < until)
-        with self.engine.connect() as connection:
-            yield from pd.read_sql_query(query.order_by(when), connection, chunksize=chunk_rows)
+        if only_labelled:
+            query = query.where(sa.or_(sent_with_id, by_key.c.id.is_not(None)))
+        yield from self._chunks(_between(query, since, until, by), by, chunk_rows)
+
+    def _chunks(self, query: sa.Select[Any], by: TimeBasis, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """The rows oldest first, ``chunk_rows`` at a time. ``stream_results``: PostgreSQL's driver would otherwise
+        fetch the whole result before the first chunk (a server-side cursor hands it over a chunk at a time)."""
+        with self.engine.connect().execution_options(stream_results=True, max_row_buffer=chunk_rows) as connection:
+            yield from pd.read_sql_query(query.order_by(_when(by)), connection, chunksize=chunk_rows)
 
     def span(self, by: TimeBasis = "event") -> tuple[datetime | None, datetime | None]:
         when = _when(by)
@@ -158,6 +178,13 @@ class SqlPredictionLog(PredictionLog):
                     ids.append(request_id)
                     documents.append(document)
         return wide_inputs(ids, documents)
+
+    def usage(self, since: datetime) -> tuple[int, float, datetime | None]:
+        c = predictions.c
+        query = sa.select(sa.func.count(), sa.func.sum(c.latency_ms), sa.func.min(c.created_at))
+        with self.engine.connect() as connection:
+            count, total, first = connection.execute(query.where(c.created_at >= since)).one()
+        return int(count), float(total or 0.0), as_datetime(first)
 
     def log_errors(self, rows: list[tuple[datetime, str, int]]) -> None:
         if rows:
@@ -281,6 +308,30 @@ def _plain_inputs(inputs: dict[str, Any]) -> bool:
         elif kind not in (str, int, bool) and value is not None:
             return False
     return True
+
+
+def _framed() -> list[sa.ColumnElement[Any]]:
+    """The columns :meth:`SqlPredictionLog.frame` reads (the contract's, in its order)."""
+    c = predictions.c
+    return [
+        c.request_id,
+        c.created_at,
+        c.model_version,
+        c.series_key,
+        c.event_time,
+        c.output,
+        c.output_label,
+        c.latency_ms,
+    ]
+
+
+def _between(query: sa.Select[Any], since: datetime | None, until: datetime | None, by: TimeBasis) -> sa.Select[Any]:
+    when = _when(by)
+    if since is not None:
+        query = query.where(when >= since)
+    if until is not None:
+        query = query.where(when < until)
+    return query
 
 
 def _when(by: str) -> Any:
