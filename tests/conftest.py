@@ -164,20 +164,44 @@ def promoted_example(searched_example: tuple[mlcycle.UseCase, object]) -> tuple[
     return uc, uc.promote()
 
 
-@pytest.fixture(scope="session")
-def demoed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The whole loop on the example — `mlcycle demo DIR --trials 6` — run once per session: (folder, output).
+DEMO_TRIALS = "8"  # as README.md runs it: tests/test_readme.py takes this run for its `mlcycle demo --trials 8`
 
-    Shared by the CLI's demo test and the dashboard's tests, which read it after the demo (the
-    dashboard's rollback test runs last among them)."""
+
+@pytest.fixture(scope="session")
+def demoed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, str]:
+    """The whole loop on the example — `mlcycle demo DIR --trials 8` — run once per test run: (folder, output).
+
+    Shared by the CLI's demo test, the dashboard's tests and the README's; they read it after the demo, and some
+    change it (a rollback, a second demo), so each worker gets its own copy. Under pytest-xdist the run itself
+    happens once for all workers, under a lock in the folder they share (the demo takes a minute and a half;
+    it used to run once per worker, and once more for the README). The copy's MLflow database still points at the
+    first folder's artifacts, which stay in place, read only, until the run ends."""
+    import fcntl
+    import shutil
+
     from typer.testing import CliRunner
 
     from mlcycle.main import app
 
+    def run(folder: Path) -> str:
+        result = CliRunner().invoke(app, ["demo", str(folder), "--trials", DEMO_TRIALS])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    if worker_id == "master":  # no xdist: nothing to share
+        folder = tmp_path_factory.mktemp("demoed") / "demo"
+        return folder, run(folder)
+    shared = tmp_path_factory.getbasetemp().parent / "demoed-once"  # one per run of pytest, seen by every worker
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "output.txt").exists():
+            output = run(shared / "demo")
+            (shared / "output.txt").write_text(output, encoding="utf-8")
     folder = tmp_path_factory.mktemp("demoed") / "demo"
-    result = CliRunner().invoke(app, ["demo", str(folder), "--trials", "6"])
-    assert result.exit_code == 0, result.output
-    return folder, result.output
+    shutil.copytree(shared / "demo", folder)
+    output = (shared / "output.txt").read_text(encoding="utf-8")
+    return folder, output.replace(str(shared / "demo"), str(folder))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

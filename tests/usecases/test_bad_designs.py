@@ -152,7 +152,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 # The same examples on every run (CI must not flake on luck); MLCYCLE_HYPOTHESIS_EXAMPLES and
 # MLCYCLE_HYPOTHESIS_RANDOM=1 explore further by hand. No shrinking: a broken design reads plainly as it is.
 @settings(
-    max_examples=int(os.environ.get("MLCYCLE_HYPOTHESIS_EXAMPLES", "48")),
+    max_examples=int(os.environ.get("MLCYCLE_HYPOTHESIS_EXAMPLES", "32")),
     deadline=None,
     derandomize=os.environ.get("MLCYCLE_HYPOTHESIS_RANDOM") != "1",
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
