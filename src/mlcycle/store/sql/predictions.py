@@ -139,12 +139,14 @@ class SqlPredictionLog(PredictionLog):
             sa.case((sent_with_id, by_id.c.actual), else_=by_key.c.actual).label("actual"),
             sa.case((sent_with_id, by_id.c.actual_label), else_=by_key.c.actual_label).label("actual_label"),
         ).select_from(
+            # feedback sent by id keeps no series nor time, so these equalities find only feedback sent by keys;
+            # a `by_key.request_id IS NULL` here, redundant, let PostgreSQL plan a nested loop over every
+            # by-key row when its statistics were stale (minutes for a million predictions) instead of a
+            # lookup in the (series_key, event_time) unique index
             predictions.outerjoin(by_id, by_id.c.request_id == predictions.c.request_id).outerjoin(
                 by_key,
                 sa.and_(
-                    by_key.c.request_id.is_(None),
-                    by_key.c.series_key == predictions.c.series_key,
-                    by_key.c.event_time == predictions.c.event_time,
+                    by_key.c.series_key == predictions.c.series_key, by_key.c.event_time == predictions.c.event_time
                 ),
             )
         )
