@@ -80,3 +80,53 @@ def test_figures_are_estimated_on_every_row_and_checked_where_actuals_came_back(
     assert check["rows"] == 150 and check["realised"] == pytest.approx(result.realised_value)
     assert check["error"] == pytest.approx(check["estimated"] - check["realised"])
     assert abs(estimated["check"]["mae"]["error"]) < 0.5 * result.value("mae")  # in the right region
+
+
+@pytest.mark.parametrize("method", ["seasonal_naive", "last_value"])
+def test_known_actuals_read_as_far_back_as_the_baseline_looks(method: str, make_use_case: Any) -> None:
+    """Today's process answers a window's rows from the actuals read back only as far as it looks exactly as from
+    the whole log: three seasons for seasonal_naive; for last_value each series' latest actual before the window,
+    however old — series B's came back two months earlier and nothing since."""
+    from datetime import datetime, timedelta
+
+    import pandas as pd
+
+    import mlcycle
+    from mlcycle.deploy.predictlog import PredictionRecord
+    from mlcycle.design import baseline
+    from mlcycle.store import FeedbackItem
+    from mlcycle.store.records import series_key
+    from tests.conftest import minimal_design, small_sales
+
+    design = minimal_design()
+    design["value"]["baseline"] = {"method": method, **({"season": 7} if method == "seasonal_naive" else {})}
+    uc = mlcycle.UseCase.load(make_use_case(design, small_sales(days=60)))
+    store = open_store(uc.state_dir)
+    first = datetime(2024, 3, 1)
+    logged = [
+        (item, first + timedelta(days=day))
+        for day in range(120)
+        for item in ("A", "B")
+        if item == "A" or day < 40  # B stops being forecast (and fed back) after 40 days
+    ]
+    store.predictions.log(
+        [
+            PredictionRecord(f"r{i}", "small-sales", "1", {}, 10.0, series_key=series_key([item]), event_time=when)
+            for i, (item, when) in enumerate(logged)
+        ]
+    )
+    store.feedback.add(
+        [
+            FeedbackItem(float(i % 17), series_key=series_key([item]), event_time=when)
+            for i, (item, when) in enumerate(logged)
+        ]
+    )
+    since, until = first + timedelta(days=100), first + timedelta(days=114)
+    rows = pd.DataFrame({"item": ["A", "B"] * 14, "date": [since + timedelta(days=d // 2) for d in range(28)]})
+    bounded = performance.known_actuals(uc.workspace, store, since, until)
+    whole = performance.known_actuals(uc.workspace, store)
+    assert len(bounded) < len(whole)
+    expected = baseline.predict(uc.workspace.spec, whole, rows)
+    np.testing.assert_array_equal(baseline.predict(uc.workspace.spec, bounded, rows), expected)
+    assert not np.isnan(expected[1::2]).all() if method == "last_value" else np.isnan(expected[1::2]).all()
+    store.close()

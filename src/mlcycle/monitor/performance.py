@@ -25,7 +25,7 @@ from mlcycle.metrics import catalogue, fairness
 from mlcycle.metrics.cost import CostModel
 from mlcycle.metrics.estimation import Estimator, outside_support
 from mlcycle.metrics.interval import Interval, resample_means
-from mlcycle.store import Store, TimeBasis, given_actuals, series_values
+from mlcycle.store import FRAMED_COLUMNS, Store, TimeBasis, given_actuals, series_values
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -76,9 +76,6 @@ def costs(ws: Workspace) -> CostModel:
     return cost_model(design, per_period)
 
 
-FRAMED = ["request_id", "created_at", "model_version", "series_key", "event_time", "output", "output_label"]
-
-
 def labelled_predictions(
     ws: Workspace,
     store: Store,
@@ -97,7 +94,7 @@ def labelled_predictions(
     parts = [_with_actuals(ws, part) for part in store.predictions.labelled(since, until, by=by)]
     if parts:
         return pd.concat(parts, ignore_index=True)
-    return _with_actuals(ws, pd.DataFrame(columns=[*FRAMED, "latency_ms", "actual", "actual_label"]))
+    return _with_actuals(ws, pd.DataFrame(columns=[*FRAMED_COLUMNS, "actual", "actual_label"]))
 
 
 def _with_actuals(ws: Workspace, part: pd.DataFrame) -> pd.DataFrame:
@@ -131,10 +128,9 @@ def known_actuals(
         if since is not None and start is None:
             early = rows[rows[design.time_column] < pd.Timestamp(since)]
             rows = rows[rows[design.time_column] >= pd.Timestamp(since)]
-            latest = pd.concat([latest, early] if latest is not None else [early], ignore_index=True)
-            latest = latest.drop_duplicates(subset=design.group_columns or None, keep="last")
-            if not design.group_columns:
-                latest = latest.tail(1)
+            latest = pd.concat([latest, early], ignore_index=True)  # oldest first, as the log streams
+            groups = design.group_columns
+            latest = latest.groupby(groups, dropna=False).tail(1) if groups else latest.tail(1)
         known.append(rows)
     if latest is not None:
         known.insert(1, latest)

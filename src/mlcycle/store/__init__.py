@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mlcycle.store._base import FeedbackLog, KeyRing, MonitoringHistory, PredictionLog, Store, TimeBasis
 from mlcycle.store.records import (
+    FRAMED_COLUMNS,
     LOGGED_COLUMNS,
     AlertEpisode,
     ApiKey,
@@ -57,6 +58,7 @@ def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True)
 
 
 __all__ = [
+    "FRAMED_COLUMNS",
     "LOGGED_COLUMNS",
     "STORE_ENV",
     "AlertEpisode",

@@ -56,6 +56,18 @@ LOGGED_COLUMNS = (
     "warnings",
 )
 
+# what :meth:`PredictionLog.frame` reads of each prediction, in its order (``labelled`` adds the actuals)
+FRAMED_COLUMNS = (
+    "request_id",
+    "created_at",
+    "model_version",
+    "series_key",
+    "event_time",
+    "output",
+    "output_label",
+    "latency_ms",
+)
+
 
 class LoggedPrediction(Protocol):
     """What the store needs of one prediction to log it (the serving layer's PredictionRecord is one)."""
@@ -232,6 +244,7 @@ class SpendEntry:
 
 
 __all__ = [
+    "FRAMED_COLUMNS",
     "LOGGED_COLUMNS",
     "SCOPES",
     "AlertEpisode",

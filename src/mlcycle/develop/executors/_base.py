@@ -29,8 +29,9 @@ def run(bench: Workbench, spec: TrialSpec, folds: list[int], measure_latency: bo
     """The unit of work every executor runs (a module-level function, so it pickles by name). Each fold's
     predictions say where they were computed: ``worker``, else this host and process."""
     predictions, latency = fit_folds(bench, spec, folds, measure_latency=measure_latency)
+    where = worker or f"{socket.gethostname()} pid {os.getpid()}"
     for fold in predictions:
-        fold.worker = worker or f"{socket.gethostname()} pid {os.getpid()}"
+        fold.worker = where
     return predictions, latency
 
 

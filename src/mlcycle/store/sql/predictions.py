@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from mlcycle.exceptions import UsageError
 from mlcycle.store._base import PredictionLog, TimeBasis
-from mlcycle.store.records import LOGGED_COLUMNS, LoggedPrediction, PredictionRef, StoredPrediction
+from mlcycle.store.records import FRAMED_COLUMNS, LOGGED_COLUMNS, LoggedPrediction, PredictionRef, StoredPrediction
 from mlcycle.store.sql.encoding import as_datetime, loads, plain
 from mlcycle.store.sql.tables import feedback, predictions, request_errors
 
@@ -314,17 +314,7 @@ def _plain_inputs(inputs: dict[str, Any]) -> bool:
 
 def _framed() -> list[sa.ColumnElement[Any]]:
     """The columns :meth:`SqlPredictionLog.frame` reads (the contract's, in its order)."""
-    c = predictions.c
-    return [
-        c.request_id,
-        c.created_at,
-        c.model_version,
-        c.series_key,
-        c.event_time,
-        c.output,
-        c.output_label,
-        c.latency_ms,
-    ]
+    return [predictions.c[name] for name in FRAMED_COLUMNS]
 
 
 def _between(query: sa.Select[Any], since: datetime | None, until: datetime | None, by: TimeBasis) -> sa.Select[Any]:
