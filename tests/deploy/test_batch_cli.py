@@ -108,13 +108,19 @@ def test_batch_streams_in_chunks_with_the_same_result_as_one_read(promoted_examp
     days.to_csv(tmp_path / "in.csv", index=False)
     runs = {
         (suffix, rows): batch.run(
-            uc.workspace, tmp_path / f"in.{suffix}", tmp_path / f"out-{rows}.{suffix}", read_rows=rows
+            uc.workspace,
+            tmp_path / f"in.{suffix}",
+            tmp_path / f"out-{rows}.{suffix}",
+            read_rows=rows,
+            log_process=suffix == "parquet" and rows == 7,  # a large file's way: the log written by a process
         )
         for suffix in ("parquet", "csv")
         for rows in (7, 100_000)
     }
     for suffix in ("parquet", "csv"):
         small, whole = runs[(suffix, 7)], runs[(suffix, 100_000)]
+        logged = {p.request_id for p in open_store(uc.state_dir).predictions.recent(limit=10_000, source="batch")}
+        assert set(read_ids(small.output)) <= logged and set(read_ids(whole.output)) <= logged
         assert (small.scored, small.rejected) == (whole.scored, whole.rejected) == (len(days) - 1, 1)
         read = pd.read_parquet if suffix == "parquet" else pd.read_csv
         a, b = read(small.output), read(whole.output)
@@ -125,6 +131,66 @@ def test_batch_streams_in_chunks_with_the_same_result_as_one_read(promoted_examp
         assert small.rows_per_second > 0
     assert open_store(uc.state_dir).predictions.count() == 4 * (len(days) - 1)
     assert not list(tmp_path.glob(".*.partial"))  # no temporary file left behind
+
+
+def read_ids(path: Any) -> list[str]:
+    read = pd.read_parquet if str(path).endswith(".parquet") else pd.read_csv
+    return list(read(path)["request_id"])
+
+
+def test_a_log_process_that_fails_or_dies_is_a_store_error_and_writes_no_output(
+    promoted_example: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The log process answers what the store raised (a chunk logged twice), and one that cannot reach its store
+    says why; batch.run turns either into one StoreError and leaves no output behind, and the log loses nothing."""
+    import pytest
+
+    from mlcycle.deploy import batch
+    from mlcycle.deploy.logwriter import LogProcess
+    from mlcycle.deploy.scoring import score_chunk
+    from mlcycle.deploy.serving import Serving
+    from mlcycle.exceptions import StoreError
+    from mlcycle.store import store_url
+
+    uc = copy_use_case(promoted_example[0], tmp_path / "uc")
+    days = uc.data[uc.data["date"] == pd.Timestamp("2011-09-01")][["date", "item", "description", "price"]]
+    days = days.assign(date=days["date"].dt.strftime("%Y-%m-%d")).reset_index(drop=True)
+    days.to_parquet(tmp_path / "in.parquet", index=False)
+    store = open_store(uc.state_dir)
+    serving = Serving(uc.workspace, store)
+    serving.load_champion()
+    _, _, table = score_chunk(serving, days, 10_000, explain=False)
+    assert table is not None
+    writer = LogProcess(uc.state_dir, store_url(uc.state_dir))
+    try:
+        writer.log_table(table)
+        with pytest.raises(Exception, match="UNIQUE constraint failed") as refused:
+            writer.log_table(table)  # the same request ids again
+        assert type(refused.value).__name__ == "IntegrityError"  # as the store raised it, across the process
+    finally:
+        writer.close()
+    assert store.predictions.count() == len(days)
+
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # nothing listens on port 1
+    down = LogProcess(uc.state_dir, unreachable)
+    try:
+        with pytest.raises(Exception, match="Connection refused"):
+            down.log_table(table)
+    finally:
+        down.close()
+    killed = LogProcess(uc.state_dir, store_url(uc.state_dir))
+    killed._process.kill()
+    try:
+        with pytest.raises(StoreError, match="log process ended"):
+            killed.log_table(table)
+    finally:
+        killed.close()
+
+    monkeypatch.setattr(batch, "store_url", lambda _: unreachable)  # the log process's store only
+    with pytest.raises(StoreError, match=r"did not take a chunk of .* no output is written"):
+        batch.run(uc.workspace, tmp_path / "in.parquet", tmp_path / "second.parquet", log_process=True)
+    assert not (tmp_path / "second.parquet").exists() and not list(tmp_path.glob(".*.partial"))
+    assert store.predictions.count() == len(days)  # nothing lost, nothing twice
 
 
 def test_ray_data_scores_a_parquet_file_as_the_local_path_does(promoted_example: Any, tmp_path: Any) -> None:

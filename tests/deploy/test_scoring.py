@@ -56,3 +56,10 @@ def test_documents_of_every_kind_of_column_read_back_as_the_rows() -> None:
 )
 def test_documents_match_the_rows_on_any_numbers_and_text(frame: pd.DataFrame) -> None:
     assert [json.loads(d) for d in json_documents(frame)] == per_row(frame)
+
+
+def test_numbers_repeated_or_signed_zero_are_written_as_dumps_writes_them() -> None:
+    """Each distinct number is written once and copied (a batch's prices repeat): the text must stay dumps' own,
+    -0.0 apart from 0.0 although they are one value to a hash."""
+    frame = pd.DataFrame({"price": [2.95, 0.0, -0.0, 2.95, np.nan, 1e-7, -0.0, 0.0, 1 / 3, np.inf]})
+    assert json_documents(frame) == [json.dumps(row) for row in json_rows(frame)]

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mlcycle.contract import spec
 from mlcycle.deploy import series
 from mlcycle.store import FeedbackItem
@@ -51,3 +55,26 @@ def test_problems_name_the_entry_and_the_field() -> None:
     assert [(p.row, p.field) for p in problems] == [(0, "date"), (1, "date"), (2, "date")]
     assert "request_id, or the keys item, date" in problems[0].message and "not a date: 'soon'" in problems[1].message
     assert "is empty" in problems[2].message and items == []
+
+
+GROUP_COLUMNS = {
+    "text": st.lists(st.sampled_from(["A", "B", "85123", None]), min_size=1, max_size=30),
+    "whole": st.lists(st.integers(-2, 3), min_size=1, max_size=30),
+    "fraction": st.lists(st.sampled_from([1.0, 2.5, float("nan")]), min_size=1, max_size=30),
+    "mixed": st.lists(st.sampled_from([1, "1", 1.5, True, None]), min_size=1, max_size=30),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(kinds=st.lists(st.sampled_from(sorted(GROUP_COLUMNS)), min_size=1, max_size=3), data=st.data())
+def test_a_tables_series_keys_are_its_rows_keys(kinds: list[str], data: st.DataObject) -> None:
+    """A batch writes each row's series as the service writes that row sent alone (the feedback join needs
+    one key for one series): text, whole numbers, fractions with gaps, a column of mixed types."""
+    n = data.draw(st.integers(1, 30))
+    columns = {f"g{i}": data.draw(GROUP_COLUMNS[kind].map(lambda v: (v * 30)[:n])) for i, kind in enumerate(kinds)}
+    table = pd.DataFrame(columns)
+    if "text" in kinds:
+        table = table.astype({f"g{i}": "str" for i, kind in enumerate(kinds) if kind == "text"})
+    design = _design(group_columns=list(columns))
+    rows = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in table.astype(object).to_dict("records")]
+    assert series.series_keys(design, table) == series.series_of_rows(design, rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,6 +285,12 @@ def _column_problems(column: pd.Series, spec: ColumnSchema) -> list[tuple[int, s
     ):
         finite = np.isfinite(present.to_numpy(dtype=float))
         return out + [(int(i), "must be a finite number") for i in positions[~null][~finite]]
+    if not pd.api.types.is_object_dtype(present):  # one type throughout (text, categories): each distinct once
+        codes, uniques = pd.factorize(present)
+        said = [_check_value(_as_sent(value), spec) for value in uniques.tolist()]
+        refused = [k for k, message in enumerate(said) if message is not None]
+        where = positions[~null]
+        return out + [(int(where[i]), str(said[codes[i]])) for i in np.flatnonzero(np.isin(codes, refused))]
     messages: dict[tuple[type, Any], str | None] = {}  # by type too: True == 1 == 1.0, yet only 1.0 is a number
     for i, value in zip(positions[~null], present.tolist()):
         key = (type(value), value)
@@ -309,15 +316,43 @@ def _typed(schema: Schema, frame: pd.DataFrame, wanted: list[str]) -> pd.DataFra
     """The checked columns in the types the model was trained on."""
     for name in wanted:
         if schema.columns[name].type == "datetime":
-            column = frame[name]
-            if not pd.api.types.is_datetime64_any_dtype(column):
-                column = column.map(lambda v: plain_time(v) if isinstance(v, str) else v)
-            frame[name] = pd.to_datetime(column, format="ISO8601")
+            frame[name] = times_of(frame[name])
         elif schema.columns[name].type in _NUMBER_TYPES:
             frame[name] = pd.to_numeric(frame[name])
         elif schema.columns[name].type == "string":  # 85123 and "85123" are the same stock code
-            frame[name] = frame[name].map(_text).astype("str")
+            frame[name] = _each_distinct(frame[name], _text).astype("str")
     return frame
+
+
+def times_of(column: pd.Series) -> pd.Series:
+    """A checked time column (times already, or ISO text and missing values) as pandas times, each distinct
+    text parsed once: a batch's rows share a few days."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Index([plain_time(v) for v in uniques.tolist()], dtype=object), format="ISO8601")
+    return pd.Series(parsed.take(codes, allow_fill=True), index=column.index, name=column.name)
+
+
+def _each_distinct(column: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``column.map(fn)``, calling ``fn`` once per distinct value: a batch's dates and codes repeat, and a call per
+    row cost more than the model at a million rows. Values are told apart by type as well (True == 1 == 1.0,
+    yet each is written differently), so an object column goes through a dict keyed by (type, value)."""
+    if not pd.api.types.is_object_dtype(column):
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        missing = column[codes == -1]
+        mapped = [fn(v) for v in uniques.tolist()] + [fn(missing.iloc[0]) if len(missing) else None]
+        return pd.Series(np.array(mapped, dtype=object)[codes], index=column.index, dtype=object)
+    seen: dict[tuple[type, Any], Any] = {}
+    out = []
+    for value in column.tolist():
+        try:
+            key = (type(value), value)
+            done = seen[key] if key in seen else seen.setdefault(key, fn(value))
+        except TypeError:  # an unhashable value (a list sent in a field): mapped on its own
+            done = fn(value)
+        out.append(done)
+    return pd.Series(out, index=column.index, dtype=object)
 
 
 def _category_set(spec: ColumnSchema) -> frozenset[str]:

@@ -24,10 +24,12 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress
 
+from mlcycle.data.schema import times_of
+from mlcycle.deploy.predictlog import short_error
 from mlcycle.deploy.scoring import score_chunk
 from mlcycle.deploy.serving import Serving
-from mlcycle.exceptions import DataError, ModelError, UsageError, UseCaseError
-from mlcycle.store import Store, open_store
+from mlcycle.exceptions import DataError, MlcycleError, ModelError, StoreError, UsageError, UseCaseError
+from mlcycle.store import Store, open_store, store_url
 
 if TYPE_CHECKING:
     from mlcycle.data.workspace import Workspace
@@ -49,6 +51,8 @@ class BatchResult:
 
 
 READ_ROWS = 100_000  # rows read from the input at a time: a few tens of MB whatever the file's size
+LOG_PROCESS_ROWS = 250_000  # from this many rows on, the log is written by a process of its own (_ChunkLog)
+LOG_PROCESS_BYTES = 25 << 20  # … or a CSV file this large (about as many rows of a few columns)
 
 
 def _is_parquet(path: Path) -> bool:
@@ -164,15 +168,39 @@ def run(
     read_rows: int = READ_ROWS,
     executor: str = "local",
     address: str | None = None,
+    log_process: bool | None = None,
 ) -> BatchResult:
     """Score a file with the champion, streaming: read a chunk, score it ``deployment.max_batch_rows`` at a
     time, log it, write it, forget it. Memory is bounded by the chunk, not the file. ``executor="ray"``
     scores and logs on Ray Data (:mod:`mlcycle.deploy.raybatch`, parquet input; ``address`` a cluster's, else a
-    local Ray); the files written are the same."""
+    local Ray); the files written are the same. ``log_process`` writes the log from a process of its own
+    (default: for a large input, see :class:`_ChunkLog`)."""
     if executor not in EXECUTORS:
         raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}. Got {executor!r}")
     started = time.perf_counter()
     store = open_store(ws.state_dir)
+    in_process = (_large(input_path) if log_process is None else log_process) and executor == "local"
+    log = _ChunkLog(ws.state_dir, store, in_process=in_process)  # a process starts while the champion loads
+    try:
+        return _run(ws, store, log, input_path, output_path, explain, console, read_rows, executor, address, started)
+    finally:
+        log.close()
+        store.close()
+
+
+def _run(
+    ws: Workspace,
+    store: Store,
+    log: _ChunkLog,
+    input_path: Path,
+    output_path: Path,
+    explain: bool,
+    console: Console | None,
+    read_rows: int,
+    executor: str,
+    address: str | None,
+    started: float,
+) -> BatchResult:
     serving = Serving(ws, store)
     try:
         serving.load_champion()
@@ -194,7 +222,7 @@ def run(
 
             chunks = raybatch.scored_chunks(ws, input_path, explain=explain, address=address, chunk=chunk)
         else:
-            chunks = _scored_chunks(serving, store, input_path, read_rows, chunk, explain=explain)
+            chunks = _scored_chunks(serving, log, input_path, read_rows, chunk, explain=explain)
         for rows, out, rejects in chunks:
             if out is not None:
                 scored_out.write(out)
@@ -212,7 +240,6 @@ def run(
     finally:
         if progress:
             progress.stop()
-        store.close()
     if not scored:  # nothing scored: the output still has the input's columns
         scored_out.write(pd.DataFrame(columns=_columns_of(input_path)))
     scored_out.close()
@@ -222,26 +249,54 @@ def run(
 
 
 def _scored_chunks(
-    serving: Serving, store: Store, input_path: Path, read_rows: int, chunk: int, *, explain: bool
+    serving: Serving, log: _ChunkLog, input_path: Path, read_rows: int, chunk: int, *, explain: bool
 ) -> Iterator[tuple[int, pd.DataFrame | None, pd.DataFrame | None]]:
     """(rows, scored rows, rejected rows) per chunk, each given back only once its log has committed — never a
-    scored row without its record. The log of one chunk is written on a second thread while the next is
-    scored: the model and the database each keep a core."""
-    logger = ThreadPoolExecutor(1, thread_name_prefix="mlcycle-batch-log")
+    scored row without its record. The log of one chunk is written while the next is scored: the model and
+    the database each keep a core."""
     pending: _Scored | None = None
-    try:
-        for read in read_chunks(input_path, read_rows):
-            for start in range(0, len(read), chunk):
-                part = read.iloc[start : start + chunk].reset_index(drop=True)
-                out, bad, table = score_chunk(serving, part, chunk, explain=explain)
-                logged = logger.submit(store.predictions.log_table, table) if table is not None else None
-                if pending is not None:
-                    yield pending.done()
-                pending = _Scored(len(part), out, bad, logged)
-        if pending is not None:
-            yield pending.done()
-    finally:
-        logger.shutdown(wait=True)
+    for read in read_chunks(input_path, read_rows):
+        for start in range(0, len(read), chunk):
+            part = read.iloc[start : start + chunk].reset_index(drop=True)
+            out, bad, table = score_chunk(serving, part, chunk, explain=explain)
+            logged = log.submit(table) if table is not None else None
+            if pending is not None:
+                yield pending.done()
+            pending = _Scored(len(part), out, bad, logged)
+    if pending is not None:
+        yield pending.done()
+
+
+class _ChunkLog:
+    """Each chunk's audit rows written (:meth:`~mlcycle.store.PredictionLog.log_table`) one after another, on a
+    thread of their own, while the next chunk is scored. For a large input the thread hands them to a
+    process of its own (:class:`~mlcycle.deploy.logwriter.LogProcess`), which keeps the GIL free for scoring;
+    starting it costs about a second of imports, on the core the champion's loading leaves idle — not worth it
+    for a small file, hence ``LOG_PROCESS_ROWS``."""
+
+    def __init__(self, state_dir: Path, store: Store, *, in_process: bool) -> None:
+        from mlcycle.deploy.logwriter import LogProcess
+
+        self.process = LogProcess(state_dir, store_url(state_dir)) if in_process else None
+        self.log_table = self.process.log_table if self.process else store.predictions.log_table
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="mlcycle-batch-log")
+
+    def submit(self, table: pd.DataFrame) -> Future[None]:
+        return self.thread.submit(self.log_table, table)
+
+    def close(self) -> None:
+        """Wait for what is submitted, then end the process (if any) once its last rows are committed."""
+        self.thread.shutdown(wait=True)
+        if self.process is not None:
+            self.process.close()
+
+
+def _large(path: Path) -> bool:
+    """Whether an input is large enough for the log to have a process of its own."""
+    rows = _rows_in(path)
+    if rows is not None:
+        return rows >= LOG_PROCESS_ROWS
+    return path.is_file() and path.stat().st_size >= LOG_PROCESS_BYTES
 
 
 def _columns_of(path: Path) -> list[str]:
@@ -274,9 +329,18 @@ class _Scored:
     logged: Future[None] | None
 
     def done(self) -> tuple[int, pd.DataFrame | None, pd.DataFrame | None]:
-        """The chunk's rows once its log has committed (raises what the store raised)."""
+        """The chunk's rows once its log has committed; a StoreError, in the driver's words, if it did not."""
         if self.logged is not None:
-            self.logged.result()
+            try:
+                self.logged.result()
+            except MlcycleError:
+                raise
+            except Exception as exc:  # whatever the driver raised: the rows have no record, so they are not given
+                raise StoreError(
+                    f"the prediction log did not take a chunk of {self.rows:,} scored rows ({short_error(exc)}), so "
+                    "no output is written (every scored row needs its audit record); the chunks logged before "
+                    "it stay in the log. Run the batch again once the store takes writes"
+                ) from exc
         return self.rows, self.out, self.rejects
 
 
@@ -294,7 +358,7 @@ class _Latest:
     def see(self, scored: pd.DataFrame) -> None:
         if not self.column or self.column not in scored.columns or scored.empty:
             return
-        times = pd.to_datetime(scored[self.column])
+        times = times_of(scored[self.column])
         last = times.max()
         if self.when is not None and last < self.when:
             return

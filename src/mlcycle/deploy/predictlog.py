@@ -114,7 +114,7 @@ class PredictionLog:
             if self.required:
                 raise unavailable(
                     "the prediction could not be written to the audit log (compliance.audit_log is on), so it is "
-                    f"not answered: {_short(exc)}"
+                    f"not answered: {short_error(exc)}"
                 ) from None
             if self.on_unlogged is not None:
                 self.on_unlogged(len(records))
@@ -131,7 +131,7 @@ class PredictionLog:
 
     def _failed(self, exc: BaseException) -> None:
         since = self.state.since if not self.state.ok else utcnow()
-        self.state = StoreState(False, since, _short(exc))
+        self.state = StoreState(False, since, short_error(exc))
 
     def _run(self) -> None:
         while True:
@@ -175,7 +175,7 @@ def _integrity(exc: BaseException) -> bool:
     return any(kind.__name__ == "IntegrityError" for kind in type(exc).__mro__)
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """The driver's own words, first line only: no SQL statement, no parameters (they hold the inputs)."""
     orig = getattr(exc, "orig", None) or exc
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]

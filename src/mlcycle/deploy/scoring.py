@@ -29,7 +29,7 @@ from mlcycle.deploy.serving import Loaded, Serving
 from mlcycle.exceptions import DataError, RequestRejected
 from mlcycle.explain import reasons, sentence
 from mlcycle.metrics import decision
-from mlcycle.store import utcnow
+from mlcycle.store import LOGGED_COLUMNS, utcnow
 
 
 @dataclass
@@ -170,27 +170,27 @@ def _logged_table(
     n = len(table)
     ids = request_ids(n)
     time_column = design.time_column
-    logged = pd.DataFrame(
-        {
-            "request_id": ids,
-            "created_at": utcnow(),
-            "model_name": design.name,
-            "model_version": loaded.version,
-            "source": source,
-            "series_key": series.series_keys(design, table),
-            "event_time": (
-                series.step_series(design, table[time_column]).to_numpy()
-                if time_column and time_column in table.columns
-                else None
-            ),
-            "inputs": documents,
-            "output": values.astype(float),
-            "output_label": None if model.task == "regression" else [str(o) for o in outputs],
-            "explanation": [json.dumps(e, default=str) for e in explanations] if explanations else None,
-            "latency_ms": np.nan,
-            "warnings": [json.dumps(by_row[i]) if i in by_row else None for i in range(n)] if by_row else None,
-        }
+    texts = {  # as Python objects: pandas would make each a column of Arrow text, which the log turns back
+        "request_id": ids,
+        "model_name": [design.name] * n,
+        "model_version": [loaded.version] * n,
+        "source": [source] * n,
+        "series_key": series.series_keys(design, table),
+        "inputs": documents,
+        "output_label": [None] * n if model.task == "regression" else [str(o) for o in outputs],
+        "explanation": [json.dumps(e, default=str) for e in explanations] if explanations else [None] * n,
+        "warnings": [json.dumps(by_row[i]) if i in by_row else None for i in range(n)] if by_row else [None] * n,
+    }
+    logged = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in texts.items()})
+    logged["created_at"] = utcnow()
+    logged["event_time"] = (
+        series.step_series(design, table[time_column]).to_numpy()
+        if time_column and time_column in table.columns
+        else None
     )
+    logged["output"] = values.astype(float)
+    logged["latency_ms"] = np.nan  # below: once the chunk is done
+    logged = logged[list(LOGGED_COLUMNS)]
     logged["latency_ms"] = (time.perf_counter() - started) * 1000 / n
     return Result(outputs, values, ids, [], loaded.version, explanations, frame, warnings, table=logged)
 
@@ -293,8 +293,11 @@ def json_documents(frame: pd.DataFrame) -> list[str]:
             text = column.astype(str).to_numpy(dtype=object)
         elif pd.api.types.is_float_dtype(column):
             numbers = column.to_numpy(dtype=float, na_value=np.nan)
-            text = np.array([repr(float(v)) for v in numbers], dtype=object)  # float repr: what dumps writes
+            codes, uniques = pd.factorize(numbers, use_na_sentinel=True)  # prices repeat: each written once
+            text = np.array([repr(v) for v in uniques.tolist()] + ["null"], dtype=object)[codes]  # as dumps does
             text[np.isposinf(numbers)], text[np.isneginf(numbers)] = "Infinity", "-Infinity"
+            zero = numbers == 0  # 0.0 == -0.0 to a hash, not to dumps
+            text[zero & np.signbit(numbers)], text[zero & ~np.signbit(numbers)] = "-0.0", "0.0"
         else:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             encoded = np.array([json.dumps(v, default=str) for v in uniques.tolist()] + ["null"], dtype=object)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlcycle.contract.spec import Design
@@ -104,18 +105,18 @@ def series_of_rows(design: Design, rows: Sequence[Mapping[str, Any]]) -> list[st
     if not design.group_columns and not design.time_column:
         return [None] * len(rows)
     groups = design.group_columns
-    keys: dict[tuple[Any, ...], str] = {}
+    keys: dict[tuple[Any, ...], str] = {}  # by type too: True == 1 as a dict key, yet it is written "True"
     out: list[str | None] = []
     for row in rows:
         values = tuple(row[g] for g in groups)
         try:
-            key = keys.get(values)
+            key = keys.get((*values, *map(type, values)))
         except TypeError:  # an unhashable value
             key = None
         if key is None:
             key = series_key(values)
             with contextlib.suppress(TypeError):
-                keys[values] = key
+                keys[(*values, *map(type, values))] = key
         out.append(key)
     return out
 
@@ -128,11 +129,20 @@ def series_keys(design: Design, table: pd.DataFrame) -> list[str | None]:
         return [None] * len(table)
     if not groups:
         return [series_key(())] * len(table)
-    values = table[groups].astype(object)
-    text = values.where(values.notna(), None).astype(str)
-    codes, uniques = pd.MultiIndex.from_frame(text).factorize()
-    keys = [series_key(u) for u in uniques]
-    return [keys[c] for c in codes]
+    # each column factorised on its own and the codes combined: a key is written per distinct series, not per row
+    codes = np.zeros(len(table), dtype=np.int64)
+    seen: list[list[Any]] = [[]]  # the group values behind each combined code so far
+    for name in groups:
+        column = table[name]
+        if pd.api.types.is_object_dtype(column):  # as text first: True, 1 and 1.0 are one value to a hash
+            column = column.astype(str).mask(column.isna())
+        column_codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        values = [*uniques.tolist(), None]  # a missing value's code, -1, reads the None at the end
+        width = len(values)
+        codes, pairs = pd.factorize(codes * width + np.where(column_codes < 0, width - 1, column_codes))
+        seen = [[*seen[p // width], values[p % width]] for p in pairs.tolist()]
+    keys = np.array([series_key(values) for values in seen], dtype=object)
+    return keys[codes].tolist()
 
 
 def step_of(design: Design, row: Mapping[str, Any]) -> datetime | None:

@@ -10,10 +10,12 @@ form was and needs no join.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -57,9 +59,10 @@ class SqlPredictionLog(PredictionLog):
                         for row in rows:
                             copy.write_row(row)
                 else:
+                    statement, rows = _sqlite_insert(rows if times_are_text else _sqlite_rows(rows))
                     cursor = raw.cursor()
                     try:
-                        cursor.executemany(statement, rows if times_are_text else _sqlite_rows(rows))
+                        cursor.executemany(statement, rows)
                     finally:
                         cursor.close()
             except dialect.loaded_dbapi.Error as exc:
@@ -243,6 +246,48 @@ def _row(r: LoggedPrediction) -> tuple[Any, ...]:
     )
 
 
+# The columns whose shared value may be written into the statement — the last three only when no row has one.
+# Never a prediction's inputs, output or explanation (a one-row request shares them all): an error quotes them.
+_SHAREABLE_EMPTY = ("output_label", "explanation", "warnings")
+_SHAREABLE = ("created_at", "model_name", "model_version", "source", "latency_ms", *_SHAREABLE_EMPTY)
+
+
+def _sqlite_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[tuple[Any, ...]]]:
+    """SQLite's INSERT for ``rows`` with the values every row shares written into the statement, and the rows
+    cut down to the values that vary. A request's or a batch chunk's rows share their time, model, version,
+    source and latency, and the driver binds each value of each row while holding the GIL: binding five values
+    a row instead of thirteen made a 10,000-row insert a fifth faster. Only values that are safe as SQLite
+    literals (None, text, whole and finite numbers) of ``_SHAREABLE`` columns are written in."""
+    columns = list(zip(*rows, strict=True))
+    shared = {
+        i: literal
+        for i, column in enumerate(columns)
+        if LOGGED[i] in _SHAREABLE
+        and len(set(column)) == 1
+        and (column[0] is None or LOGGED[i] not in _SHAREABLE_EMPTY)
+        and (literal := _sqlite_literal(column[0])) is not None
+    }
+    values = ", ".join(shared.get(i, "?") for i in range(len(LOGGED)))
+    statement = f"INSERT INTO {predictions.name} ({', '.join(LOGGED)}) VALUES ({values})"
+    if not shared:
+        return statement, rows
+    return statement, list(zip(*(column for i, column in enumerate(columns) if i not in shared), strict=True))
+
+
+def _sqlite_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal that reads back as the bound value would, or None where it may not."""
+    kind = type(value)
+    if value is None:
+        return "NULL"
+    if kind is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):
+        return repr(value)
+    return None
+
+
 def _sqlite_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows with their two times as SQLite text; a request's rows share a few times, each written once."""
     texts: dict[datetime, str] = {}
@@ -266,15 +311,13 @@ def _table_rows(table: pd.DataFrame, *, sqlite: bool) -> list[tuple[Any, ...]]:
     columns = []
     for name in LOGGED:
         column = table[name]
-        if name in ("created_at", "event_time"):
-            when = pd.to_datetime(column)
-            if when.dt.tz is not None:
-                when = when.dt.tz_localize(None)
-            if sqlite:
-                values = when.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object)
-            else:
-                values = pd.Series(when.dt.to_pydatetime(), index=when.index, dtype=object)
-            columns.append(values.where(when.notna(), None).tolist())
+        if name in ("created_at", "event_time"):  # a chunk's rows share one time, a few steps: each written once
+            codes, uniques = pd.factorize(pd.to_datetime(column), use_na_sentinel=True)
+            when = pd.DatetimeIndex(uniques)
+            if when.tz is not None:
+                when = when.tz_localize(None)
+            written = when.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else when.to_pydatetime()
+            columns.append(np.array([*written, None], dtype=object)[codes].tolist())
         elif name in ("output", "latency_ms"):
             numbers = pd.to_numeric(column, errors="coerce").astype(float)
             columns.append(numbers.astype(object).where(numbers.notna(), None).tolist())
