@@ -6,7 +6,8 @@ the same run.
 
 The example use case is trained and promoted once; the input is the next trading day's rows drawn with
 replacement (every row has the history its lags need), written as parquet. Each contender runs in its own
-process, so its time and its peak memory (``ru_maxrss`` from ``os.wait4``) are its own:
+process, so its time and its peak memory (its process tree's, sampled from /proc: mlcycle's log process
+counts) are its own:
 
 - **mlcycle** — ``mlcycle predict --input big.parquet --output scored.parquet``: streamed, validated, scored,
   every row logged to the SQLite prediction log, the scored rows written;
@@ -24,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,20 +47,44 @@ print(rows)
 """
 
 
+def tree_mib(pid: int) -> float:
+    """Resident MiB of a process and all its descendants now (mlcycle's log process is one), from /proc."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(c) for c in listed.read().split()]
+    except (OSError, StopIteration, ValueError):  # gone meanwhile
+        return 0.0
+    return kib / 1024 + sum(tree_mib(child) for child in children)
+
+
 def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak resident MiB, stdout) of one child process. Its output goes to files, not pipes: a
-    pipe nobody reads while we wait fills up and stops the child (warnings per chunk are enough)."""
+    """(seconds, peak resident MiB, stdout) of one child process; the peak is the larger of the process's own
+    (``ru_maxrss``) and the sum over it and its descendants, sampled every 50 ms. Its output goes to files, not
+    pipes: a pipe nobody reads while we wait fills up and stops the child (warnings per chunk are enough)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], tree_mib(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
+        done.set()
+        sampler.join()
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode:
             err.seek(0)
             raise SystemExit(f"{command[:3]} failed ({process.returncode}): {err.read().decode()[-3000:]}")
         out.seek(0)
-        return seconds, usage.ru_maxrss / 1024, out.read().decode()
+        return seconds, max(usage.ru_maxrss / 1024, peak[0]), out.read().decode()
 
 
 def big_input(uc: object, rows: int, path: Path) -> None:

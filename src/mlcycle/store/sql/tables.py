@@ -24,7 +24,7 @@ predictions = sa.Table(
     sa.Column("request_id", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime(timezone=False), nullable=False, index=True),
     sa.Column("model_name", sa.String(128), nullable=False),
-    sa.Column("model_version", sa.String(32), nullable=False, index=True),
+    sa.Column("model_version", sa.String(32), nullable=False),  # not indexed: 0009
     sa.Column("source", sa.String(16), nullable=False),  # online | batch
     sa.Column("series_key", sa.String(256), nullable=True),
     sa.Column("event_time", sa.DateTime(timezone=False), nullable=True),
