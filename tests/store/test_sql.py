@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlcycle.exceptions import StoreError
 from mlcycle.store import Store, open_store
@@ -140,3 +144,34 @@ def test_migration_0009_drops_the_version_index_and_puts_it_back(tmp_path: Path)
     assert "ix_mlcycle_predictions_model_version" in indexes()
     store.migrate()
     assert "ix_mlcycle_predictions_model_version" not in indexes() and store.predictions.count() == 5
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["85123A", "A", 'q"uote', "é\u202e٣", ""]),
+    st.builds(np.float32, st.floats(-1e6, 1e6, width=32)),
+    st.builds(np.int64, st.integers(-(2**40), 2**40)),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.fixed_dictionaries({"date": VALUES, "item": VALUES, "price": VALUES}), min_size=1, max_size=20),
+    other=st.booleans(),
+)
+def test_documents_built_by_column_are_each_rows_dumps(rows: list[dict[str, object]], other: bool) -> None:
+    """A request's documents are written column by column (text encoded once, numbers by repr): each must be
+    exactly the text one json.dumps of the row made plain writes — -0.0, NaN, inf, numpy scalars, times, a
+    row with other fields (written row by row) included."""
+    import json
+
+    from mlcycle.store.sql.encoding import plain
+    from mlcycle.store.sql.predictions import documents
+
+    if other:
+        rows = [*rows, {"item": "A"}]
+    assert documents(rows) == [json.dumps({k: plain(v) for k, v in row.items()}) for row in rows]

@@ -226,14 +226,8 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
     assert serving["basis"] == "measured" and serving["scoring_hours_per_period"] > 0, state["spend"]
     if expect.verdict == "retire":
         assert state["serving"]["retired"]["reason"].startswith("the no-signal model")
-    if expect.verdict != "retire":  # batch scoring: the same model, schema and log, for a file
-        latest = served.rows.iloc[served.batches[-1]]
-        latest.to_csv(loop.folder / "batch.csv", index=False)
-        out = loop.run(
-            "predict", "--input", str(loop.folder / "batch.csv"), "--output", str(loop.folder / "scored.csv")
-        )
-        scored = pd.read_csv(loop.folder / "scored.csv")
-        assert len(scored) == len(latest), out
+    if expect.verdict != "retire":
+        _batch(loop, uc, served)
     _dashboard(loop.folder, ids[0])
     if case.extra.get("retrain"):
         out = loop.run("retrain", "--trials", "2", exit_code={0, 1})
@@ -247,6 +241,34 @@ def test_whole_loop(case: Case, tmp_path: Path) -> None:
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────
+RAY_CASES = ("churn-yes-no",)  # labels as text, no time column: unlike the example, which test_batch_cli scores
+
+
+def _batch(loop: Loop, uc: mlcycle.UseCase, served: Served) -> None:
+    """Batch scoring: the same model, schema and log, for a file — through the CLI (a CSV, the log on a thread),
+    with the log in its own process (parquet, as a large file's is), and on Ray Data for RAY_CASES; the
+    predictions agree and every scored row is in the log. Rows with lags are the last served step's (their
+    history came back as feedback); without a time column, the last 200 served rows."""
+    from mlcycle.deploy import batch
+
+    latest = served.rows.iloc[served.batches[-1]] if uc.spec.time_column else served.rows.tail(200)
+    latest.to_csv(loop.folder / "batch.csv", index=False)
+    latest.to_parquet(loop.folder / "batch.parquet", index=False)
+    out = loop.run("predict", "--input", str(loop.folder / "batch.csv"), "--output", str(loop.folder / "scored.csv"))
+    scored = {"thread": pd.read_csv(loop.folder / "scored.csv")}
+    assert len(scored["thread"]) == len(latest), out
+    ran = batch.run(uc.workspace, loop.folder / "batch.parquet", loop.folder / "process.parquet", log_process=True)
+    scored["process"] = pd.read_parquet(ran.output)
+    if loop.case.name in RAY_CASES:
+        args = ("--input", str(loop.folder / "batch.parquet"), "--output", str(loop.folder / "ray.parquet"))
+        loop.run("predict", *args, "--executor", "ray")
+        scored["ray"] = pd.read_parquet(loop.folder / "ray.parquet")
+    ids = [i for frame in scored.values() for i in frame["request_id"]]
+    assert len(open_store(uc.state_dir).predictions.refs(ids)) == len(ids) == len(set(ids))  # each logged once
+    for way, frame in scored.items():
+        assert list(frame["prediction"].astype(str)) == list(scored["thread"]["prediction"].astype(str)), way
+
+
 def _dashboard(folder: Path, request_id: str) -> None:
     """Every page of `mlcycle ui` on this use case after its loop, a drift click-through and one decision."""
     from fastapi.testclient import TestClient

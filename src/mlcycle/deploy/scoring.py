@@ -350,13 +350,23 @@ def _result(
     now = utcnow()  # one instant for the request's rows
     keys = series.series_of_rows(design, rows)
     when = series.steps_of(design, rows)
+    columns = model.input_columns
+    numbers = values.astype(float).tolist()
+
+    def inputs(row: dict[str, Any]) -> dict[str, Any]:
+        return (
+            {c: row.get(c) for c in columns} | {c: row[c] for c in kept if c in row}
+            if kept
+            else {c: row.get(c) for c in columns}
+        )
+
     records = [
         PredictionRecord(
             request_id=ids[i],
             model_name=design.name,
             model_version=loaded.version,
-            inputs={c: row.get(c) for c in [*model.input_columns, *kept] if c in row or c in model.input_columns},
-            output=float(values[i]),
+            inputs=inputs(row),
+            output=numbers[i],
             output_label=None if model.task == "regression" else str(outputs[i]),
             explanation=explanations[i] if explanations else None,
             latency_ms=elapsed,

@@ -34,35 +34,38 @@ class SqlPredictionLog(PredictionLog):
 
     def log(self, records: Sequence[LoggedPrediction]) -> None:
         if records:
-            self._write([_row(r) for r in records])
+            texts = documents([r.inputs for r in records])
+            self._write(list(zip(*(_row(r, text) for r, text in zip(records, texts, strict=True)), strict=True)))
 
     def log_table(self, table: pd.DataFrame) -> None:
         if len(table):
-            self._write(_table_rows(table, sqlite=self.engine.dialect.name == "sqlite"), times_are_text=True)
+            self._write(_table_columns(table, sqlite=self.engine.dialect.name == "sqlite"), times_are_text=True)
 
-    def _write(self, rows: list[tuple[Any, ...]], *, times_are_text: bool = False) -> None:
-        """Written through the driver itself — PostgreSQL's ``COPY``, SQLite's ``executemany`` on plain tuples:
-        SQLAlchemy's per-row parameter handling cost more than the database's own work at 1,000 rows. Its
-        errors are raised as SQLAlchemy's (an ``IntegrityError`` for a repeated request id), as the contract says."""
+    def _write(self, columns: Sequence[Sequence[Any]], *, times_are_text: bool = False) -> None:
+        """``columns`` (one per :data:`LOGGED`, a value per row) written through the driver itself — PostgreSQL's
+        ``COPY``, SQLite's ``executemany`` on plain tuples: SQLAlchemy's per-row parameter handling cost more than
+        the database's own work at 1,000 rows. Its errors are raised as SQLAlchemy's (an ``IntegrityError`` for a
+        repeated request id), as the contract says."""
         dialect = self.engine.dialect
-        columns = ", ".join(LOGGED)
+        names = ", ".join(LOGGED)
         with self.engine.begin() as connection:
             if dialect.name not in ("postgresql", "sqlite"):
-                connection.execute(predictions.insert(), [dict(zip(LOGGED, row, strict=True)) for row in rows])
+                rows = [dict(zip(LOGGED, row, strict=True)) for row in zip(*columns, strict=True)]
+                connection.execute(predictions.insert(), rows)
                 return
             raw: Any = connection.connection.dbapi_connection
-            statement = f"INSERT INTO {predictions.name} ({columns}) VALUES ({', '.join('?' * len(LOGGED))})"
+            statement = f"INSERT INTO {predictions.name} ({names})"
             try:
                 if dialect.name == "postgresql":
-                    statement = f"COPY {predictions.name} ({columns}) FROM STDIN"
+                    statement = f"COPY {predictions.name} ({names}) FROM STDIN"
                     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                        for row in rows:
+                        for row in zip(*columns, strict=True):
                             copy.write_row(row)
                 else:
-                    statement, rows = _sqlite_insert(rows if times_are_text else _sqlite_rows(rows))
+                    statement, values = _sqlite_insert(columns if times_are_text else _sqlite_times(columns))
                     cursor = raw.cursor()
                     try:
-                        cursor.executemany(statement, rows)
+                        cursor.executemany(statement, values)
                     finally:
                         cursor.close()
             except dialect.loaded_dbapi.Error as exc:
@@ -221,14 +224,8 @@ class SqlPredictionLog(PredictionLog):
 LOGGED = LOGGED_COLUMNS  # the columns a logged prediction fills, in the order :func:`_row` gives them
 
 
-def _row(r: LoggedPrediction) -> tuple[Any, ...]:
-    """One prediction as the values of :data:`LOGGED`. Inputs that are JSON as they are (the usual request) are
-    written without a copy; numpy scalars, NaN and times go through :func:`plain`."""
-    inputs = (
-        json.dumps(r.inputs, allow_nan=False)
-        if _plain_inputs(r.inputs)
-        else json.dumps({k: plain(v) for k, v in r.inputs.items()})
-    )
+def _row(r: LoggedPrediction, inputs: str) -> tuple[Any, ...]:
+    """One prediction as the values of :data:`LOGGED`, its inputs already written (:func:`documents`)."""
     return (
         r.request_id,
         r.created_at,
@@ -252,13 +249,12 @@ _SHAREABLE_EMPTY = ("output_label", "explanation", "warnings")
 _SHAREABLE = ("created_at", "model_name", "model_version", "source", "latency_ms", *_SHAREABLE_EMPTY)
 
 
-def _sqlite_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[tuple[Any, ...]]]:
-    """SQLite's INSERT for ``rows`` with the values every row shares written into the statement, and the rows
-    cut down to the values that vary. A request's or a batch chunk's rows share their time, model, version,
-    source and latency, and the driver binds each value of each row while holding the GIL: binding five values
-    a row instead of thirteen made a 10,000-row insert a fifth faster. Only values that are safe as SQLite
-    literals (None, text, whole and finite numbers) of ``_SHAREABLE`` columns are written in."""
-    columns = list(zip(*rows, strict=True))
+def _sqlite_insert(columns: Sequence[Sequence[Any]]) -> tuple[str, Iterator[tuple[Any, ...]]]:
+    """SQLite's INSERT for ``columns`` with the values every row shares written into the statement, and the rows
+    of the values that vary. A request's or a batch chunk's rows share their time, model, version, source and
+    latency, and the driver binds each value of each row while holding the GIL: binding five values a row
+    instead of thirteen made a 10,000-row insert a fifth faster. Only values that are safe as SQLite literals
+    (None, text, whole and finite numbers) of ``_SHAREABLE`` columns are written in."""
     shared = {
         i: literal
         for i, column in enumerate(columns)
@@ -269,9 +265,7 @@ def _sqlite_insert(rows: list[tuple[Any, ...]]) -> tuple[str, list[tuple[Any, ..
     }
     values = ", ".join(shared.get(i, "?") for i in range(len(LOGGED)))
     statement = f"INSERT INTO {predictions.name} ({', '.join(LOGGED)}) VALUES ({values})"
-    if not shared:
-        return statement, rows
-    return statement, list(zip(*(column for i, column in enumerate(columns) if i not in shared), strict=True))
+    return statement, zip(*(column for i, column in enumerate(columns) if i not in shared), strict=True)
 
 
 def _sqlite_literal(value: Any) -> str | None:
@@ -288,8 +282,8 @@ def _sqlite_literal(value: Any) -> str | None:
     return None
 
 
-def _sqlite_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The rows with their two times as SQLite text; a request's rows share a few times, each written once."""
+def _sqlite_times(columns: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The columns with their two times as SQLite text; a request's rows share a few times, each written once."""
     texts: dict[datetime, str] = {}
 
     def text(value: datetime | None) -> str | None:
@@ -300,13 +294,12 @@ def _sqlite_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             found = texts[value] = _sqlite_time(value)
         return found
 
-    created, event = LOGGED.index("created_at"), LOGGED.index("event_time")
-    assert (created, event) == (1, 6)  # the slices below
-    return [(r[0], text(r[1]), *r[2:6], text(r[6]), *r[7:]) for r in rows]
+    times = {LOGGED.index("created_at"), LOGGED.index("event_time")}
+    return [[text(v) for v in column] if i in times else column for i, column in enumerate(columns)]
 
 
-def _table_rows(table: pd.DataFrame, *, sqlite: bool) -> list[tuple[Any, ...]]:
-    """A batch's columns as the driver's tuples, column-wise: times as SQLite's text (or datetimes for
+def _table_columns(table: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
+    """A batch's columns as the driver takes their values: times as SQLite's text (or datetimes for
     PostgreSQL), missing values as None."""
     columns = []
     for name in LOGGED:
@@ -323,7 +316,7 @@ def _table_rows(table: pd.DataFrame, *, sqlite: bool) -> list[tuple[Any, ...]]:
             columns.append(numbers.astype(object).where(numbers.notna(), None).tolist())
         else:
             columns.append(column.astype(object).where(column.notna(), None).tolist())
-    return list(zip(*columns, strict=True))
+    return columns
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -342,17 +335,39 @@ def wide_inputs(request_ids: list[str], documents: list[str]) -> pd.DataFrame:
     return wide.astype(object).where(wide.notna(), None)
 
 
-def _plain_inputs(inputs: dict[str, Any]) -> bool:
-    """Whether every value is already JSON as it is (str, int, a finite float, None) — the common case, written
-    without a copy; anything else (numpy scalars, NaN, times) goes through :func:`plain`."""
-    for value in inputs.values():
+def documents(inputs: Sequence[dict[str, Any]]) -> list[str]:
+    """Each prediction's inputs as the JSON text ``json.dumps`` writes of them made plain (:func:`plain`: NaN as
+    null, numpy scalars as numbers, times as ISO text). Built column by column when every document has the same
+    fields in the same order, as a request's rows do: a text value is encoded once however often it repeats, a
+    number by its own repr, then each row's parts joined — a 1,000-row request's documents took 7 ms written one
+    ``dumps`` at a time, 1.5 ms so."""
+    if not inputs:
+        return []
+    fields = tuple(inputs[0])
+    if any(tuple(document) != fields for document in inputs) or not all(type(f) is str for f in fields):
+        return [json.dumps({k: plain(v) for k, v in document.items()}) for document in inputs]
+    if not fields:
+        return ["{}"] * len(inputs)
+    texts: dict[str, str] = {}
+
+    def text(value: Any) -> str:
         kind = type(value)
+        if kind is str:
+            found = texts.get(value)
+            if found is None:
+                found = texts[value] = json.dumps(value)
+            return found
         if kind is float:
-            if value != value or value in (float("inf"), float("-inf")):
-                return False
-        elif kind not in (str, int, bool) and value is not None:
-            return False
-    return True
+            return float.__repr__(value) if value - value == 0 else json.dumps(plain(value))  # inf - inf is nan
+        if kind is int:
+            return int.__repr__(value)
+        if value is None:
+            return "null"
+        return json.dumps(plain(value))  # bool, numpy scalars, times: rare in a request
+
+    heads = [(name, json.dumps(name) + ": ") for name in fields]
+    columns = [[head + text(document[name]) for document in inputs] for name, head in heads]
+    return ["{" + ", ".join(parts) + "}" for parts in zip(*columns, strict=True)]
 
 
 def _framed() -> list[sa.ColumnElement[Any]]:
