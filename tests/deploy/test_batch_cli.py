@@ -159,6 +159,9 @@ def test_a_log_process_that_fails_or_dies_is_a_store_error_and_writes_no_output(
     store = open_store(uc.state_dir)
     serving = Serving(uc.workspace, store)
     serving.load_champion()
+    import gc
+
+    assert gc.get_freeze_count() > 100_000  # the loaded model is out of the collector's full passes (serving.py)
     _, _, table = score_chunk(serving, days, 10_000, explain=False)
     assert table is not None
     writer = LogProcess(uc.state_dir, store_url(uc.state_dir))

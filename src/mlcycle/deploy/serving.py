@@ -10,6 +10,7 @@ read them from the store on the same interval.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class Serving:
                 self._refused = version
                 raise
             self.current = loaded
+            _settle_heap()
             self._refused = None
             if self.last_error is not None and not self.last_error.startswith(f"version {version}:"):
                 self.last_error = None  # an earlier refusal is over; the new version's own note stays
@@ -236,3 +238,14 @@ def _typed(example: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             if parsed.notna().all():
                 out[column] = parsed
     return out
+
+
+def _settle_heap() -> None:
+    """Keep what is loaded out of the garbage collector's full passes. With a champion loaded the process holds
+    some 400,000 objects, and a full collection walked them all — 205 ms, paid by whichever request happened to
+    trigger it: 1,000-row requests answered in 30 ms at the median and 206 ms at p99. ``gc.freeze`` moves every
+    object alive now into a generation collections skip; unfrozen first, so what the swap let go of is collected
+    here, once (the poller's thread, not a request, waits for it)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
