@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import mlcycle
-from mlcycle.deploy.fastpath import FastPath
+from mlcycle.deploy.fastpath import SPREAD_ROWS, FastPath
 from mlcycle.develop.model import MlcycleModel
 from mlcycle.develop.trial import TrialSpec, Workbench
 
@@ -41,6 +41,7 @@ def test_fast_path_equals_the_pipeline(
     fast = FastPath.compile(model, days.head(20))
     assert fast is not None
     records = days.assign(date=days["date"].dt.strftime("%Y-%m-%d")).astype(object).where(days.notna(), None)
+    assert len(days) >= SPREAD_ROWS  # a large request: LightGBM's trees walked on every core
     got, missing = fast.predict(records.to_dict("records"))
     want = model.predict_value(days)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
