@@ -97,19 +97,24 @@ def test_replicas_starting_together_migrate_the_store_once(backend: str, tmp_pat
         store.close()
 
 
-def test_migration_0008_keeps_every_input_both_ways(tmp_path: Path) -> None:
-    """Down to 0007 the long form is rebuilt from the documents; back up, the documents are all there is."""
+def _downgrade(store: Store, revision: str) -> None:
+    """The store's schema taken down to ``revision`` with Alembic, as an operator would."""
     from alembic import command
     from alembic.config import Config
 
-    store = open_store(tmp_path)
-    store.predictions.log([record(i) for i in range(5)])
     config = Config()
     config.set_main_option("script_location", str(resources.files("mlcycle.store") / "migrations"))
     config.attributes["version_table"] = engines.VERSION_TABLE
     with _engine(store).begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0007")
+        command.downgrade(config, revision)
+
+
+def test_migration_0008_keeps_every_input_both_ways(tmp_path: Path) -> None:
+    """Down to 0007 the long form is rebuilt from the documents; back up, the documents are all there is."""
+    store = open_store(tmp_path)
+    store.predictions.log([record(i) for i in range(5)])
+    _downgrade(store, "0007")
     with _engine(store).connect() as connection:
         long = connection.execute(
             sa.text("SELECT number FROM mlcycle_prediction_inputs WHERE request_id = 'req-00003' AND name = 'price'")
@@ -122,8 +127,6 @@ def test_migration_0008_keeps_every_input_both_ways(tmp_path: Path) -> None:
 def test_migration_0009_drops_the_version_index_and_puts_it_back(tmp_path: Path) -> None:
     """The log keeps no index on the model version (each costs a logged row about 3 µs at ten million rows); the
     audit page's filter by version still answers, and 0008 gets its index back."""
-    from alembic import command
-    from alembic.config import Config
 
     def indexes() -> set[str]:
         return {i["name"] for i in sa.inspect(_engine(store)).get_indexes("mlcycle_predictions")}
@@ -135,12 +138,7 @@ def test_migration_0009_drops_the_version_index_and_puts_it_back(tmp_path: Path)
         "req-00004",
         "req-00003",
     ]
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("mlcycle.store") / "migrations"))
-    config.attributes["version_table"] = engines.VERSION_TABLE
-    with _engine(store).begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0008")
+    _downgrade(store, "0008")
     assert "ix_mlcycle_predictions_model_version" in indexes()
     store.migrate()
     assert "ix_mlcycle_predictions_model_version" not in indexes() and store.predictions.count() == 5

@@ -33,9 +33,7 @@ class LogProcess:
     store raised there). One call at a time — the batch calls it from its one log thread."""
 
     def __init__(self, state_dir: Path, url: str) -> None:
-        import mlcycle
-
-        here = str(Path(mlcycle.__file__).resolve().parent.parent)  # mlcycle importable however it was found
+        here = str(Path(__file__).resolve().parents[2])  # the folder holding mlcycle: importable however found
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
