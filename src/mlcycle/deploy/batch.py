@@ -271,7 +271,7 @@ class _ChunkLog:
     """Each chunk's audit rows written (:meth:`~mlcycle.store.PredictionLog.log_table`) one after another, on a
     thread of their own, while the next chunk is scored. For a large input the thread hands them to a
     process of its own (:class:`~mlcycle.deploy.logwriter.LogProcess`), which keeps the GIL free for scoring;
-    starting it costs about a second of imports, on the core the champion's loading leaves idle — not worth it
+    starting it costs about three seconds of imports, on the core the champion's loading leaves idle — not worth it
     for a small file, hence ``LOG_PROCESS_ROWS``."""
 
     def __init__(self, state_dir: Path, store: Store, *, in_process: bool) -> None:

@@ -74,8 +74,13 @@ class LogProcess:
         self._stderr.close()
 
     def _said(self) -> str:
-        """What the process wrote on its way out (its last lines), or its exit code."""
-        code = self._process.wait(timeout=10)
+        """What the process wrote on its way out (its last lines), or its exit code. One that still runs after
+        its answers broke off (something else written on its output) is stopped: its answers cannot be read."""
+        try:
+            code = self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
         self._stderr.seek(0)
         lines = self._stderr.read().decode(errors="replace").strip().splitlines()
         return " / ".join(lines[-3:]) or f"exit code {code}"

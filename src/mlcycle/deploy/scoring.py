@@ -189,8 +189,7 @@ def _logged_table(
         else None
     )
     logged["output"] = values.astype(float)
-    logged["latency_ms"] = np.nan  # below: once the chunk is done
-    logged = logged[list(LOGGED_COLUMNS)]
+    logged = logged.reindex(columns=list(LOGGED_COLUMNS))  # in the log's order; latency_ms comes last, measured
     logged["latency_ms"] = (time.perf_counter() - started) * 1000 / n
     return Result(outputs, values, ids, [], loaded.version, explanations, frame, warnings, table=logged)
 
@@ -354,11 +353,9 @@ def _result(
     numbers = values.astype(float).tolist()
 
     def inputs(row: dict[str, Any]) -> dict[str, Any]:
-        return (
-            {c: row.get(c) for c in columns} | {c: row[c] for c in kept if c in row}
-            if kept
-            else {c: row.get(c) for c in columns}
-        )
+        found = {c: row.get(c) for c in columns}
+        found.update((c, row[c]) for c in kept if c in row)
+        return found
 
     records = [
         PredictionRecord(

@@ -109,14 +109,15 @@ def series_of_rows(design: Design, rows: Sequence[Mapping[str, Any]]) -> list[st
     out: list[str | None] = []
     for row in rows:
         values = tuple(row[g] for g in groups)
+        typed = (*values, *map(type, values))
         try:
-            key = keys.get((*values, *map(type, values)))
+            key = keys.get(typed)
         except TypeError:  # an unhashable value
             key = None
         if key is None:
             key = series_key(values)
             with contextlib.suppress(TypeError):
-                keys[(*values, *map(type, values))] = key
+                keys[typed] = key
         out.append(key)
     return out
 

@@ -54,15 +54,16 @@ class SqlPredictionLog(PredictionLog):
                 connection.execute(predictions.insert(), rows)
                 return
             raw: Any = connection.connection.dbapi_connection
-            statement = f"INSERT INTO {predictions.name} ({names})"
+            if dialect.name == "postgresql":
+                statement = f"COPY {predictions.name} ({names}) FROM STDIN"
+            else:
+                statement, values = _sqlite_insert(columns if times_are_text else _sqlite_times(columns))
             try:
                 if dialect.name == "postgresql":
-                    statement = f"COPY {predictions.name} ({names}) FROM STDIN"
                     with raw.cursor() as cursor, cursor.copy(statement) as copy:
                         for row in zip(*columns, strict=True):
                             copy.write_row(row)
                 else:
-                    statement, values = _sqlite_insert(columns if times_are_text else _sqlite_times(columns))
                     cursor = raw.cursor()
                     try:
                         cursor.executemany(statement, values)
